@@ -1,0 +1,24 @@
+// backends/backend.cpp — the registry that maps a device to its backend.
+// The CPU backend always exists; the CUDA backend registers itself when built and a GPU is present.
+#include "backends/backend.h"
+
+#include <stdexcept>
+
+#include "backends/cpu/cpu_backend.h"
+
+namespace bplab {
+namespace {
+Backend* g_backends[2] = {nullptr, nullptr};
+}
+
+Backend& backend_for(Device device) {
+    static CpuBackend cpu;
+    if (device.is_cpu()) return cpu;
+    Backend* b = g_backends[static_cast<int>(DeviceType::cuda)];
+    if (!b) throw std::runtime_error("backend: no backend for " + device.str() + " (bplab was built without CUDA, or no GPU is present)");
+    return *b;
+}
+
+void register_backend(DeviceType type, Backend* backend) { g_backends[static_cast<int>(type)] = backend; }
+
+}  // namespace bplab

@@ -1,0 +1,74 @@
+// backends/cpu/cpu_backend.h — the CPU reference backend (Eigen for GEMM, OpenMP for loops).
+// Each group of kernels lives in its own file (matmul.cpp, softmax.cpp, ...), named as its CUDA twin.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#include "backends/backend.h"
+
+namespace bplab {
+
+class CpuBackend final : public Backend {
+public:
+    void fill(Tensor& out, double value) override;
+    void copy(Tensor& dst, const Tensor& src) override;
+    void cast(Tensor& dst, const Tensor& src) override;
+    void transpose(Tensor& out, const Tensor& x) override;
+
+    void matmul(Tensor& out, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate) override;
+    void linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) override;
+    void linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w) override;
+
+    void binary(Tensor& out, const Tensor& a, const Tensor& b, BinaryOp op) override;
+    void scale(Tensor& out, const Tensor& a, double s) override;
+    void axpy(Tensor& y, const Tensor& x, double alpha) override;
+
+    void sum_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) override;
+    void repeat_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) override;
+    void sum_squares(Tensor& out, const Tensor& x) override;
+    void argmax_rows(Tensor& out, const Tensor& x) override;
+
+    void relu_forward(Tensor& y, const Tensor& x) override;
+    void relu_backward(Tensor& dx, const Tensor& dy, const Tensor& y) override;
+    void gelu_forward(Tensor& y, const Tensor& x) override;
+    void gelu_backward(Tensor& dx, const Tensor& dy, const Tensor& x) override;
+    void softmax_forward(Tensor& y, const Tensor& x) override;
+    void softmax_backward(Tensor& dx, const Tensor& dy, const Tensor& y) override;
+    void log_softmax_forward(Tensor& y, const Tensor& x) override;
+    void log_softmax_backward(Tensor& dx, const Tensor& dy, const Tensor& y) override;
+    void cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor& logits, const Tensor& labels,
+                               double smoothing) override;
+    void cross_entropy_backward(Tensor& dlogits, const Tensor& dloss, const Tensor& logp, const Tensor& labels,
+                                double smoothing) override;
+
+    void gather_rows(Tensor& out, const Tensor& x, const Tensor& idx, std::int64_t outer, std::int64_t n,
+                     std::int64_t inner) override;
+    void scatter_rows(Tensor& out, const Tensor& src, const Tensor& idx, std::int64_t outer, std::int64_t n,
+                      std::int64_t inner) override;
+    void fill_rows(Tensor& out, const Tensor& idx, double value, std::int64_t outer, std::int64_t n,
+                   std::int64_t inner) override;
+
+    void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
+                    double weight_decay, bool nesterov) override;
+};
+
+namespace cpu {
+
+/// Calls f(T{}) with T = float or double, as the dtype says; other dtypes are an error naming `op`.
+template <class F>
+void dispatch_float(const char* op, DType dtype, F&& f) {
+    switch (dtype) {
+        case DType::f32: f(float{}); return;
+        case DType::f64: f(double{}); return;
+        default: throw std::invalid_argument(std::string("cpu ") + op + ": " + dtype_name(dtype) + " is not a float type");
+    }
+}
+
+/// Below this many elements a loop runs on one thread (thread start-up costs more than it saves).
+constexpr std::int64_t kParallelGrain = 1 << 15;
+
+/// Number of rows of x seen as (R, C), C = last dim.
+inline std::int64_t rows_of(const Tensor& x) { return x.dim() == 0 ? 1 : x.numel() / x.size(-1); }
+
+}  // namespace cpu
+}  // namespace bplab

@@ -1,0 +1,78 @@
+// backends/cpu/memory.cpp — fill, copy, dtype cast and last-two-dims transpose on the CPU.
+// The transpose works in tiles so that both sides stay in cache.
+#include <algorithm>
+#include <cstring>
+
+#include "backends/cpu/cpu_backend.h"
+
+namespace bplab {
+namespace {
+
+template <class To, class From>
+void convert(To* dst, const From* src, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
+}
+
+template <class To>
+void convert_from(To* dst, const Tensor& src) {
+    switch (src.dtype()) {
+        case DType::f32: convert(dst, src.data<float>(), src.numel()); break;
+        case DType::f64: convert(dst, src.data<double>(), src.numel()); break;
+        case DType::i32: convert(dst, src.data<std::int32_t>(), src.numel()); break;
+        case DType::i64: convert(dst, src.data<std::int64_t>(), src.numel()); break;
+    }
+}
+
+template <class T>
+void fill_typed(Tensor& out, double value) {
+    std::fill_n(out.data<T>(), out.numel(), static_cast<T>(value));
+}
+
+}  // namespace
+
+void CpuBackend::fill(Tensor& out, double value) {
+    switch (out.dtype()) {
+        case DType::f32: fill_typed<float>(out, value); break;
+        case DType::f64: fill_typed<double>(out, value); break;
+        case DType::i32: fill_typed<std::int32_t>(out, value); break;
+        case DType::i64: fill_typed<std::int64_t>(out, value); break;
+    }
+}
+
+void CpuBackend::copy(Tensor& dst, const Tensor& src) {
+    if (!dst.device().is_cpu() || !src.device().is_cpu())
+        throw std::invalid_argument("cpu copy: " + src.device().str() + " -> " + dst.device().str() +
+                                    " needs the CUDA backend");
+    if (dst.nbytes() != src.nbytes() || dst.dtype() != src.dtype())
+        throw std::invalid_argument("cpu copy: " + shape_str(src.shape()) + " " + dtype_name(src.dtype()) + " into " +
+                                    shape_str(dst.shape()) + " " + dtype_name(dst.dtype()));
+    if (src.nbytes()) std::memcpy(dst.raw_data(), src.raw_data(), src.nbytes());
+}
+
+void CpuBackend::cast(Tensor& dst, const Tensor& src) {
+    switch (dst.dtype()) {
+        case DType::f32: convert_from(dst.data<float>(), src); break;
+        case DType::f64: convert_from(dst.data<double>(), src); break;
+        case DType::i32: convert_from(dst.data<std::int32_t>(), src); break;
+        case DType::i64: convert_from(dst.data<std::int64_t>(), src); break;
+    }
+}
+
+void CpuBackend::transpose(Tensor& out, const Tensor& x) {
+    const std::int64_t m = x.size(-2), n = x.size(-1), batches = x.numel() / std::max<std::int64_t>(m * n, 1);
+    cpu::dispatch_float("transpose", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = x.data<T>();
+        T* dst = out.data<T>();
+        constexpr std::int64_t tile = 32;
+#pragma omp parallel for collapse(2) if (x.numel() > cpu::kParallelGrain)
+        for (std::int64_t b = 0; b < batches; ++b)
+            for (std::int64_t i0 = 0; i0 < m; i0 += tile)
+                for (std::int64_t j0 = 0; j0 < n; j0 += tile)
+                    for (std::int64_t i = i0; i < std::min(i0 + tile, m); ++i)
+                        for (std::int64_t j = j0; j < std::min(j0 + tile, n); ++j)
+                            dst[b * m * n + j * m + i] = src[b * m * n + i * n + j];
+    });
+}
+
+}  // namespace bplab

@@ -1,0 +1,38 @@
+// core/allocator.h — every tensor byte is allocated here, so that memory is a measurement.
+// Each device has one allocator that counts current and peak bytes; SBP's savings are read from it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/device.h"
+
+namespace bplab {
+
+/// What an allocator has handed out. `reserved_bytes` equals `current_bytes` on the CPU;
+/// a caching allocator (CUDA) also counts the free blocks it keeps.
+struct MemoryStats {
+    std::int64_t current_bytes = 0;
+    std::int64_t peak_bytes = 0;
+    std::int64_t reserved_bytes = 0;
+    std::int64_t allocations = 0;  ///< number of allocate() calls since start
+};
+
+class Allocator {
+public:
+    virtual ~Allocator() = default;
+    virtual void* allocate(std::size_t nbytes) = 0;
+    virtual void deallocate(void* ptr, std::size_t nbytes) = 0;
+    virtual MemoryStats stats() const = 0;
+    /// Sets the peak to the current number of bytes.
+    virtual void reset_peak() = 0;
+};
+
+/// The allocator of a device. CUDA's is installed by the CUDA backend when it is built.
+Allocator& allocator_for(Device device);
+/// Installs the allocator for a device type (used by backends at start-up).
+void register_allocator(DeviceType type, Allocator* allocator);
+
+inline MemoryStats memory_stats(Device device = Device::cpu()) { return allocator_for(device).stats(); }
+inline void reset_peak(Device device = Device::cpu()) { allocator_for(device).reset_peak(); }
+
+}  // namespace bplab

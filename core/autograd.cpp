@@ -1,0 +1,186 @@
+// core/autograd.cpp — the backward engine: iterative topological order, gradient buffers, freeing.
+// No recursion anywhere (building, running or destroying a graph), so 100,000-op chains are fine.
+#include "core/autograd.h"
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "backends/backend.h"
+#include "core/ops.h"
+
+namespace bplab {
+namespace {
+
+thread_local bool g_grad_enabled = true;
+
+std::shared_ptr<Node> edge_for(const Tensor& t) {
+    if (!t.defined()) return nullptr;
+    if (t.grad_fn()) return t.grad_fn();
+    if (!t.requires_grad()) return nullptr;
+    TensorImpl& impl = t.impl();
+    if (!impl.grad_accumulator) {
+        impl.grad_accumulator = std::make_shared<Node>();
+        impl.grad_accumulator->name = "accumulate_grad";
+        impl.grad_accumulator->leaf = t.impl_ptr();
+        impl.grad_accumulator->accumulates = true;
+    }
+    return impl.grad_accumulator;
+}
+
+void accumulate_into_leaf(const Node& node, const Tensor& g) {
+    auto leaf = node.leaf.lock();
+    if (!leaf) return;  // the parameter died before backward ran: nothing to accumulate into
+    Tensor param(leaf);
+    if (!leaf->grad) {
+        // Keep the gradient itself when nobody else holds its storage; copy it otherwise.
+        const bool exclusive = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
+        param.set_grad(exclusive ? g.detach() : g.clone());
+    } else {
+        Tensor acc = param.grad();
+        backend_for(acc.device()).axpy(acc, g, 1.0);
+    }
+}
+
+}  // namespace
+
+Node::~Node() {
+    std::vector<std::shared_ptr<Node>> pending = std::move(next);
+    while (!pending.empty()) {
+        std::shared_ptr<Node> n = std::move(pending.back());
+        pending.pop_back();
+        if (n && n.use_count() == 1) {
+            for (auto& child : n->next) pending.push_back(std::move(child));
+            n->next.clear();
+        }
+    }
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn) {
+    if (!g_grad_enabled) return out;
+    bool any = false;
+    for (const Tensor& t : inputs) any = any || needs_grad(t);
+    if (!any) return out;
+    auto node = std::make_shared<Node>();
+    node->name = name;
+    node->next.reserve(inputs.size());
+    node->input_shapes.reserve(inputs.size());
+    for (const Tensor& t : inputs) {
+        node->next.push_back(edge_for(t));
+        node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    }
+    node->backward = std::move(fn);
+    out.impl().grad_fn = std::move(node);
+    out.impl().requires_grad = true;
+    return out;
+}
+
+std::size_t graph_size(const Tensor& root) {
+    if (!root.grad_fn()) return 0;
+    std::unordered_map<Node*, bool> seen;
+    std::vector<Node*> stack{root.grad_fn().get()};
+    seen[stack.back()] = true;
+    while (!stack.empty()) {
+        Node* n = stack.back();
+        stack.pop_back();
+        for (auto& c : n->next)
+            if (c && !seen.count(c.get())) {
+                seen[c.get()] = true;
+                stack.push_back(c.get());
+            }
+    }
+    return seen.size();
+}
+
+void backward(const Tensor& root, const Tensor& root_grad, const BackwardOptions& options) {
+    std::shared_ptr<Node> start = edge_for(root);
+    if (!start) throw std::logic_error("backward: the tensor does not require grad (no recorded op and not a parameter)");
+    Tensor seed = root_grad;
+    if (!seed.defined()) {
+        if (root.numel() != 1)
+            throw std::invalid_argument("backward: root of shape " + shape_str(root.shape()) +
+                                        " is not a scalar; pass its gradient explicitly");
+        seed = Tensor::full(root.shape(), 1.0, root.dtype(), root.device());
+    } else if (seed.shape() != root.shape()) {
+        throw std::invalid_argument("backward: gradient of shape " + shape_str(seed.shape()) + " for a root of shape " +
+                                    shape_str(root.shape()));
+    }
+
+    NoGradGuard no_grad;  // gradients are plain tensors: no higher-order graphs
+    // Count, for every reachable node, how many edges lead into it (iterative DFS).
+    std::unordered_map<Node*, int> dependencies{{start.get(), 0}};
+    std::vector<Node*> stack{start.get()};
+    while (!stack.empty()) {
+        Node* n = stack.back();
+        stack.pop_back();
+        for (auto& c : n->next) {
+            if (!c) continue;
+            auto [it, inserted] = dependencies.try_emplace(c.get(), 0);
+            ++it->second;
+            if (inserted) stack.push_back(c.get());
+        }
+    }
+
+    // Run a node once all its consumers have sent their gradient (Kahn's order).
+    std::unordered_map<Node*, Tensor> buffers{{start.get(), seed}};
+    std::vector<std::shared_ptr<Node>> ready{start};
+    while (!ready.empty()) {
+        std::shared_ptr<Node> node = std::move(ready.back());
+        ready.pop_back();
+        Tensor dout = std::move(buffers[node.get()]);
+        buffers.erase(node.get());
+        if (node->accumulates) {
+            accumulate_into_leaf(*node, dout);
+            continue;
+        }
+        if (!node->backward)
+            throw std::logic_error("backward: node '" + node->name +
+                                   "' already ran and freed its saved tensors; pass retain_graph to run backward twice");
+        NeedsGrad needs(node->next.size());
+        for (std::size_t i = 0; i < needs.size(); ++i) needs[i] = node->next[i] != nullptr;
+        std::vector<Tensor> grads = node->backward(dout, needs);
+        dout = Tensor();
+        if (!options.retain_graph) node->backward = nullptr;
+        if (grads.size() != node->next.size())
+            throw std::logic_error("backward: node '" + node->name + "' returned " + std::to_string(grads.size()) +
+                                   " gradients for " + std::to_string(node->next.size()) + " inputs");
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            Node* target = node->next[i].get();
+            if (!target) continue;
+            if (grads[i].defined()) {
+                if (grads[i].shape() != node->input_shapes[i])
+                    throw std::logic_error("backward: node '" + node->name + "' returned a gradient of shape " +
+                                           shape_str(grads[i].shape()) + " for input " + std::to_string(i) + " of shape " +
+                                           shape_str(node->input_shapes[i]));
+                auto [it, inserted] = buffers.try_emplace(target, grads[i]);
+                if (!inserted) it->second = it->second.defined() ? add(it->second, grads[i]) : grads[i];
+            } else {
+                buffers.try_emplace(target);
+            }
+            if (--dependencies[target] == 0) {
+                if (buffers[target].defined()) {
+                    ready.push_back(node->next[i]);
+                } else {
+                    buffers.erase(target);
+                    // Nothing reached this node; its inputs still wait on it, so release them too.
+                    std::vector<Node*> silent{target};
+                    while (!silent.empty()) {
+                        Node* s = silent.back();
+                        silent.pop_back();
+                        for (auto& c : s->next)
+                            if (c && --dependencies[c.get()] == 0) {
+                                auto b = buffers.find(c.get());
+                                if (b != buffers.end() && b->second.defined()) ready.push_back(c);
+                                else silent.push_back(c.get());
+                            }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace bplab

@@ -1,0 +1,62 @@
+// core/autograd.h — define-by-run reverse-mode autograd: nodes, recording, and the backward engine.
+// An op records a Node whose closure captures only what its backward needs (detached tensors).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace bplab {
+
+/// Which inputs of a node want a gradient; a backward function may leave the others undefined.
+using NeedsGrad = std::vector<bool>;
+/// Given dL/d(output), returns dL/d(input) for every input (undefined where not needed).
+/// Returned gradients are fresh tensors (never aliases of saved ones); the engine accumulates them.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& dout, const NeedsGrad& needs)>;
+
+struct Node {
+    std::string name;
+    std::vector<std::shared_ptr<Node>> next;  ///< per input: the node to send its gradient to, or null
+    std::vector<Shape> input_shapes;          ///< to check what backward returns
+    BackwardFn backward;                      ///< reset after it ran, which frees the saved tensors
+    std::weak_ptr<TensorImpl> leaf;           ///< the parameter an accumulator node adds into
+    bool accumulates = false;                 ///< true for the gradient accumulator of a leaf
+    ~Node();                                  ///< releases long chains iteratively (no stack overflow)
+};
+
+/// True unless a NoGradGuard is alive on this thread.
+bool grad_enabled();
+
+/// Turns recording off for its lifetime (RAII), as in evaluation or SBP's dropped rows.
+class NoGradGuard {
+public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+/// True if gradients flow to this tensor: a leaf marked requires_grad or the output of a recorded op.
+inline bool needs_grad(const Tensor& t) { return t.defined() && (t.requires_grad() || t.grad_fn() != nullptr); }
+
+/// Makes `out` the output of a node named `name` over `inputs`, if recording is on and any input
+/// needs a gradient; otherwise returns `out` untouched and drops `fn`.
+Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+struct BackwardOptions {
+    bool retain_graph = false;  ///< keep saved tensors so that backward can run again
+};
+
+/// Accumulates d(root)/d(leaf) into grad() of every leaf that requires grad.
+/// `root_grad` defaults to 1 for a one-element root.
+void backward(const Tensor& root, const Tensor& root_grad = {}, const BackwardOptions& options = {});
+
+/// Number of nodes reachable from a tensor's grad_fn (for tests and graph dumps).
+std::size_t graph_size(const Tensor& root);
+
+}  // namespace bplab

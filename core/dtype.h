@@ -1,0 +1,25 @@
+// core/dtype.h — element types a Tensor can hold and their sizes.
+// f32 is the working type; f64 exists so that gradient checks are exact; i32/i64 hold labels and indices.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bplab {
+
+enum class DType : std::uint8_t { f32, f64, i32, i64 };
+
+/// Bytes per element.
+std::size_t dtype_size(DType t);
+/// Short name as used in messages and in safetensors headers ("F32", "F64", "I32", "I64").
+const char* dtype_name(DType t);
+/// True for f32 and f64.
+inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
+
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<float>() { return DType::f32; }
+template <> constexpr DType dtype_of<double>() { return DType::f64; }
+template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+
+}  // namespace bplab

@@ -1,0 +1,59 @@
+// core/ops.h — the functional ops: each checks shapes, calls the backend and records its backward.
+// Modules (layers/) and training code compose these; nothing here knows about devices.
+#pragma once
+#include <cstdint>
+
+#include "core/autograd.h"
+#include "core/tensor.h"
+
+namespace bplab {
+
+/// A view with a new shape (one entry may be -1); the gradient is reshaped back.
+Tensor reshape(const Tensor& x, const Shape& shape);
+/// Swaps the last two dims (an explicit copy): (..., M, N) -> (..., N, M).
+Tensor transpose(const Tensor& x);
+
+/// Batched matrix product over the last two dims: (..., M, K) x (..., K, N) -> (..., M, N).
+/// b may have no batch dims (one matrix shared by all batches). trans_a/trans_b transpose first.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+/// y (..., O) = x (..., I) wᵀ + b, with w (O, I) as in PyTorch; b (O) may be undefined.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+/// Elementwise with broadcasting: b has a's shape, a trailing part of it, or one element.
+/// add and mul also accept the smaller operand first.
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor scale(const Tensor& x, double s);
+
+Tensor relu(const Tensor& x);
+/// Exact GELU, x Φ(x) with the error function (PyTorch's default, approximate='none').
+Tensor gelu(const Tensor& x);
+/// Over the last dim.
+Tensor softmax(const Tensor& x);
+Tensor log_softmax(const Tensor& x);
+/// Mean cross-entropy of logits (R, C) against i64 labels (R), with label smoothing ε ∈ [0, 1).
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing = 0.0);
+
+/// Sum / mean over one axis (negative counts from the end); keepdim keeps it as size 1.
+Tensor sum(const Tensor& x, std::int64_t axis, bool keepdim = false);
+Tensor mean(const Tensor& x, std::int64_t axis, bool keepdim = false);
+/// Sum / mean of all elements: a one-element tensor of shape (1,).
+Tensor sum(const Tensor& x);
+Tensor mean(const Tensor& x);
+
+/// x[..., idx, ...] along `axis`: (outer, N, inner) -> (outer, K, inner), idx (K) i64.
+/// SBP builds on this to run a sub-block on the kept token rows only.
+Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis);
+/// A copy of `base` whose rows idx along `axis` are replaced by `src` (index-put).
+/// Gradients: base gets dy with those rows zeroed, src gets dy's rows idx.
+Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, std::int64_t axis);
+
+// Not recorded by autograd:
+/// argmax over the last dim: (R, C) -> (R) i64.
+Tensor argmax(const Tensor& x);
+/// Euclidean norm of all elements.
+double l2_norm(const Tensor& x);
+
+}  // namespace bplab

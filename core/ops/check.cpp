@@ -1,0 +1,67 @@
+// core/ops/check.cpp — argument checks shared by the functional ops.
+// Index checks read the indices on the CPU: they are short (token positions), the data is not.
+#include "core/ops/check.h"
+
+#include <stdexcept>
+#include <vector>
+
+namespace bplab::detail {
+
+void require_float(const char* op, const Tensor& x, const char* what) {
+    if (!x.defined()) throw std::invalid_argument(std::string(op) + ": " + what + " is undefined");
+    if (!is_floating(x.dtype()))
+        throw std::invalid_argument(std::string(op) + ": " + what + " holds " + dtype_name(x.dtype()) +
+                                    " (expected F32 or F64)");
+}
+
+void require_same(const char* op, const Tensor& a, const Tensor& b) {
+    if (a.device() != b.device())
+        throw std::invalid_argument(std::string(op) + ": operands on " + a.device().str() + " and " + b.device().str() +
+                                    " (move one explicitly with .to(device))");
+    if (a.dtype() != b.dtype())
+        throw std::invalid_argument(std::string(op) + ": operands hold " + dtype_name(a.dtype()) + " and " +
+                                    dtype_name(b.dtype()) + " (expected one dtype)");
+}
+
+void require_dims_at_least(const char* op, const Tensor& x, std::int64_t min_dims, const char* what) {
+    if (x.dim() < min_dims)
+        throw std::invalid_argument(std::string(op) + ": " + what + " of shape " + shape_str(x.shape()) +
+                                    " has " + std::to_string(x.dim()) + " dims (expected at least " +
+                                    std::to_string(min_dims) + ")");
+}
+
+std::int64_t normalize_axis(const char* op, std::int64_t axis, std::int64_t dims) {
+    const std::int64_t a = axis < 0 ? axis + dims : axis;
+    if (a < 0 || a >= dims)
+        throw std::out_of_range(std::string(op) + ": axis " + std::to_string(axis) + " out of range for " +
+                                std::to_string(dims) + " dims");
+    return a;
+}
+
+std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end) {
+    std::int64_t n = 1;
+    for (std::int64_t i = begin; i < end; ++i) n *= shape[static_cast<std::size_t>(i)];
+    return n;
+}
+
+void require_row_indices(const char* op, const Tensor& idx, std::int64_t n) {
+    if (!idx.defined() || idx.dtype() != DType::i64 || idx.dim() != 1)
+        throw std::invalid_argument(std::string(op) + ": indices must be a 1-D I64 tensor" +
+                                    (idx.defined() ? ", got " + std::string(dtype_name(idx.dtype())) + " of shape " +
+                                                         shape_str(idx.shape())
+                                                   : std::string()));
+    const Tensor host = idx.to(Device::cpu());
+    const auto* p = host.data<std::int64_t>();
+    std::vector<bool> seen(static_cast<std::size_t>(n), false);
+    for (std::int64_t i = 0; i < idx.numel(); ++i) {
+        if (p[i] < 0 || p[i] >= n)
+            throw std::out_of_range(std::string(op) + ": index " + std::to_string(p[i]) + " out of range [0, " +
+                                    std::to_string(n) + ")");
+        if (seen[static_cast<std::size_t>(p[i])])
+            throw std::invalid_argument(std::string(op) + ": index " + std::to_string(p[i]) +
+                                        " appears twice (expected distinct indices)");
+        seen[static_cast<std::size_t>(p[i])] = true;
+    }
+}
+
+}  // namespace bplab::detail

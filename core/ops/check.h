@@ -1,0 +1,24 @@
+// core/ops/check.h — argument checks shared by the functional ops.
+// Every message names the op, what it found and what it expected.
+#pragma once
+#include <string>
+
+#include "core/tensor.h"
+
+namespace bplab::detail {
+
+/// Throws unless x is defined and holds f32 or f64.
+void require_float(const char* op, const Tensor& x, const char* what = "input");
+/// Throws unless a and b live on the same device and hold the same dtype.
+void require_same(const char* op, const Tensor& a, const Tensor& b);
+/// Throws unless x has at least `min_dims` dims.
+void require_dims_at_least(const char* op, const Tensor& x, std::int64_t min_dims, const char* what = "input");
+/// Maps a possibly negative axis into [0, dims); throws otherwise.
+std::int64_t normalize_axis(const char* op, std::int64_t axis, std::int64_t dims);
+/// Product of shape[begin, end).
+std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end);
+
+/// Throws unless idx is a 1-D i64 tensor of distinct values in [0, n).
+void require_row_indices(const char* op, const Tensor& idx, std::int64_t n);
+
+}  // namespace bplab::detail

@@ -1,0 +1,98 @@
+// tests/test_gradcheck_ops.cpp — every differentiable op against f64 central differences.
+// Inputs are small and random; each case names the op and the shapes it covers.
+#include <catch2/catch.hpp>
+
+#include "core/ops.h"
+#include "tests/test_helpers.h"
+
+using namespace bplab;
+using bplab::test::check_gradients;
+using bplab::test::random_tensor;
+
+namespace {
+Tensor param(const Shape& shape, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
+    Tensor t = random_tensor(shape, seed, DType::f64, lo, hi);
+    t.set_requires_grad(true);
+    return t;
+}
+}  // namespace
+
+TEST_CASE("gradcheck: matmul, every transpose combination, batched and shared b", "[gradcheck]") {
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            INFO("trans_a " << ta << " trans_b " << tb);
+            const Shape a2 = ta ? Shape{4, 3} : Shape{3, 4}, b2 = tb ? Shape{5, 4} : Shape{4, 5};
+            check_gradients([&](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {param(a2, 1), param(b2, 2)});
+            Shape ab = a2, bb = b2;
+            ab.insert(ab.begin(), {2, 2});
+            bb.insert(bb.begin(), {2, 2});
+            check_gradients([&](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {param(ab, 3), param(bb, 4)});
+            check_gradients([&](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {param(ab, 5), param(b2, 6)});
+        }
+}
+
+TEST_CASE("gradcheck: linear with and without bias", "[gradcheck]") {
+    check_gradients([](const auto& in) { return linear(in[0], in[1], in[2]); },
+                    {param({2, 3, 4}, 1), param({5, 4}, 2), param({5}, 3)});
+    check_gradients([](const auto& in) { return linear(in[0], in[1], Tensor()); }, {param({3, 4}, 4), param({2, 4}, 5)});
+}
+
+TEST_CASE("gradcheck: add, sub, mul, div with full, trailing and scalar broadcast", "[gradcheck]") {
+    using Fn = Tensor (*)(const Tensor&, const Tensor&);
+    const std::pair<const char*, Fn> ops[] = {{"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}};
+    for (const auto& [name, op] : ops) {
+        INFO(name);
+        const Fn f = op;
+        check_gradients([f](const auto& in) { return f(in[0], in[1]); }, {param({3, 4}, 1), param({3, 4}, 2, 0.5, 1.5)});
+        check_gradients([f](const auto& in) { return f(in[0], in[1]); }, {param({2, 3, 4}, 3), param({4}, 4, 0.5, 1.5)});
+        check_gradients([f](const auto& in) { return f(in[0], in[1]); }, {param({2, 3}, 5), param({1}, 6, 0.5, 1.5)});
+    }
+    check_gradients([](const auto& in) { return add(in[0], in[1]); }, {param({4}, 7), param({3, 4}, 8)});
+    check_gradients([](const auto& in) { return mul(in[0], in[1]); }, {param({4}, 9), param({3, 4}, 10)});
+    check_gradients([](const auto& in) { return scale(in[0], -2.5); }, {param({3, 4}, 11)});
+}
+
+TEST_CASE("gradcheck: relu and gelu", "[gradcheck]") {
+    // Keep relu inputs away from the kink at 0, where finite differences are undefined.
+    Tensor x = random_tensor({4, 5}, 1, DType::f64, 0.1, 1.0);
+    const auto v = x.to_vector();
+    std::vector<double> signed_v(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) signed_v[i] = (i % 3 == 0 ? -1 : 1) * v[i];
+    Tensor xr = Tensor::from_vector(signed_v, {4, 5}, DType::f64);
+    xr.set_requires_grad(true);
+    check_gradients([](const auto& in) { return relu(in[0]); }, {xr});
+    check_gradients([](const auto& in) { return gelu(in[0]); }, {param({4, 5}, 2, -3.0, 3.0)});
+}
+
+TEST_CASE("gradcheck: softmax, log_softmax, cross_entropy with and without label smoothing", "[gradcheck]") {
+    check_gradients([](const auto& in) { return softmax(in[0]); }, {param({2, 3, 5}, 1, -2, 2)});
+    check_gradients([](const auto& in) { return log_softmax(in[0]); }, {param({3, 5}, 2, -2, 2)});
+    const Tensor labels = Tensor::from_indices({0, 4, 2}, {3});
+    for (double eps : {0.0, 0.1}) {
+        INFO("label smoothing " << eps);
+        check_gradients([&](const auto& in) { return cross_entropy(in[0], labels, eps); }, {param({3, 5}, 3, -2, 2)});
+    }
+}
+
+TEST_CASE("gradcheck: sum and mean over each axis and over all", "[gradcheck]") {
+    for (std::int64_t axis : {0, 1, 2, -1}) {
+        INFO("axis " << axis);
+        check_gradients([axis](const auto& in) { return sum(in[0], axis); }, {param({2, 3, 4}, 1)});
+        check_gradients([axis](const auto& in) { return mean(in[0], axis, true); }, {param({2, 3, 4}, 2)});
+    }
+    check_gradients([](const auto& in) { return sum(in[0]); }, {param({2, 3}, 3)});
+    check_gradients([](const auto& in) { return mean(in[0]); }, {param({2, 3}, 4)});
+}
+
+TEST_CASE("gradcheck: reshape and transpose", "[gradcheck]") {
+    check_gradients([](const auto& in) { return mul(in[0].reshape({3, -1}), in[0].reshape({3, 4})); }, {param({2, 6}, 1)});
+    check_gradients([](const auto& in) { return transpose(in[0]); }, {param({2, 3, 4}, 2)});
+}
+
+TEST_CASE("gradcheck: gather_rows and scatter_rows along the token axis", "[gradcheck]") {
+    const Tensor idx = Tensor::from_indices({3, 0, 2}, {3});
+    check_gradients([&](const auto& in) { return gather_rows(in[0], idx, 1); }, {param({2, 5, 3}, 1)});
+    check_gradients([&](const auto& in) { return scatter_rows(in[0], in[1], idx, 1); },
+                    {param({2, 5, 3}, 2), param({2, 3, 3}, 3)});
+    check_gradients([&](const auto& in) { return gather_rows(in[0], idx, -1); }, {param({2, 4}, 4)});
+}

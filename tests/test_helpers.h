@@ -1,0 +1,43 @@
+// tests/test_helpers.h — shared tools for the tests: random tensors, comparisons, finite differences.
+// check_gradients is the one gradient checker: f64 central differences against autograd.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/ops.h"
+#include "core/tensor.h"
+
+namespace bplab::test {
+
+/// Uniform values in [lo, hi) from a fixed seed (deterministic across runs).
+Tensor random_tensor(const Shape& shape, std::uint64_t seed, DType dtype = DType::f64, double lo = -1.0, double hi = 1.0);
+/// max |a − b| over all elements (shapes must agree).
+double max_abs_diff(const Tensor& a, const Tensor& b);
+
+struct GradCheckOptions {
+    double eps = 1e-6;  ///< central-difference step
+    double tol = 1e-8;  ///< allowed |analytic − numeric| / max(1, |numeric|)
+};
+
+/// Checks autograd's gradient of sum(fn(inputs) ⊙ w), for a fixed random w, against central
+/// differences for every element of every input that requires grad. Inputs must be f64.
+/// Returns the largest error it saw (and fails the enclosing test past tol).
+double check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& fn, std::vector<Tensor> inputs,
+                       const GradCheckOptions& options = {});
+
+/// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+    const std::string& str() const { return dir_; }
+
+private:
+    std::string dir_;
+};
+
+}  // namespace bplab::test
