@@ -125,7 +125,8 @@ void backward(const Tensor& root, const Tensor& root_grad, const BackwardOptions
     }
 
     // Run a node once all its consumers have sent their gradient (Kahn's order).
-    std::unordered_map<Node*, Tensor> buffers{{start.get(), seed}};
+    std::unordered_map<Node*, Tensor> buffers;
+    buffers.emplace(start.get(), std::move(seed));
     std::vector<std::shared_ptr<Node>> ready{start};
     while (!ready.empty()) {
         std::shared_ptr<Node> node = std::move(ready.back());

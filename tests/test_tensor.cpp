@@ -1,0 +1,67 @@
+// tests/test_tensor.cpp — tensor basics: views, copies, dtypes, the allocator's counts, clear errors.
+// Error texts are part of the interface: tests check that they name the op, the shapes and the fix.
+#include <catch2/catch.hpp>
+
+#include "core/allocator.h"
+#include "core/ops.h"
+#include "tests/test_helpers.h"
+
+using namespace bplab;
+using bplab::test::random_tensor;
+
+TEST_CASE("tensor: reshape is a view, transpose is a copy", "[tensor]") {
+    const Tensor x = random_tensor({2, 6}, 1);
+    const Tensor v = x.reshape({3, -1});
+    REQUIRE(v.shape() == Shape{3, 4});
+    REQUIRE(v.raw_data() == x.raw_data());
+    const Tensor t = transpose(x);
+    REQUIRE(t.shape() == Shape{6, 2});
+    REQUIRE(t.raw_data() != x.raw_data());
+    const auto xv = x.to_vector(), tv = t.to_vector();
+    for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 6; ++j) REQUIRE(tv[static_cast<std::size_t>(j * 2 + i)] == xv[static_cast<std::size_t>(i * 6 + j)]);
+    REQUIRE_THROWS_WITH(x.reshape({5, -1}), Catch::Contains("cannot view (2, 6)"));
+}
+
+TEST_CASE("tensor: the allocator counts every byte and its peak", "[tensor][memory]") {
+    const std::int64_t base = memory_stats().current_bytes;
+    reset_peak();
+    {
+        const Tensor a = Tensor::zeros({100}, DType::f32);
+        const Tensor b = Tensor::zeros({10}, DType::f64);
+        REQUIRE(memory_stats().current_bytes - base == 400 + 80);
+    }
+    REQUIRE(memory_stats().current_bytes == base);
+    REQUIRE(memory_stats().peak_bytes - base == 480);
+    reset_peak();
+    REQUIRE(memory_stats().peak_bytes == base);
+}
+
+TEST_CASE("tensor: dtype conversion and element access", "[tensor]") {
+    const Tensor x = Tensor::from_vector({1.5, -2.25, 3.0}, {3}, DType::f64);
+    const Tensor f = x.to(DType::f32);
+    REQUIRE(f.dtype() == DType::f32);
+    REQUIRE(f.to_vector() == std::vector<double>{1.5, -2.25, 3.0});
+    REQUIRE_THROWS_WITH(f.data<double>(), Catch::Contains("holds F32, asked for F64"));
+}
+
+TEST_CASE("ops: mismatched inputs give errors that name the op and the shapes", "[tensor]") {
+    const Tensor a = random_tensor({64, 192}, 1, DType::f32), b = random_tensor({768, 192}, 2, DType::f32);
+    REQUIRE_THROWS_WITH(matmul(a, b), Catch::Contains("matmul: shapes (64, 192) x (768, 192)") &&
+                                          Catch::Contains("inner dimension (192 vs 768)"));
+    REQUIRE_NOTHROW(matmul(a, b, false, true));
+    REQUIRE_THROWS_WITH(add(a, random_tensor({64, 192}, 3, DType::f64)), Catch::Contains("F32 and F64"));
+    REQUIRE_THROWS_WITH(add(a, random_tensor({3}, 4, DType::f32)), Catch::Contains("cannot broadcast (3,) to (64, 192)"));
+    REQUIRE_THROWS_WITH(cross_entropy(a, Tensor::from_indices({1}, {1})), Catch::Contains("labels must be I64 of shape (64,)"));
+    REQUIRE_THROWS_WITH(cross_entropy(a.reshape({2, -1}), Tensor::from_indices({0, 200000}, {2})),
+                        Catch::Contains("label 200000 out of range"));
+    REQUIRE_THROWS_WITH(gather_rows(a, Tensor::from_indices({1, 1}, {2}), 0), Catch::Contains("appears twice"));
+    REQUIRE_THROWS_WITH(gather_rows(a, Tensor::from_indices({64}, {1}), 0), Catch::Contains("out of range [0, 64)"));
+}
+
+TEST_CASE("ops: f32 results agree with f64 on the same inputs", "[tensor]") {
+    const Tensor a = random_tensor({33, 70}, 5), b = random_tensor({70, 17}, 6);
+    const Tensor ref = softmax(gelu(matmul(a, b)));
+    const Tensor f = softmax(gelu(matmul(a.to(DType::f32), b.to(DType::f32))));
+    REQUIRE(bplab::test::max_abs_diff(f.to(DType::f64), ref) < 1e-5);
+}
