@@ -44,7 +44,7 @@ Tensor sum(const Tensor& x);
 Tensor mean(const Tensor& x);
 
 /// x[..., idx, ...] along `axis`: (outer, N, inner) -> (outer, K, inner), idx (K) i64.
-/// SBP builds on this to run a sub-block on the kept token rows only.
+/// Any dtype (labels too); SBP builds on this to run a sub-block on the kept token rows only.
 Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis);
 /// A copy of `base` whose rows idx along `axis` are replaced by `src` (index-put).
 /// Gradients: base gets dy with those rows zeroed, src gets dy's rows idx.

@@ -14,7 +14,7 @@ struct RowView {
 };
 
 RowView row_view(const char* op, const Tensor& x, std::int64_t axis) {
-    detail::require_float(op, x);
+    if (!x.defined()) throw std::invalid_argument(std::string(op) + ": input is undefined");
     const std::int64_t a = detail::normalize_axis(op, axis, x.dim());
     return {a, detail::span_numel(x.shape(), 0, a), x.size(a), detail::span_numel(x.shape(), a + 1, x.dim())};
 }
@@ -46,7 +46,7 @@ Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis) {
 
 Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, std::int64_t axis) {
     const RowView v = row_view("scatter_rows", base, axis);
-    detail::require_float("scatter_rows", src, "src");
+    if (!src.defined()) throw std::invalid_argument("scatter_rows: src is undefined");
     detail::require_same("scatter_rows", base, src);
     detail::require_row_indices("scatter_rows", idx, v.n);
     Shape expected = base.shape();

@@ -1,0 +1,28 @@
+// core/optim/sgd.h — stochastic gradient descent: plain, with momentum, Nesterov, weight decay.
+// The same update rule as torch.optim.SGD (dampening 0), fused into one backend kernel.
+#pragma once
+#include <map>
+
+#include "core/optim/optimizer.h"
+
+namespace bplab {
+
+struct SgdOptions {
+    double lr = 0.1;
+    double momentum = 0.0;
+    double weight_decay = 0.0;
+    bool nesterov = false;
+};
+
+class Sgd final : public Optimizer {
+public:
+    Sgd(std::vector<Tensor> params, const SgdOptions& options);
+    using Optimizer::step;
+    void step(const std::vector<Tensor>& subset) override;
+
+private:
+    SgdOptions options_;
+    std::map<const TensorImpl*, Tensor> momentum_;  ///< created on a parameter's first update
+};
+
+}  // namespace bplab

@@ -1,0 +1,32 @@
+// core/rng.h — the seeded random generator behind every random choice in bplab.
+// xoshiro256** with our own normal sampler, so a seed gives the same numbers on every platform.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace bplab {
+
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed = 0);
+    std::uint64_t next_u64();
+    /// Uniform in [0, 1).
+    double uniform();
+    /// Uniform integer in [0, n).
+    std::uint64_t below(std::uint64_t n);
+    /// Standard normal (Box–Muller).
+    double normal();
+    /// A uniformly random permutation of 0..n-1 (Fisher–Yates).
+    std::vector<std::int64_t> permutation(std::int64_t n);
+
+    /// The full state, for checkpoints.
+    std::array<std::uint64_t, 4> state() const { return s_; }
+    void set_state(const std::array<std::uint64_t, 4>& s) { s_ = s; }
+
+private:
+    std::array<std::uint64_t, 4> s_;
+};
+
+}  // namespace bplab

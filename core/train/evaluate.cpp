@@ -1,0 +1,36 @@
+// core/train/evaluate.cpp — evaluation over a dataset in fixed batches, and the model norm.
+// The model's train/eval mode is restored afterwards.
+#include "core/train/evaluate.h"
+
+#include "core/ops.h"
+
+namespace bplab {
+
+EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size) {
+    NoGradGuard no_grad;
+    const bool was_training = model.training();
+    model.eval();
+    Rng unused(0);
+    double loss_sum = 0.0;
+    std::int64_t correct = 0;
+    for (const Tensor& idx : epoch_batches(data.size(), batch_size, false, false, unused)) {
+        const Batch b = make_batch(data, idx);
+        const Tensor logits = model.forward(b.x);
+        loss_sum += cross_entropy(logits, b.y).item() * static_cast<double>(idx.numel());
+        const Tensor pred = argmax(logits);
+        const auto* p = pred.data<std::int64_t>();
+        const auto* y = b.y.data<std::int64_t>();
+        for (std::int64_t i = 0; i < idx.numel(); ++i) correct += p[i] == y[i];
+    }
+    model.train(was_training);
+    const double n = static_cast<double>(data.size());
+    return {data.size() ? loss_sum / n : 0.0, data.size() ? static_cast<double>(correct) / n : 0.0};
+}
+
+double model_norm(const Model& model) {
+    double total = 0.0;
+    for (const auto& [name, p] : model.named_parameters()) total += l2_norm(p);
+    return total;
+}
+
+}  // namespace bplab

@@ -1,0 +1,19 @@
+// core/train/evaluate.h — what we measure about a model: test loss and accuracy, and its norm.
+// Evaluation runs the exact model under NoGradGuard, in eval mode.
+#pragma once
+#include "core/data/dataset.h"
+#include "models/model.h"
+
+namespace bplab {
+
+struct EvalResult {
+    double loss = 0.0;      ///< mean cross-entropy
+    double accuracy = 0.0;  ///< fraction of argmax == label
+};
+
+EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000);
+
+/// Σ over parameter tensors of their L2 norm (the published Backforward code's "model norm").
+double model_norm(const Model& model);
+
+}  // namespace bplab

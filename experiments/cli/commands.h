@@ -1,0 +1,27 @@
+// experiments/cli/commands.h — the subcommands of the `bplab` program and their shared helpers.
+// Each subcommand lives in its own file and returns the process exit code.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/optim/optimizer.h"
+#include "experiments/cli/flags.h"
+#include "models/mlp.h"
+
+namespace bplab::cli {
+
+int train_command(int argc, char** argv);
+int step_command(int argc, char** argv);
+
+/// Declares --threads and applies it (OpenMP and Eigen); 0 keeps the library default.
+void add_thread_flag(Flags& flags);
+void apply_threads(const Flags& flags);
+
+/// Declares the optimiser flags (--lr, --momentum, --weight-decay, --nesterov).
+void add_optimizer_flags(Flags& flags, const std::string& default_lr);
+std::unique_ptr<Optimizer> make_optimizer(const Flags& flags, const std::vector<Tensor>& params);
+
+/// Writes text to path atomically (temp file + rename).
+void write_text_atomic(const std::string& path, const std::string& text);
+
+}  // namespace bplab::cli

@@ -1,0 +1,60 @@
+// experiments/cli/common.cpp — helpers shared by the subcommands: threads, optimiser, atomic text files.
+// Kept here so that train and step read their common flags the same way.
+#include <Eigen/Core>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/optim/sgd.h"
+#include "experiments/cli/commands.h"
+
+namespace bplab::cli {
+
+void add_thread_flag(Flags& flags) { flags.add("threads", "0", "CPU threads for kernels (0: all cores)"); }
+
+void apply_threads(const Flags& flags) {
+    const std::int64_t n = flags.integer("threads");
+    if (n < 0) throw std::invalid_argument("--threads " + std::to_string(n) + ": expected >= 0");
+    if (n == 0) return;
+#ifdef _OPENMP
+    omp_set_num_threads(static_cast<int>(n));
+#endif
+    Eigen::setNbThreads(static_cast<int>(n));
+}
+
+void add_optimizer_flags(Flags& flags, const std::string& default_lr) {
+    flags.add("lr", default_lr, "learning rate")
+        .add("momentum", "0", "SGD momentum (0: plain SGD)")
+        .add("weight-decay", "0", "SGD weight decay (coupled, as torch.optim.SGD)")
+        .add_switch("nesterov", "Nesterov momentum");
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Flags& flags, const std::vector<Tensor>& params) {
+    SgdOptions o;
+    o.lr = flags.real("lr");
+    o.momentum = flags.real("momentum");
+    o.weight_decay = flags.real("weight-decay");
+    o.nesterov = flags.on("nesterov");
+    return std::make_unique<Sgd>(params, o);
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp." + std::to_string(getpid());
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
+        out << text;
+        out.flush();
+        if (!out) throw std::runtime_error(tmp + ": write failed");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error(path + ": cannot replace with " + tmp);
+    }
+}
+
+}  // namespace bplab::cli

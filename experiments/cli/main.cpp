@@ -1,0 +1,40 @@
+// experiments/cli/main.cpp — the `bplab` program: dispatches to a subcommand, turns errors into messages.
+// Every error reaches the user as one line "bplab: ..." and exit code 1; usage errors exit 2.
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "experiments/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: bplab <command> [flags]
+
+bplab trains small networks with plain backpropagation and its alternatives
+(Backforward Propagation, Stochastic Backpropagation) on its own autograd.
+
+commands:
+  train   train a model on a dataset, writing metrics (JSONL) and checkpoints
+  step    run exactly one training step from given weights and batch; dump everything
+
+Run `bplab <command> --help` for the flags of a command.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        std::cout << kUsage;
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    try {
+        if (command == "train") return bplab::cli::train_command(argc, argv);
+        if (command == "step") return bplab::cli::step_command(argc, argv);
+        std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "bplab " << command << ": " << e.what() << '\n';
+        return 1;
+    }
+}

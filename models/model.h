@@ -1,0 +1,26 @@
+// models/model.h — what training needs from a model: logits, and its ordered update units.
+// Backforward updates the units one at a time, first to last; plain backprop updates all at once.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "layers/module.h"
+
+namespace bplab {
+
+class Model : public Module {
+public:
+    /// Number of update units (MLP: its linear layers; ViT: embedding, blocks, head).
+    virtual std::int64_t num_units() const = 0;
+    /// Unit k maps the output of unit k−1 (the input for k = 0) to its own output; the last gives logits.
+    virtual Tensor forward_unit(std::int64_t k, const Tensor& x) const = 0;
+    /// The parameters that unit k owns.
+    virtual std::vector<Tensor> unit_parameters(std::int64_t k) const = 0;
+
+    /// Units [from, to) applied in order.
+    Tensor forward_units(const Tensor& x, std::int64_t from, std::int64_t to) const;
+    /// The whole model: logits (B, classes).
+    Tensor forward(const Tensor& x) const { return forward_units(x, 0, num_units()); }
+};
+
+}  // namespace bplab
