@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/train/backforward.h"
 #include "core/train/backprop.h"
 
 namespace bplab {
@@ -13,6 +14,9 @@ namespace {
 const std::vector<std::pair<std::string, StepFn>>& methods() {
     static const std::vector<std::pair<std::string, StepFn>> table = {
         {"backprop", backprop_step},
+        {"backforward", backforward_step},
+        {"backforward-incremental", backforward_incremental_step},
+        {"backforward-as-released", backforward_as_released_step},
     };
     return table;
 }
