@@ -71,7 +71,7 @@ private:
         }
     }
     Value literal(std::string_view word, Value v) {
-        if (text_.substr(pos_, word.size()) != word) fail("'" + std::string(word) + "'");
+        if (text_.substr(pos_, word.size()) != word) fail(std::string(1, '\'').append(word).append("'"));
         pos_ += word.size();
         return v;
     }
@@ -125,10 +125,13 @@ private:
             }
             const char e = pos_ < text_.size() ? text_[pos_] : '\0';
             const std::size_t at = escapes.find(e);
-            if (e != 'u' && (at == std::string_view::npos || at % 2 != 0)) fail("one of \" \\ / b f n r t u after '\\'");
+            if (e != 'u' && (at == std::string_view::npos || at % 2 != 0))
+                fail("one of \" \\ / b f n r t u after '\\'");
             ++pos_;
-            if (e == 'u') append_utf8(out, code_point());
-            else out += escapes[at + 1];
+            if (e == 'u')
+                append_utf8(out, code_point());
+            else
+                out += escapes[at + 1];
         }
     }
     unsigned hex4() {
@@ -250,33 +253,19 @@ const char* kind_name(Value::Kind kind) {
     return names[static_cast<int>(kind)];
 }
 
-bool Value::as_bool() const {
-    if (!is_bool()) wrong_kind(*this, "bool");
-    return std::get<bool>(v_);
+template <class T> const T& Value::get(const char* expected) const {
+    if (const T* v = std::get_if<T>(&v_)) return *v;
+    wrong_kind(*this, expected);
 }
-std::int64_t Value::as_int() const {
-    if (!is_integer()) wrong_kind(*this, "integer");
-    return std::get<std::int64_t>(v_);
-}
-double Value::as_double() const {
-    if (is_integer()) return static_cast<double>(std::get<std::int64_t>(v_));
-    if (!is_number()) wrong_kind(*this, "number");
-    return std::get<double>(v_);
-}
-const std::string& Value::as_string() const {
-    if (!is_string()) wrong_kind(*this, "string");
-    return std::get<std::string>(v_);
-}
-const Array& Value::as_array() const {
-    if (!is_array()) wrong_kind(*this, "array");
-    return std::get<Array>(v_);
-}
-Array& Value::as_array() { return const_cast<Array&>(std::as_const(*this).as_array()); }
-const Object& Value::as_object() const {
-    if (!is_object()) wrong_kind(*this, "object");
-    return std::get<Object>(v_);
-}
-Object& Value::as_object() { return const_cast<Object&>(std::as_const(*this).as_object()); }
+
+bool Value::as_bool() const { return get<bool>("bool"); }
+std::int64_t Value::as_int() const { return get<std::int64_t>("integer"); }
+double Value::as_double() const { return is_integer() ? static_cast<double>(as_int()) : get<double>("number"); }
+const std::string& Value::as_string() const { return get<std::string>("string"); }
+const Array& Value::as_array() const { return get<Array>("array"); }
+Array& Value::as_array() { return const_cast<Array&>(get<Array>("array")); }
+const Object& Value::as_object() const { return get<Object>("object"); }
+Object& Value::as_object() { return const_cast<Object&>(get<Object>("object")); }
 
 const Value* Value::find(std::string_view key) const {
     for (const auto& member : as_object())
@@ -288,8 +277,8 @@ const Value& Value::at(std::string_view key) const {
     if (const Value* v = find(key)) return *v;
     std::string present;
     for (const auto& member : as_object()) present += (present.empty() ? "\"" : ", \"") + member.first + "\"";
-    throw std::runtime_error("json: no key \"" + std::string(key) + "\" (keys present: " +
-                             (present.empty() ? "none" : present) + ")");
+    throw std::runtime_error("json: no key \"" + std::string(key) +
+                             "\" (keys present: " + (present.empty() ? "none" : present) + ")");
 }
 
 const Value& Value::at(std::size_t index) const {

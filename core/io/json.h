@@ -62,6 +62,9 @@ public:
     Value& set(std::string key, Value value);
 
 private:
+    /// The alternative T, or a throw naming the kind found and `expected`.
+    template <class T> const T& get(const char* expected) const;
+
     std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> v_;
 };
 

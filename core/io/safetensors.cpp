@@ -15,6 +15,7 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "core/io/json.h"
 
@@ -66,8 +67,10 @@ void read_all(const Fd& f, void* data, std::size_t n, std::uint64_t offset, cons
     while (n > 0) {
         const ssize_t r = ::pread(f.get(), p, std::min(n, io_chunk), static_cast<off_t>(offset));
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) fail(path, "read error at byte " + std::to_string(offset) + ": " + std::strerror(errno), "a readable file");
-        if (r == 0) fail(path, "end of file at byte " + std::to_string(offset), "the file not to change while it is read");
+        if (r < 0)
+            fail(path, "read error at byte " + std::to_string(offset) + ": " + std::strerror(errno), "a readable file");
+        if (r == 0)
+            fail(path, "end of file at byte " + std::to_string(offset), "the file not to change while it is read");
         p += r;
         n -= static_cast<std::size_t>(r);
         offset += static_cast<std::uint64_t>(r);
@@ -93,7 +96,8 @@ Tensor read_tensor(const Fd& f, const std::string& path, const std::string& name
     const DType dtypes[] = {DType::f32, DType::f64, DType::i32, DType::i64};
     const auto dtype = std::find_if(std::begin(dtypes), std::end(dtypes),
                                     [&](DType t) { return dtype_text.as_string() == dtype_name(t); });
-    if (dtype == std::end(dtypes)) fail(path, where + " has dtype " + json::dump(dtype_text), "one of F32, F64, I32, I64");
+    if (dtype == std::end(dtypes))
+        fail(path, where + " has dtype " + json::dump(dtype_text), "one of F32, F64, I32, I64");
 
     const json::Value& dims = entry.at("shape");
     Shape shape;
@@ -101,26 +105,29 @@ Tensor read_tensor(const Fd& f, const std::string& path, const std::string& name
         for (const json::Value& d : dims.as_array()) shape.push_back(d.is_integer() ? d.as_int() : -1);
     if (!dims.is_array() || std::any_of(shape.begin(), shape.end(), [](std::int64_t d) { return d < 0; }))
         fail(path, where + " has shape " + json::dump(dims), "an array of non-negative integers");
-    std::uint64_t nbytes = dtype_size(*dtype);  // overflow-checked numel * element size
-    const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+    std::uint64_t nbytes = dtype_size(*dtype);  // numel * element size, checked for overflow
     for (const std::int64_t d : shape) {
-        if (empty) nbytes = 0;
-        else if (nbytes > std::numeric_limits<std::int64_t>::max() / static_cast<std::uint64_t>(d))
+        if (d != 0 && nbytes > std::numeric_limits<std::int64_t>::max() / static_cast<std::uint64_t>(d))
             fail(path, where + " has shape " + shape_str(shape), "a tensor of fewer than 2^63 bytes");
-        else nbytes *= static_cast<std::uint64_t>(d);
+        nbytes *= static_cast<std::uint64_t>(d);
     }
 
     const json::Value& offsets = entry.at("data_offsets");
-    const bool pair = offsets.is_array() && offsets.as_array().size() == 2 && offsets.at(0).is_integer() &&
-                      offsets.at(1).is_integer() && offsets.at(0).as_int() >= 0 && offsets.at(0).as_int() <= offsets.at(1).as_int();
-    if (!pair) fail(path, where + " has data_offsets " + json::dump(offsets), "[begin, end] with 0 <= begin <= end");
+    const bool well_formed = offsets.is_array() && offsets.as_array().size() == 2 && offsets.at(0).is_integer() &&
+                             offsets.at(1).is_integer() && offsets.at(0).as_int() >= 0 &&
+                             offsets.at(0).as_int() <= offsets.at(1).as_int();
+    if (!well_formed)
+        fail(path, where + " has data_offsets " + json::dump(offsets), "[begin, end] with 0 <= begin <= end");
     const auto begin = static_cast<std::uint64_t>(offsets.at(0).as_int());
     const auto end = static_cast<std::uint64_t>(offsets.at(1).as_int());
     if (end - begin != nbytes)
-        fail(path, where + " has data_offsets " + json::dump(offsets) + " spanning " + std::to_string(end - begin) + " bytes",
+        fail(path,
+             where + " has data_offsets " + json::dump(offsets) + " spanning " + std::to_string(end - begin) + " bytes",
              std::to_string(nbytes) + " bytes for " + dtype_name(*dtype) + " shape " + shape_str(shape));
     if (end > data_size)
-        fail(path, where + " has data_offsets " + json::dump(offsets) + " but the data section is " + std::to_string(data_size) + " bytes",
+        fail(path,
+             where + " has data_offsets " + json::dump(offsets) + " but the data section is " +
+                 std::to_string(data_size) + " bytes",
              "offsets within the data section; is the file truncated?");
 
     Tensor t = Tensor::empty(shape, *dtype);
@@ -135,9 +142,11 @@ const Tensor& NamedTensors::get(const std::string& name) const {
         if (n == name) return t;
     constexpr std::size_t shown = 8;
     std::string present;
-    for (std::size_t i = 0; i < std::min(shown, tensors.size()); ++i) present += (i ? ", " : "") + quoted(tensors[i].first);
+    for (std::size_t i = 0; i < std::min(shown, tensors.size()); ++i)
+        present += (i ? ", " : "") + quoted(tensors[i].first);
     if (tensors.size() > shown) present += ", ... (" + std::to_string(tensors.size() - shown) + " more)";
-    fail(path, "no tensor named " + quoted(name), tensors.empty() ? "a tensor, but the file has none" : "one of " + present);
+    fail(path, "no tensor named " + quoted(name),
+         tensors.empty() ? "a tensor, but the file has none" : "one of " + present);
 }
 
 bool NamedTensors::contains(const std::string& name) const {
@@ -149,7 +158,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     std::vector<Tensor> cpu;
     std::set<std::string> names;
     for (const auto& [name, t] : tensors) {
-        if (name == "__metadata__") fail(path, "a tensor named \"__metadata__\"", "that name to be left for the metadata");
+        if (name == "__metadata__")
+            fail(path, "a tensor named \"__metadata__\"", "that name to be left for the metadata");
         if (!names.insert(name).second) fail(path, "two tensors named " + quoted(name), "unique names");
         if (!t.defined()) fail(path, "tensor " + quoted(name) + " is undefined", "tensors with data");
         cpu.push_back(t.to(Device::cpu()));
@@ -175,15 +185,17 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     }
     for (std::size_t i = 0; i < cpu.size(); ++i) {
         json::Array shape(cpu[i].shape().begin(), cpu[i].shape().end());
-        json::Object entry{{"dtype", dtype_name(cpu[i].dtype())},
-                           {"shape", std::move(shape)},
-                           {"data_offsets", json::Array{begin[i], begin[i] + static_cast<std::int64_t>(cpu[i].nbytes())}}};
+        json::Object entry{
+            {"dtype", dtype_name(cpu[i].dtype())},
+            {"shape", std::move(shape)},
+            {"data_offsets", json::Array{begin[i], begin[i] + static_cast<std::int64_t>(cpu[i].nbytes())}}};
         header.emplace_back(tensors[i].first, std::move(entry));
     }
     std::string text = json::dump(header);
     text.append((8 - text.size() % 8) % 8, ' ');  // data section starts 8-byte aligned
     unsigned char length[8];
-    for (int b = 0; b < 8; ++b) length[b] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * b));
+    for (int b = 0; b < 8; ++b)
+        length[b] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * b));
 
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
     try {
@@ -192,7 +204,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
         write_all(f, length, sizeof length, path, tmp);
         write_all(f, text.data(), text.size(), path, tmp);
         for (const std::size_t i : order) write_all(f, cpu[i].raw_data(), cpu[i].nbytes(), path, tmp);
-        if (::fsync(f.get()) != 0 || !f.close()) fail(path, "cannot sync " + tmp + ": " + std::strerror(errno), "a writable file system");
+        if (::fsync(f.get()) != 0 || !f.close())
+            fail(path, "cannot sync " + tmp + ": " + std::strerror(errno), "a writable file system");
         if (std::rename(tmp.c_str(), path.c_str()) != 0)
             fail(path, "cannot rename " + tmp + " over it: " + std::strerror(errno), "a writable path");
     } catch (...) {
@@ -215,7 +228,8 @@ NamedTensors load_safetensors(const std::string& path) {
     std::uint64_t header_size = 0;
     for (int b = 7; b >= 0; --b) header_size = header_size << 8 | length[b];
     if (header_size > size - 8 || header_size > max_header_bytes)
-        fail(path, "header length " + std::to_string(header_size) + " but " + std::to_string(size - 8) + " bytes follow it",
+        fail(path,
+             "header length " + std::to_string(header_size) + " but " + std::to_string(size - 8) + " bytes follow it",
              "at most " + std::to_string(std::min(size - 8, max_header_bytes)) + "; is this a safetensors file?");
     std::string text(header_size, '\0');
     read_all(f, text.data(), text.size(), 8, path);
