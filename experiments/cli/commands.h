@@ -12,6 +12,11 @@ namespace bplab::cli {
 
 int train_command(int argc, char** argv);
 int step_command(int argc, char** argv);
+int compare_command(int argc, char** argv);
+int toy_command(int argc, char** argv);
+
+/// "backprop | backforward | ..." for help texts.
+std::string method_list();
 
 /// Declares --threads and applies it (OpenMP and Eigen); 0 keeps the library default.
 void add_thread_flag(Flags& flags);

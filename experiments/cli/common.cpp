@@ -10,9 +10,16 @@
 #endif
 
 #include "core/optim/sgd.h"
+#include "core/train/method.h"
 #include "experiments/cli/commands.h"
 
 namespace bplab::cli {
+
+std::string method_list() {
+    std::string s;
+    for (const auto& n : method_names()) s += (s.empty() ? "" : " | ") + n;
+    return s;
+}
 
 void add_thread_flag(Flags& flags) { flags.add("threads", "0", "CPU threads for kernels (0: all cores)"); }
 

@@ -112,6 +112,33 @@ std::vector<std::int64_t> Flags::integers(const std::string& name) const {
     return out;
 }
 
+std::vector<double> Flags::reals(const std::string& name) const {
+    std::vector<double> out;
+    for (const std::string& item : words(name)) {
+        try {
+            std::size_t used = 0;
+            const double x = std::stod(item, &used);
+            if (used == item.size()) {
+                out.push_back(x);
+                continue;
+            }
+        } catch (const std::exception&) {
+        }
+        throw std::invalid_argument(command_ + ": --" + name + " " + str(name) + ": expected numbers separated by commas");
+    }
+    return out;
+}
+
+std::vector<std::string> Flags::words(const std::string& name) const {
+    std::vector<std::string> out;
+    std::stringstream ss(str(name));
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.push_back(item);
+    if (out.empty()) throw std::invalid_argument(command_ + ": --" + name + " is empty");
+    return out;
+}
+
 std::string Flags::help() const {
     std::ostringstream o;
     o << "usage: bplab " << command_ << " [flags]\n\n" << summary_ << "\n\nflags:\n";

@@ -25,6 +25,10 @@ public:
     bool on(const std::string& name) const;
     /// Comma-separated positive integers ("256" or "100,100,100"); empty text gives none.
     std::vector<std::int64_t> integers(const std::string& name) const;
+    /// Comma-separated numbers ("0.1,0.05").
+    std::vector<double> reals(const std::string& name) const;
+    /// Comma-separated words ("backprop,backforward").
+    std::vector<std::string> words(const std::string& name) const;
     /// True if the user gave the flag explicitly.
     bool given(const std::string& name) const { return given_.count(name) != 0; }
 

@@ -14,8 +14,10 @@ bplab trains small networks with plain backpropagation and its alternatives
 (Backforward Propagation, Stochastic Backpropagation) on its own autograd.
 
 commands:
-  train   train a model on a dataset, writing metrics (JSONL) and checkpoints
-  step    run exactly one training step from given weights and batch; dump everything
+  train     train a model on a dataset, writing metrics (JSONL) and checkpoints
+  compare   train several methods and learning rates side by side; print a table
+  toy       the Backforward abstract's toy: one step on a few digits, loss before/after
+  step      run exactly one training step from given weights and batch; dump everything
 
 Run `bplab <command> --help` for the flags of a command.
 )";
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
     try {
         if (command == "train") return bplab::cli::train_command(argc, argv);
         if (command == "step") return bplab::cli::step_command(argc, argv);
+        if (command == "compare") return bplab::cli::compare_command(argc, argv);
+        if (command == "toy") return bplab::cli::toy_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const std::exception& e) {

@@ -1,0 +1,80 @@
+// experiments/cli/toy.cpp — `bplab toy`: the abstract's toy check. One batch of a few real MNIST digits,
+// one update at a large learning rate: the loss on that batch before and after, per method, size and seed.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "core/io/json.h"
+#include "core/ops.h"
+#include "core/optim/sgd.h"
+#include "core/train/backprop.h"
+#include "core/train/method.h"
+#include "experiments/cli/commands.h"
+#include "experiments/cli/run.h"
+#include "models/mlp.h"
+
+namespace bplab::cli {
+
+int toy_command(int argc, char** argv) {
+    Flags flags("toy",
+                "For each hidden size, batch size, seed and method: draw `batch` training digits with the seed,\n"
+                "initialise the MLP with the seed, take one step at --lr, and report the loss on that batch\n"
+                "before and after. Writes <out>/toy.jsonl and prints the mean loss after, per setting.");
+    flags.add("data-dir", "data/mnist", "folder with the MNIST IDX files")
+        .add("hidden", "256,1024", "hidden sizes to try (one hidden layer each)")
+        .add("batches", "2,4,8", "batch sizes to try")
+        .add("seeds", "5", "number of seeds (1..N)")
+        .add("lr", "1.0", "learning rate of the single step")
+        .add("methods", "backprop,backforward", "methods: " + method_list())
+        .add("out", "runs/toy", "output folder");
+    add_thread_flag(flags);
+    if (!flags.parse(argc, argv, 2)) return 0;
+    apply_threads(flags);
+    const auto hidden = flags.integers("hidden"), batches = flags.integers("batches");
+    const auto methods = flags.words("methods");
+    for (const auto& m : methods) step_method(m);
+    const std::int64_t seeds = flags.integer("seeds");
+    if (seeds < 1) throw std::invalid_argument("--seeds " + flags.str("seeds") + ": expected >= 1");
+    const double lr = flags.real("lr");
+    const TrainTest data = load_mnist(flags.str("data-dir"));
+    std::filesystem::create_directories(flags.str("out"));
+    std::ofstream jsonl(flags.str("out") + "/toy.jsonl", std::ios::trunc);
+
+    std::printf("| hidden | batch | method                  | loss before (mean) | loss after (mean) | after: min .. max |\n");
+    std::printf("|-------:|------:|-------------------------|-------------------:|------------------:|------------------:|\n");
+    for (std::int64_t h : hidden)
+        for (std::int64_t b : batches)
+            for (const auto& method : methods) {
+                double before_sum = 0, after_sum = 0, after_min = 1e300, after_max = -1e300;
+                for (std::int64_t seed = 1; seed <= seeds; ++seed) {
+                    Rng pick(static_cast<std::uint64_t>(seed));
+                    const auto order = pick.permutation(data.train.size());
+                    const Batch batch = make_batch(data.train, Tensor::from_indices({order.begin(), order.begin() + b}, {b}));
+                    MlpConfig config;
+                    config.hidden = {h};
+                    config.seed = static_cast<std::uint64_t>(seed);
+                    Mlp model(config);
+                    Sgd sgd(model.parameters(), {.lr = lr});
+                    const double before = step_method(method)(model, batch, sgd);
+                    double after;
+                    {
+                        NoGradGuard no_grad;
+                        after = batch_loss(model, batch).item();
+                    }
+                    before_sum += before, after_sum += after;
+                    after_min = std::min(after_min, after), after_max = std::max(after_max, after);
+                    jsonl << json::dump(json::Object{{"hidden", h}, {"batch", b}, {"seed", seed}, {"method", method},
+                                                     {"lr", lr}, {"loss_before", before}, {"loss_after", after}})
+                          << '\n';
+                }
+                const double n = static_cast<double>(seeds);
+                std::printf("| %6lld | %5lld | %-23s | %18.4f | %17.4f | %8.4f .. %6.4f |\n", static_cast<long long>(h),
+                            static_cast<long long>(b), method.c_str(), before_sum / n, after_sum / n, after_min, after_max);
+                std::fflush(stdout);
+            }
+    return 0;
+}
+
+}  // namespace bplab::cli
