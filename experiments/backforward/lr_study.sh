@@ -15,4 +15,4 @@ python3 experiments/data/make_mnist_idx.py --out data/mnist
   --methods backprop,backforward,backforward-incremental,backforward-as-released --double-lr-control --no-progress \
   --out runs/lr-study-deep
 "$bplab" toy --hidden 256,1024 --batches 2,4,8 --seeds 5 --lr 1.0 --out runs/toy
-python3 experiments/backforward/plot.py --runs runs --out docs/book/figures
+/usr/bin/python3 experiments/backforward/plot.py --runs runs --out docs/book/figures

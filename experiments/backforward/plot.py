@@ -5,8 +5,8 @@
 
 For each study folder (runs/lr-study-256, runs/lr-study-deep) and each learning rate,
 one figure with three panels: train cross-entropy (log scale), test accuracy and model
-norm per epoch, one line per method. For the toy, one bar chart of the mean loss after
-the single step, per hidden size, batch size and method.
+norm per epoch, one line per method. For the toy, one bar chart of the loss after
+the single step (median over seeds, whiskers min..max), per hidden size, batch size and method.
 
 Needs matplotlib (Debian: python3-matplotlib).
 """
@@ -38,6 +38,8 @@ def lr_study_figures(plt, study_dir, out_dir):
     written = []
     name = os.path.basename(study_dir.rstrip("/"))
     for lr in sorted(runs):
+        if all(label.startswith("backprop ") for label in runs[lr]):
+            continue  # only a 2x-lr control: drawn in the figure of the lr it controls
         series = dict(runs[lr])
         # The 2x-lr backprop control lives under lr*2: show it beside the lr it controls.
         control = runs.get(2 * lr, {}).get(f"backprop (lr {2 * lr:g})")
@@ -66,7 +68,7 @@ def lr_study_figures(plt, study_dir, out_dir):
 
 
 def toy_figure(plt, toy_path, out_dir):
-    """Bar chart: mean loss after one step, per (hidden, batch) and method, with min..max whiskers."""
+    """Bar chart: median loss after one step over seeds, per (hidden, batch) and method, min..max whiskers."""
     rows = read_jsonl(toy_path)
     groups = collections.defaultdict(list)
     for r in rows:
@@ -78,18 +80,19 @@ def toy_figure(plt, toy_path, out_dir):
     for i, m in enumerate(methods):
         means, lo, hi = [], [], []
         for s in settings:
-            v = groups[(s[0], s[1], m)]
-            mean = sum(v) / len(v)
-            means.append(mean)
-            lo.append(mean - min(v))
-            hi.append(max(v) - mean)
+            v = sorted(groups[(s[0], s[1], m)])
+            mid = len(v) // 2
+            median = v[mid] if len(v) % 2 else 0.5 * (v[mid - 1] + v[mid])
+            means.append(median)
+            lo.append(median - v[0])
+            hi.append(v[-1] - median)
         xs = [j + i * width for j in range(len(settings))]
         ax.bar(xs, means, width, yerr=[lo, hi], capsize=3, label=m)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(settings))])
     ax.set_xticklabels([f"h{h}, B={b}" for h, b in settings])
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_ylabel("loss on the batch after one step")
-    ax.set_title(f"toy: one step at lr {rows[0]['lr']:g} on B real digits (mean of seeds, min..max)")
+    ax.set_title(f"toy: one step at lr {rows[0]['lr']:g} on B real digits (median over seeds, min..max)")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()

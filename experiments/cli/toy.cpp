@@ -1,5 +1,6 @@
 // experiments/cli/toy.cpp — `bplab toy`: the abstract's toy check. One batch of a few real MNIST digits,
 // one update at a large learning rate: the loss on that batch before and after, per method, size and seed.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,7 +22,8 @@ int toy_command(int argc, char** argv) {
     Flags flags("toy",
                 "For each hidden size, batch size, seed and method: draw `batch` training digits with the seed,\n"
                 "initialise the MLP with the seed, take one step at --lr, and report the loss on that batch\n"
-                "before and after. Writes <out>/toy.jsonl and prints the mean loss after, per setting.");
+                "before and after. Writes <out>/toy.jsonl and prints, per setting, the median loss after the step and\n"
+                "how many seeds reached a loss below 1e-3.");
     flags.add("data-dir", "data/mnist", "folder with the MNIST IDX files")
         .add("hidden", "256,1024", "hidden sizes to try (one hidden layer each)")
         .add("batches", "2,4,8", "batch sizes to try")
@@ -42,12 +44,13 @@ int toy_command(int argc, char** argv) {
     std::filesystem::create_directories(flags.str("out"));
     std::ofstream jsonl(flags.str("out") + "/toy.jsonl", std::ios::trunc);
 
-    std::printf("| hidden | batch | method                  | loss before (mean) | loss after (mean) | after: min .. max |\n");
-    std::printf("|-------:|------:|-------------------------|-------------------:|------------------:|------------------:|\n");
+    std::printf("| hidden | batch | method                  | loss before (mean) | loss after (median) | after < 1e-3 | after: min .. max |\n");
+    std::printf("|-------:|------:|-------------------------|-------------------:|--------------------:|-------------:|------------------:|\n");
     for (std::int64_t h : hidden)
         for (std::int64_t b : batches)
             for (const auto& method : methods) {
-                double before_sum = 0, after_sum = 0, after_min = 1e300, after_max = -1e300;
+                double before_sum = 0;
+                std::vector<double> after_all;
                 for (std::int64_t seed = 1; seed <= seeds; ++seed) {
                     Rng pick(static_cast<std::uint64_t>(seed));
                     const auto order = pick.permutation(data.train.size());
@@ -63,15 +66,20 @@ int toy_command(int argc, char** argv) {
                         NoGradGuard no_grad;
                         after = batch_loss(model, batch).item();
                     }
-                    before_sum += before, after_sum += after;
-                    after_min = std::min(after_min, after), after_max = std::max(after_max, after);
+                    before_sum += before;
+                    after_all.push_back(after);
                     jsonl << json::dump(json::Object{{"hidden", h}, {"batch", b}, {"seed", seed}, {"method", method},
                                                      {"lr", lr}, {"loss_before", before}, {"loss_after", after}})
                           << '\n';
                 }
-                const double n = static_cast<double>(seeds);
-                std::printf("| %6lld | %5lld | %-23s | %18.4f | %17.4f | %8.4f .. %6.4f |\n", static_cast<long long>(h),
-                            static_cast<long long>(b), method.c_str(), before_sum / n, after_sum / n, after_min, after_max);
+                std::sort(after_all.begin(), after_all.end());
+                const std::size_t n = after_all.size();
+                const double median = n % 2 ? after_all[n / 2] : 0.5 * (after_all[n / 2 - 1] + after_all[n / 2]);
+                const auto solved = std::count_if(after_all.begin(), after_all.end(), [](double v) { return v < 1e-3; });
+                std::printf("| %6lld | %5lld | %-23s | %18.4f | %19.4g | %6lld of %-3zu | %8.4g .. %-6.4g |\n",
+                            static_cast<long long>(h), static_cast<long long>(b), method.c_str(),
+                            before_sum / static_cast<double>(n), median, static_cast<long long>(solved), n,
+                            after_all.front(), after_all.back());
                 std::fflush(stdout);
             }
     return 0;
