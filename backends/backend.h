@@ -1,7 +1,9 @@
 // backends/backend.h — the one interface between bplab's ops and the hardware.
 // Kernels work on tensors whose shapes the front end (core/ops) has already checked.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -87,11 +89,54 @@ public:
     virtual void fill_rows(Tensor& out, const Tensor& idx, double value, std::int64_t outer, std::int64_t n,
                            std::int64_t inner) = 0;
 
+    // layers
+    /// y (R, C) = (x − mean) · rstd · w + b over the last dim; also writes mean (R) and rstd (R).
+    virtual void layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w,
+                                    const Tensor& b, double eps) = 0;
+    /// dx (R, C), dw (C), db (C) from dy; undefined outputs are skipped.
+    virtual void layer_norm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
+                                     const Tensor& w, const Tensor& mean, const Tensor& rstd) = 0;
+    /// out (G, Nq, D) = softmax(q kᵀ · scale) v for G = batch·heads groups; q (G, Nq, D), k, v (G, Nk, D).
+    /// Writes lse (G, Nq), the log-sum-exp of each score row, which is all the backward keeps besides q, k, v.
+    virtual void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                                   double scale) = 0;
+    /// dq, dk, dv from dout, recomputing the probabilities from q, k and lse.
+    virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q,
+                                    const Tensor& k, const Tensor& v, const Tensor& lse, double scale) = 0;
+    /// out = x with its dims reordered: out.shape[i] = x.shape[dims[i]] (an explicit copy).
+    virtual void permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) = 0;
+    /// out (R, C) = x (R, C) · s[r] for every row r; s (R).
+    virtual void scale_rows(Tensor& out, const Tensor& x, const Tensor& s) = 0;
+
+    // convolution, channels-last: x (B, H, W, C); weights in PyTorch's layouts; zero padding (ph, pw)
+    /// y (B, Ho, Wo, O) = x (B, H, W, I) ⋆ w (O, I, kh, kw) + b (O), b may be undefined;
+    /// Ho = (H + 2·ph − kh) / sh + 1, likewise Wo.
+    virtual void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
+                                std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) = 0;
+    /// dx (B, H, W, I), dw (O, I, kh, kw), db (O) from dy (B, Ho, Wo, O); undefined outputs are skipped.
+    virtual void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,
+                                 std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) = 0;
+    /// y (B, Ho, Wo, C) = each channel of x (B, H, W, C) ⋆ its own filter w (C, 1, kh, kw), + b (C) if defined.
+    virtual void depthwise_conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
+                                          std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) = 0;
+    /// dx (B, H, W, C), dw (C, 1, kh, kw), db (C) from dy (B, Ho, Wo, C); undefined outputs are skipped.
+    virtual void depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
+                                           const Tensor& w, std::array<std::int64_t, 2> stride,
+                                           std::array<std::int64_t, 2> padding) = 0;
+    /// out (B, H/s, W/s, s·s·C)[b, i, j, (dy·s + dx)·C + c] = x (B, H, W, C)[b, i·s + dy, j·s + dx, c]; any dtype.
+    virtual void space_to_depth(Tensor& out, const Tensor& x, std::int64_t s) = 0;
+    /// The inverse permutation: out (B, H, W, C) from x (B, H/s, W/s, s·s·C); any dtype.
+    virtual void depth_to_space(Tensor& out, const Tensor& x, std::int64_t s) = 0;
+
     // optimisers
     /// SGD with optional momentum/Nesterov and (coupled) weight decay, in place on param and buf:
     /// g = grad + wd·p; buf = μ·buf + g (if μ > 0); step = nesterov ? g + μ·buf : buf; p −= lr·step.
     virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
                             double weight_decay, bool nesterov) = 0;
+    /// AdamW (decoupled weight decay), in place on param, m and v; `step` counts from 1:
+    /// p −= lr·wd·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
+    virtual void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1,
+                              double beta2, double eps, double weight_decay, std::int64_t step) = 0;
 };
 
 /// The backend of a device; throws if bplab has none for it.

@@ -1,7 +1,9 @@
 // core/ops.h — the functional ops: each checks shapes, calls the backend and records its backward.
 // Modules (layers/) and training code compose these; nothing here knows about devices.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/tensor.h"
@@ -49,6 +51,33 @@ Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis);
 /// A copy of `base` whose rows idx along `axis` are replaced by `src` (index-put).
 /// Gradients: base gets dy with those rows zeroed, src gets dy's rows idx.
 Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, std::int64_t axis);
+
+/// Layer normalisation over the last dim: (x − mean) / sqrt(var + eps) · w + b; w, b (C) may be undefined.
+Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-6);
+/// softmax(q kᵀ · scale) v over the last two dims: q (..., Nq, D), k and v (..., Nk, D) -> (..., Nq, D).
+/// Saves q, k, v and one log-sum-exp per query row; the backward recomputes the probabilities.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
+/// Reorders dims (an explicit copy): out.shape[i] = x.shape[dims[i]].
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
+/// Joins tensors along `axis`; all other dims must agree.
+Tensor concat(const std::vector<Tensor>& parts, std::int64_t axis);
+/// Multiplies each row r of x (viewed as (R, ...)) by s[r]; s (R) gets no gradient.
+Tensor scale_rows(const Tensor& x, const Tensor& s);
+
+/// 2-D convolution, channels-last: x (B, H, W, I), w (O, I, kh, kw) as in PyTorch, b (O) or undefined
+/// -> (B, Ho, Wo, O) with Ho = (H + 2·ph − kh) / sh + 1, likewise Wo; zero padding.
+/// kernel == stride with no padding (ViT / ConvNeXt patch embedding) runs as a reshuffle and one GEMM.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride = {1, 1},
+              std::array<std::int64_t, 2> padding = {0, 0});
+/// Depthwise 2-D convolution (groups = C), channels-last: x (B, H, W, C), w (C, 1, kh, kw), b (C) or undefined
+/// -> (B, Ho, Wo, C), with Ho and Wo as for conv2d.
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride = {1, 1},
+                        std::array<std::int64_t, 2> padding = {0, 0});
+/// s x s pixel blocks to channels: (B, H, W, C) -> (B, H/s, W/s, s·s·C),
+/// out[b, i, j, (dy·s + dx)·C + c] = x[b, i·s + dy, j·s + dx, c]; H and W must divide by s. Any dtype.
+Tensor space_to_depth(const Tensor& x, std::int64_t s);
+/// The inverse of space_to_depth: (B, H, W, s·s·C) -> (B, H·s, W·s, C). Any dtype.
+Tensor depth_to_space(const Tensor& x, std::int64_t s);
 
 // Not recorded by autograd:
 /// argmax over the last dim: (R, C) -> (R) i64.

@@ -14,6 +14,15 @@ Tensor kaiming_normal(const Shape& shape, std::int64_t fan_in, Rng& rng, DType d
     return Tensor::from_vector(v, shape, dtype);
 }
 
+Tensor trunc_normal(const Shape& shape, double std, Rng& rng, DType dtype, double lo, double hi) {
+    std::vector<double> v(static_cast<std::size_t>(shape_numel(shape)));
+    for (auto& x : v) {
+        do x = std * rng.normal();
+        while (x < lo || x > hi);
+    }
+    return Tensor::from_vector(v, shape, dtype);
+}
+
 Tensor uniform(const Shape& shape, double bound, Rng& rng, DType dtype) {
     std::vector<double> v(static_cast<std::size_t>(shape_numel(shape)));
     for (auto& x : v) x = bound * (2.0 * rng.uniform() - 1.0);

@@ -96,3 +96,28 @@ TEST_CASE("gradcheck: gather_rows and scatter_rows along the token axis", "[grad
                     {param({2, 5, 3}, 2), param({2, 3, 3}, 3)});
     check_gradients([&](const auto& in) { return gather_rows(in[0], idx, -1); }, {param({2, 4}, 4)});
 }
+
+TEST_CASE("gradcheck: broadcast of a (1, N, C) operand, as a position embedding", "[gradcheck]") {
+    check_gradients([](const auto& in) { return add(in[0], in[1]); }, {param({2, 3, 4}, 1), param({1, 3, 4}, 2)});
+}
+
+TEST_CASE("gradcheck: layer_norm with and without affine parameters", "[gradcheck]") {
+    check_gradients([](const auto& in) { return layer_norm(in[0], in[1], in[2], 1e-5); },
+                    {param({2, 3, 6}, 1, -2, 2), param({6}, 2, 0.5, 1.5), param({6}, 3)});
+    check_gradients([](const auto& in) { return layer_norm(in[0], Tensor(), Tensor(), 1e-6); }, {param({4, 5}, 4, -2, 2)});
+}
+
+TEST_CASE("gradcheck: attention, self and cross (Nq != Nk), several groups", "[gradcheck]") {
+    check_gradients([](const auto& in) { return attention(in[0], in[1], in[2], 0.5); },
+                    {param({2, 2, 5, 3}, 1, -2, 2), param({2, 2, 5, 3}, 2, -2, 2), param({2, 2, 5, 3}, 3)});
+    check_gradients([](const auto& in) { return attention(in[0], in[1], in[2], 1.0); },
+                    {param({1, 3, 4}, 4, -2, 2), param({1, 6, 4}, 5, -2, 2), param({1, 6, 4}, 6)});
+}
+
+TEST_CASE("gradcheck: permute, concat and scale_rows", "[gradcheck]") {
+    check_gradients([](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {param({2, 3, 4, 2}, 1)});
+    check_gradients([](const auto& in) { return concat({in[0], in[1], in[2]}, 1); },
+                    {param({2, 1, 3}, 2), param({2, 4, 3}, 3), param({2, 2, 3}, 4)});
+    const Tensor s = random_tensor({3}, 5, DType::f64);
+    check_gradients([&](const auto& in) { return scale_rows(in[0], s); }, {param({3, 2, 2}, 6)});
+}

@@ -1,6 +1,7 @@
 // tests/test_tensor.cpp — tensor basics: views, copies, dtypes, the allocator's counts, clear errors.
 // Error texts are part of the interface: tests check that they name the op, the shapes and the fix.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "core/allocator.h"
 #include "core/ops.h"
@@ -64,4 +65,25 @@ TEST_CASE("ops: f32 results agree with f64 on the same inputs", "[tensor]") {
     const Tensor ref = softmax(gelu(matmul(a, b)));
     const Tensor f = softmax(gelu(matmul(a.to(DType::f32), b.to(DType::f32))));
     REQUIRE(bplab::test::max_abs_diff(f.to(DType::f64), ref) < 1e-5);
+}
+
+TEST_CASE("ops: attention equals softmax(q kᵀ · scale) v built from matmul and softmax", "[tensor]") {
+    const Tensor q = random_tensor({2, 3, 7, 4}, 1), k = random_tensor({2, 3, 5, 4}, 2), v = random_tensor({2, 3, 5, 4}, 3);
+    const Tensor ref = matmul(softmax(scale(matmul(q, k, false, true), 0.5)), v);
+    REQUIRE(bplab::test::max_abs_diff(attention(q, k, v, 0.5), ref) < 1e-14);
+}
+
+TEST_CASE("ops: layer_norm rows have zero mean and unit variance before the affine part", "[tensor]") {
+    const Tensor y = layer_norm(random_tensor({5, 64}, 4, DType::f64, -3, 7), Tensor(), Tensor(), 1e-12);
+    const Tensor m = mean(y, 1), v = mean(mul(y, y), 1);
+    for (double x : m.to_vector()) REQUIRE(std::abs(x) < 1e-12);
+    for (double x : v.to_vector()) REQUIRE(std::abs(x - 1.0) < 1e-9);
+}
+
+TEST_CASE("ops: permute moves every element where its index says", "[tensor]") {
+    const Tensor x = random_tensor({2, 3, 4}, 5);
+    const auto xv = x.to_vector(), pv = permute(x, {1, 2, 0}).to_vector();
+    for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 3; ++b)
+            for (int c = 0; c < 4; ++c) REQUIRE(pv[static_cast<std::size_t>((b * 4 + c) * 2 + a)] == xv[static_cast<std::size_t>((a * 3 + b) * 4 + c)]);
 }

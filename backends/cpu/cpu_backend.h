@@ -48,8 +48,33 @@ public:
     void fill_rows(Tensor& out, const Tensor& idx, double value, std::int64_t outer, std::int64_t n,
                    std::int64_t inner) override;
 
+    void layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w, const Tensor& b,
+                            double eps) override;
+    void layer_norm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,
+                             const Tensor& mean, const Tensor& rstd) override;
+    void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                           double scale) override;
+    void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
+                            const Tensor& v, const Tensor& lse, double scale) override;
+    void permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) override;
+    void scale_rows(Tensor& out, const Tensor& x, const Tensor& s) override;
+
     void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
                     double weight_decay, bool nesterov) override;
+    void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
+                      double eps, double weight_decay, std::int64_t step) override;
+
+    void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride,
+                        std::array<std::int64_t, 2> padding) override;
+    void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,
+                         std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) override;
+    void depthwise_conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
+                                  std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) override;
+    void depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
+                                   const Tensor& w, std::array<std::int64_t, 2> stride,
+                                   std::array<std::int64_t, 2> padding) override;
+    void space_to_depth(Tensor& out, const Tensor& x, std::int64_t s) override;
+    void depth_to_space(Tensor& out, const Tensor& x, std::int64_t s) override;
 };
 
 namespace cpu {

@@ -1,7 +1,8 @@
-// backends/cpu/memory.cpp — fill, copy, dtype cast and last-two-dims transpose on the CPU.
-// The transpose works in tiles so that both sides stay in cache.
+// backends/cpu/memory.cpp — fill, copy, dtype cast, transpose, permute and per-row scaling on the CPU.
+// The transpose works in tiles so that both sides stay in cache; permute copies contiguous runs when it can.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 
@@ -72,6 +73,55 @@ void CpuBackend::transpose(Tensor& out, const Tensor& x) {
                     for (std::int64_t i = i0; i < std::min(i0 + tile, m); ++i)
                         for (std::int64_t j = j0; j < std::min(j0 + tile, n); ++j)
                             dst[b * m * n + j * m + i] = src[b * m * n + i * n + j];
+    });
+}
+
+}  // namespace bplab
+
+namespace bplab {
+
+void CpuBackend::permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) {
+    const std::size_t nd = dims.size();
+    // Strides of x, read in the order of out's dims.
+    std::vector<std::int64_t> in_stride(nd), stride_for_out(nd);
+    std::int64_t st = 1;
+    for (std::size_t i = nd; i-- > 0;) {
+        in_stride[i] = st;
+        st *= x.shape()[i];
+    }
+    for (std::size_t i = 0; i < nd; ++i) stride_for_out[i] = in_stride[static_cast<std::size_t>(dims[i])];
+    const Shape& os = out.shape();
+    const std::int64_t inner = nd ? os[nd - 1] : 1, inner_stride = nd ? stride_for_out[nd - 1] : 1;
+    const std::int64_t outer = inner ? out.numel() / inner : 0;
+    const std::size_t es = dtype_size(x.dtype());
+    const auto* src = static_cast<const char*>(x.raw_data());
+    auto* dst = static_cast<char*>(out.raw_data());
+#pragma omp parallel for if (out.numel() > cpu::kParallelGrain)
+    for (std::int64_t o = 0; o < outer; ++o) {
+        std::int64_t rem = o, offset = 0;
+        for (std::size_t i = nd - 1; i-- > 0;) {
+            offset += (rem % os[i]) * stride_for_out[i];
+            rem /= os[i];
+        }
+        char* d = dst + static_cast<std::size_t>(o * inner) * es;
+        if (inner_stride == 1) {
+            std::memcpy(d, src + static_cast<std::size_t>(offset) * es, static_cast<std::size_t>(inner) * es);
+        } else {
+            for (std::int64_t j = 0; j < inner; ++j)
+                std::memcpy(d + static_cast<std::size_t>(j) * es, src + static_cast<std::size_t>(offset + j * inner_stride) * es, es);
+        }
+    }
+}
+
+void CpuBackend::scale_rows(Tensor& out, const Tensor& x, const Tensor& s) {
+    const std::int64_t rows = s.numel(), cols = rows ? x.numel() / rows : 0;
+    cpu::dispatch_float("scale_rows", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T *px = x.data<T>(), *ps = s.data<T>();
+        T* po = out.data<T>();
+#pragma omp parallel for if (x.numel() > cpu::kParallelGrain)
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c) po[r * cols + c] = px[r * cols + c] * ps[r];
     });
 }
 

@@ -64,4 +64,30 @@ void require_row_indices(const char* op, const Tensor& idx, std::int64_t n) {
     }
 }
 
+void require_nhwc(const char* op, const Tensor& x, const char* what) {
+    if (x.dim() != 4)
+        throw std::invalid_argument(std::string(op) + ": " + what + " of shape " + shape_str(x.shape()) + " has " +
+                                    std::to_string(x.dim()) + " dims (expected 4: (B, H, W, C), channels-last)");
+}
+
+std::array<std::int64_t, 2> conv_output_hw(const char* op, const Tensor& x, std::int64_t kh, std::int64_t kw,
+                                           std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) {
+    const auto pair = [](std::array<std::int64_t, 2> v) {
+        return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
+    };
+    if (stride[0] < 1 || stride[1] < 1)
+        throw std::invalid_argument(std::string(op) + ": stride " + pair(stride) + " (expected at least 1)");
+    if (padding[0] < 0 || padding[1] < 0)
+        throw std::invalid_argument(std::string(op) + ": padding " + pair(padding) + " (expected at least 0)");
+    if (kh < 1 || kw < 1)
+        throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
+                                    " is empty");
+    const std::int64_t h = x.size(1) + 2 * padding[0], w = x.size(2) + 2 * padding[1];
+    if (h < kh || w < kw)
+        throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
+                                    " is larger than the padded input " + std::to_string(h) + "x" + std::to_string(w) +
+                                    " (input " + shape_str(x.shape()) + ", padding " + pair(padding) + ")");
+    return {(h - kh) / stride[0] + 1, (w - kw) / stride[1] + 1};
+}
+
 }  // namespace bplab::detail

@@ -1,6 +1,7 @@
 // core/ops/check.h — argument checks shared by the functional ops.
 // Every message names the op, what it found and what it expected.
 #pragma once
+#include <array>
 #include <string>
 
 #include "core/tensor.h"
@@ -20,5 +21,12 @@ std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end
 
 /// Throws unless idx is a 1-D i64 tensor of distinct values in [0, n).
 void require_row_indices(const char* op, const Tensor& idx, std::int64_t n);
+
+/// Throws unless x is 4-D, read as channels-last images (B, H, W, C).
+void require_nhwc(const char* op, const Tensor& x, const char* what = "input");
+/// Output (Ho, Wo) of a kh x kw window sliding over x (B, H, W, C) with stride and zero padding:
+/// Ho = (H + 2·ph − kh) / sh + 1. Throws unless stride ≥ 1, padding ≥ 0 and one window fits.
+std::array<std::int64_t, 2> conv_output_hw(const char* op, const Tensor& x, std::int64_t kh, std::int64_t kw,
+                                           std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding);
 
 }  // namespace bplab::detail

@@ -1,5 +1,6 @@
 // core/ops/elementwise.cpp — add, sub, mul, div (with trailing broadcast) and scale.
 // A broadcast operand's gradient is summed back over the leading dims it was repeated along.
+#include <algorithm>
 #include <stdexcept>
 
 #include "backends/backend.h"
@@ -19,9 +20,11 @@ const char* op_name(BinaryOp op) {
     return "?";
 }
 
+/// True if `small`, without its leading 1s, equals the last dims of `big` (e.g. (1, N, C) into (B, N, C)).
 bool is_trailing(const Shape& small, const Shape& big) {
-    if (small.size() > big.size()) return false;
-    return std::equal(small.rbegin(), small.rend(), big.rbegin());
+    auto first = std::find_if(small.begin(), small.end(), [](std::int64_t d) { return d != 1; });
+    const auto kept = static_cast<std::size_t>(small.end() - first);
+    return kept <= big.size() && std::equal(first, small.end(), big.end() - static_cast<std::ptrdiff_t>(kept));
 }
 
 void check_broadcast(BinaryOp op, const Tensor& a, const Tensor& b) {
@@ -30,7 +33,7 @@ void check_broadcast(BinaryOp op, const Tensor& a, const Tensor& b) {
     detail::require_same(op_name(op), a, b);
     if (b.numel() != 1 && !is_trailing(b.shape(), a.shape()))
         throw std::invalid_argument(std::string(op_name(op)) + ": cannot broadcast " + shape_str(b.shape()) + " to " +
-                                    shape_str(a.shape()) + " (b must match a's trailing dims or have one element)");
+                                    shape_str(a.shape()) + " (b, without leading 1s, must match a's trailing dims or have one element)");
 }
 
 Tensor binary_raw(const Tensor& a, const Tensor& b, BinaryOp op) {

@@ -1,7 +1,9 @@
 // core/optim/optimizer.h — the optimiser interface: update all parameters, or only a chosen subset.
 // Backforward updates one unit at a time, so a step must leave other parameters' state untouched.
 #pragma once
-#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -10,7 +12,7 @@ namespace bplab {
 
 class Optimizer {
 public:
-    explicit Optimizer(std::vector<Tensor> params, double lr);
+    Optimizer(std::vector<Tensor> params, double lr);
     virtual ~Optimizer() = default;
 
     /// Updates every parameter that has a gradient.
@@ -26,15 +28,23 @@ public:
     std::int64_t updates_of(const Tensor& param) const;
     const std::vector<Tensor>& params() const { return params_; }
 
+    /// Everything a bit-identical resume needs: update counts and per-parameter buffers, by name.
+    std::vector<std::pair<std::string, Tensor>> state() const;
+    /// Restores what state() wrote; `source` names the file in errors.
+    void load_state(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& source);
+
 protected:
-    /// Throws unless p is one of this optimiser's parameters; counts the update.
-    void begin_update(const Tensor& p);
+    /// Throws unless p is one of this optimiser's parameters; counts the update and returns p's index.
+    std::size_t begin_update(const Tensor& p);
+    /// Per-parameter buffers of a subclass, by buffer name ("momentum", "exp_avg", ...), indexed like params_.
+    virtual std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() = 0;
 
     std::vector<Tensor> params_;
     double lr_;
 
 private:
-    std::map<const TensorImpl*, std::int64_t> updates_;
+    std::unordered_map<const TensorImpl*, std::size_t> index_;
+    std::vector<std::int64_t> updates_;
 };
 
 }  // namespace bplab

@@ -8,7 +8,8 @@
 
 namespace bplab {
 
-Sgd::Sgd(std::vector<Tensor> params, const SgdOptions& options) : Optimizer(std::move(params), options.lr), options_(options) {
+Sgd::Sgd(std::vector<Tensor> params, const SgdOptions& options)
+    : Optimizer(std::move(params), options.lr), options_(options), momentum_(params_.size()) {
     if (!(options.lr >= 0)) throw std::invalid_argument("sgd: learning rate " + std::to_string(options.lr) + " (expected >= 0)");
     if (!(options.momentum >= 0 && options.momentum < 1))
         throw std::invalid_argument("sgd: momentum " + std::to_string(options.momentum) + " (expected 0 <= momentum < 1)");
@@ -18,8 +19,7 @@ Sgd::Sgd(std::vector<Tensor> params, const SgdOptions& options) : Optimizer(std:
 void Sgd::step(const std::vector<Tensor>& subset) {
     for (const Tensor& p : subset) {
         if (!p.grad().defined()) continue;
-        begin_update(p);
-        Tensor& buf = momentum_[p.impl_ptr().get()];
+        Tensor& buf = momentum_[begin_update(p)];
         if (options_.momentum > 0 && !buf.defined()) buf = Tensor::zeros_like(p);
         Tensor param = p;
         backend_for(p.device()).sgd_update(param, p.grad(), buf, lr_, options_.momentum, options_.weight_decay,

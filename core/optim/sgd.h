@@ -1,8 +1,6 @@
 // core/optim/sgd.h — stochastic gradient descent: plain, with momentum, Nesterov, weight decay.
 // The same update rule as torch.optim.SGD (dampening 0), fused into one backend kernel.
 #pragma once
-#include <map>
-
 #include "core/optim/optimizer.h"
 
 namespace bplab {
@@ -20,9 +18,12 @@ public:
     using Optimizer::step;
     void step(const std::vector<Tensor>& subset) override;
 
+protected:
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override { return {{"momentum", &momentum_}}; }
+
 private:
     SgdOptions options_;
-    std::map<const TensorImpl*, Tensor> momentum_;  ///< created on a parameter's first update
+    std::vector<Tensor> momentum_;  ///< created on a parameter's first update (momentum > 0)
 };
 
 }  // namespace bplab

@@ -1,0 +1,42 @@
+// layers/attention.cpp — multi-head self-attention.
+// qkv: (B, N, 3C) -> (3, B, heads, N, d) by one permute; heads are joined back by the inverse permute.
+#include "layers/attention.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/ops.h"
+#include "layers/init.h"
+
+namespace bplab {
+
+MultiHeadAttention::MultiHeadAttention(std::int64_t dim, std::int64_t heads, Rng& init, DType dtype)
+    : dim_(dim), heads_(heads), scale_(0.0), qkv_(init::trunc_normal({3 * dim, dim}, 0.02, init, dtype), Tensor::zeros({3 * dim}, dtype)),
+      proj_(init::trunc_normal({dim, dim}, 0.02, init, dtype), Tensor::zeros({dim}, dtype)) {
+    if (heads <= 0 || dim % heads != 0)
+        throw std::invalid_argument("attention: dim " + std::to_string(dim) + " is not divisible by " + std::to_string(heads) + " heads");
+    scale_ = 1.0 / std::sqrt(static_cast<double>(dim / heads));
+    register_module("qkv", qkv_);
+    register_module("proj", proj_);
+}
+
+std::array<Tensor, 3> MultiHeadAttention::qkv(const Tensor& x) const {
+    const std::int64_t b = x.size(0), n = x.size(1);
+    const Tensor t = permute(qkv_.forward(x).reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
+    std::array<Tensor, 3> out;
+    for (std::int64_t i = 0; i < 3; ++i)
+        out[static_cast<std::size_t>(i)] = gather_rows(t, Tensor::from_indices({i}, {1}).to(x.device()), 0).reshape({b, heads_, n, dim_ / heads_});
+    return out;
+}
+
+Tensor MultiHeadAttention::project(const Tensor& heads) const {
+    const std::int64_t b = heads.size(0), n = heads.size(2);
+    return proj_.forward(permute(heads, {0, 2, 1, 3}).reshape({b, n, dim_}));
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x) const {
+    const auto [q, k, v] = qkv(x);
+    return project(attention(q, k, v, scale_));
+}
+
+}  // namespace bplab

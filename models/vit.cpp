@@ -1,0 +1,61 @@
+// models/vit.cpp — the Vision Transformer on channels-last images.
+// Tokens are (B, N, C) with the class token at row 0; the head reads row 0 after the final norm.
+#include "models/vit.h"
+
+#include <stdexcept>
+
+#include "core/ops.h"
+#include "layers/init.h"
+
+namespace bplab {
+
+Vit::Vit(const VitConfig& c)
+    : config_(c), init_(c.seed), noise_(c.seed ^ 0x5eedULL), patch_embed_(c.in_channels, c.dim, c.patch, c.patch, 0, init_, c.dtype),
+      norm_(c.dim, 1e-6, c.dtype),
+      head_(init::trunc_normal({c.classes, c.dim}, 0.02, init_, c.dtype), Tensor::zeros({c.classes}, c.dtype)) {
+    if (c.image_size % c.patch != 0)
+        throw std::invalid_argument("vit: image size " + std::to_string(c.image_size) + " is not a multiple of patch " +
+                                    std::to_string(c.patch));
+    cls_token_ = register_parameter("cls_token", init::trunc_normal({1, 1, c.dim}, 1e-6, init_, c.dtype));
+    pos_embed_ = register_parameter("pos_embed", init::trunc_normal({1, tokens(), c.dim}, 0.02, init_, c.dtype));
+    register_module("patch_embed.proj", patch_embed_);
+    for (std::int64_t i = 0; i < c.depth; ++i) {
+        BlockOptions o;
+        o.mlp_ratio = c.mlp_ratio;
+        o.drop_path = c.depth > 1 ? c.drop_path * static_cast<double>(i) / static_cast<double>(c.depth - 1) : c.drop_path;
+        blocks_.push_back(std::make_unique<VitBlock>(c.dim, c.heads, o, init_, noise_, c.dtype));
+        register_module("blocks." + std::to_string(i), *blocks_.back());
+    }
+    register_module("norm", norm_);
+    register_module("head", head_);
+}
+
+Tensor Vit::forward_unit(std::int64_t k, const Tensor& x) const {
+    if (k == 0) {
+        if (x.dim() != 4 || x.size(1) != config_.image_size || x.size(2) != config_.image_size || x.size(3) != config_.in_channels)
+            throw std::invalid_argument("vit: images of shape " + shape_str(x.shape()) + " (expected (B, " +
+                                        std::to_string(config_.image_size) + ", " + std::to_string(config_.image_size) +
+                                        ", " + std::to_string(config_.in_channels) + "))");
+        const std::int64_t b = x.size(0);
+        const Tensor patches = patch_embed_.forward(x).reshape({b, -1, config_.dim});                    // (B, N−1, C)
+        const Tensor cls = add(Tensor::zeros({b, 1, config_.dim}, x.dtype(), x.device()), cls_token_);  // (B, 1, C)
+        return add(concat({cls, patches}, 1), pos_embed_);                                             // (B, N, C)
+    }
+    if (k <= config_.depth) return blocks_[static_cast<std::size_t>(k - 1)]->forward(x);
+    const Tensor cls = gather_rows(norm_.forward(x), Tensor::from_indices({0}, {1}).to(x.device()), 1);  // (B, 1, C)
+    return head_.forward(cls.reshape({x.size(0), config_.dim}));
+}
+
+std::vector<Tensor> Vit::unit_parameters(std::int64_t k) const {
+    if (k == 0) {
+        std::vector<Tensor> p{cls_token_, pos_embed_};
+        for (const Tensor& t : patch_embed_.parameters()) p.push_back(t);
+        return p;
+    }
+    if (k <= config_.depth) return blocks_.at(static_cast<std::size_t>(k - 1))->parameters();
+    std::vector<Tensor> p = norm_.parameters();
+    for (const Tensor& t : head_.parameters()) p.push_back(t);
+    return p;
+}
+
+}  // namespace bplab
