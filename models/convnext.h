@@ -32,7 +32,7 @@ public:
     std::vector<Tensor> unit_parameters(std::int64_t k) const override;
 
     const ConvNeXtConfig& config() const { return config_; }
-    Rng& noise() { return noise_; }
+    Rng* noise_rng() override { return &noise_; }
 
 private:
     struct BlockRef {

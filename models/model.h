@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/rng.h"
 #include "layers/module.h"
 
 namespace bplab {
@@ -16,6 +17,10 @@ public:
     virtual Tensor forward_unit(std::int64_t k, const Tensor& x) const = 0;
     /// The parameters that unit k owns.
     virtual std::vector<Tensor> unit_parameters(std::int64_t k) const = 0;
+
+    /// The generator behind the model's training-time noise (DropPath, dropout); null if it has none.
+    /// Checkpoints save its state so that a resumed run draws the same masks.
+    virtual Rng* noise_rng() { return nullptr; }
 
     /// Units [from, to) applied in order.
     Tensor forward_units(const Tensor& x, std::int64_t from, std::int64_t to) const;

@@ -31,7 +31,7 @@ public:
     const VitConfig& config() const { return config_; }
     const VitBlock& block(std::int64_t i) const { return *blocks_.at(static_cast<std::size_t>(i)); }
     std::int64_t tokens() const { return (config_.image_size / config_.patch) * (config_.image_size / config_.patch) + 1; }
-    Rng& noise() { return noise_; }
+    Rng* noise_rng() override { return &noise_; }
 
 private:
     VitConfig config_;

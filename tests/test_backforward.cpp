@@ -58,14 +58,13 @@ private:
 class RecordingSgd final : public Optimizer {
 public:
     RecordingSgd(std::vector<Tensor> params, double lr) : Optimizer(std::move(params), lr), sgd_(params_, {.lr = lr}) {}
-    using Optimizer::step;
-    void step(const std::vector<Tensor>& subset) override {
-        calls.push_back(subset);
-        sgd_.step(subset);
-    }
     std::vector<std::vector<Tensor>> calls;
 
 protected:
+    void update(const std::vector<Tensor>& subset) override {
+        calls.push_back(subset);
+        sgd_.step(subset);
+    }
     std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override { return {}; }
 
 private:

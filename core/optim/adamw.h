@@ -19,10 +19,9 @@ class AdamW final : public Optimizer {
 public:
     /// `decay[i]` says whether params[i] gets weight decay.
     AdamW(std::vector<Tensor> params, std::vector<bool> decay, const AdamWOptions& options);
-    using Optimizer::step;
-    void step(const std::vector<Tensor>& subset) override;
 
 protected:
+    void update(const std::vector<Tensor>& subset) override;
     std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override {
         return {{"exp_avg", &exp_avg_}, {"exp_avg_sq", &exp_avg_sq_}};
     }

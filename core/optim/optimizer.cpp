@@ -6,12 +6,18 @@
 #include <stdexcept>
 
 #include "backends/backend.h"
+#include "core/optim/schedule.h"
 
 namespace bplab {
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr)
     : params_(std::move(params)), lr_(lr), updates_(params_.size(), 0) {
     for (std::size_t i = 0; i < params_.size(); ++i) index_[params_[i].impl_ptr().get()] = i;
+}
+
+void Optimizer::step(const std::vector<Tensor>& subset) {
+    if (max_grad_norm_ > 0) clip_grad_norm(subset, max_grad_norm_);
+    update(subset);
 }
 
 void Optimizer::zero_grad() {

@@ -17,8 +17,11 @@ public:
 
     /// Updates every parameter that has a gradient.
     void step() { step(params_); }
-    /// Updates only `subset` (each must be one of this optimiser's parameters).
-    virtual void step(const std::vector<Tensor>& subset) = 0;
+    /// Updates only `subset` (each must be one of this optimiser's parameters), after clipping the
+    /// subset's gradients to the global norm set by set_max_grad_norm (if any).
+    void step(const std::vector<Tensor>& subset);
+    /// Gradient clipping by global L2 norm before every step; 0 turns it off.
+    void set_max_grad_norm(double max_norm) { max_grad_norm_ = max_norm; }
     /// Drops every parameter's gradient.
     void zero_grad();
 
@@ -34,6 +37,8 @@ public:
     void load_state(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& source);
 
 protected:
+    /// The update rule itself, on parameters whose gradients are final.
+    virtual void update(const std::vector<Tensor>& subset) = 0;
     /// Throws unless p is one of this optimiser's parameters; counts the update and returns p's index.
     std::size_t begin_update(const Tensor& p);
     /// Per-parameter buffers of a subclass, by buffer name ("momentum", "exp_avg", ...), indexed like params_.
@@ -41,6 +46,7 @@ protected:
 
     std::vector<Tensor> params_;
     double lr_;
+    double max_grad_norm_ = 0.0;
 
 private:
     std::unordered_map<const TensorImpl*, std::size_t> index_;

@@ -16,7 +16,7 @@ Sgd::Sgd(std::vector<Tensor> params, const SgdOptions& options)
     if (options.nesterov && options.momentum == 0) throw std::invalid_argument("sgd: Nesterov needs momentum > 0");
 }
 
-void Sgd::step(const std::vector<Tensor>& subset) {
+void Sgd::update(const std::vector<Tensor>& subset) {
     for (const Tensor& p : subset) {
         if (!p.grad().defined()) continue;
         Tensor& buf = momentum_[begin_update(p)];

@@ -15,10 +15,9 @@ struct SgdOptions {
 class Sgd final : public Optimizer {
 public:
     Sgd(std::vector<Tensor> params, const SgdOptions& options);
-    using Optimizer::step;
-    void step(const std::vector<Tensor>& subset) override;
 
 protected:
+    void update(const std::vector<Tensor>& subset) override;
     std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override { return {{"momentum", &momentum_}}; }
 
 private:

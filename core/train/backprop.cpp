@@ -6,8 +6,8 @@
 
 namespace bplab {
 
-Tensor batch_loss(const Model& model, const Batch& batch, double label_smoothing) {
-    return cross_entropy(model.forward(batch.x), batch.y, label_smoothing);
+Tensor batch_loss(const Model& model, const Batch& batch) {
+    return cross_entropy(model.forward(batch.x), batch.y, batch.label_smoothing);
 }
 
 double backprop_step(Model& model, const Batch& batch, Optimizer& optimizer) {

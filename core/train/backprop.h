@@ -7,8 +7,8 @@
 
 namespace bplab {
 
-/// Cross-entropy of the model on a batch (with graph if recording is on).
-Tensor batch_loss(const Model& model, const Batch& batch, double label_smoothing = 0.0);
+/// Cross-entropy of the model on a batch, with the batch's label smoothing (with graph if recording is on).
+Tensor batch_loss(const Model& model, const Batch& batch);
 
 /// Zeroes gradients, runs forward and backward, updates every parameter. Returns the loss before the update.
 double backprop_step(Model& model, const Batch& batch, Optimizer& optimizer);

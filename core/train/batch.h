@@ -8,6 +8,7 @@ namespace bplab {
 struct Batch {
     Tensor x;  ///< (B, ...) f32
     Tensor y;  ///< (B) i64 class labels
+    double label_smoothing = 0.0;  ///< how the labels are scored (cross-entropy's ε)
 };
 
 }  // namespace bplab

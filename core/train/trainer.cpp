@@ -1,43 +1,164 @@
-// core/train/trainer.cpp — the epoch loop.
-// The batch-order Rng is separate from the model's, so methods see identical batches.
+// core/train/trainer.cpp — the epoch loop and its checkpoints.
+// Batch order, augmentation and model noise each have their own Rng, saved with the weights, so
+// methods see identical batches and a resumed run draws exactly what an uninterrupted one would.
 #include "core/train/trainer.h"
 
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
 
-namespace bplab {
+#include "backends/backend.h"
+#include "core/io/safetensors.h"
+#include "core/ops.h"
 
-std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,
-                              const FitOptions& options) {
-    Rng batch_rng(options.seed);
+namespace bplab {
+namespace {
+
+Tensor rng_tensor(const Rng& rng) {
+    const auto s = rng.state();
+    std::vector<std::int64_t> v;
+    for (auto x : s) v.push_back(static_cast<std::int64_t>(x));
+    return Tensor::from_indices(v, {4});
+}
+
+void restore_rng(Rng& rng, const Tensor& t, const std::string& source) {
+    if (t.dtype() != DType::i64 || t.numel() != 4)
+        throw std::runtime_error(source + ": generator state of shape " + shape_str(t.shape()) + " (expected 4 I64)");
+    std::array<std::uint64_t, 4> s;
+    for (std::size_t i = 0; i < 4; ++i) s[i] = static_cast<std::uint64_t>(t.data<std::int64_t>()[i]);
+    rng.set_state(s);
+}
+
+std::vector<std::pair<std::string, Tensor>> with_prefix(const std::string& prefix,
+                                                        const std::vector<std::pair<std::string, Tensor>>& list) {
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (const auto& [name, t] : list) out.emplace_back(prefix + name, t);
+    return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> strip_prefix(const std::string& prefix,
+                                                         const std::vector<std::pair<std::string, Tensor>>& list) {
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (const auto& [name, t] : list)
+        if (name.rfind(prefix, 0) == 0) out.emplace_back(name.substr(prefix.size()), t);
+    return out;
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, StepFn step, FitOptions options)
+    : model_(model), optimizer_(optimizer), data_(data), step_(std::move(step)), options_(std::move(options)),
+      base_lr_(optimizer.lr()), batch_rng_(options_.seed), augment_rng_(options_.seed ^ 0xa06e47ULL) {
+    if (options_.ema_decay > 0) ema_ = std::make_unique<Ema>(model_.named_parameters(), options_.ema_decay);
+}
+
+Batch Trainer::train_batch(const Tensor& idx) {
+    Batch b = make_batch(data_.train, idx);
+    if (b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
+        b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
+                               : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
+    b.label_smoothing = options_.label_smoothing;
+    return b;
+}
+
+EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights) {
+    std::vector<std::pair<std::string, Tensor>> saved;
+    if (weights) {
+        for (const auto& [name, p] : model_.named_parameters()) saved.emplace_back(name, p.detach().clone());
+        model_.load_parameters(*weights, "ema");
+    }
+    Dataset test = data_.test;
+    if (test.x.dim() == 4 && options_.augment_options.size)
+        test.x = fit_images(test.x, options_.augment_options.size, options_.augment_options.fill);
+    const EvalResult r = evaluate(model_, test, options_.eval_batch);
+    if (weights) model_.load_parameters(saved, "saved weights");
+    return r;
+}
+
+std::vector<EpochMetrics> Trainer::run() {
     std::vector<EpochMetrics> history;
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-        model.train();
+    const std::int64_t n = data_.train.size();
+    const std::int64_t steps_per_epoch = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
+    const std::int64_t total_steps = steps_per_epoch * options_.epochs;
+    while (epoch_ < options_.epochs) {
+        const int epoch = epoch_ + 1;
+        model_.train();
         const auto start = std::chrono::steady_clock::now();
-        const auto batches = epoch_batches(data.train.size(), options.batch_size, true, options.drop_last, batch_rng);
+        const auto batches = epoch_batches(n, options_.batch_size, true, options_.drop_last, batch_rng_);
         double loss_sum = 0.0;
         for (std::size_t i = 0; i < batches.size(); ++i) {
-            const double loss = step(model, make_batch(data.train, batches[i]), optimizer);
+            if (options_.cosine)
+                optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
+            const double loss = step_(model_, train_batch(batches[i]), optimizer_);
             if (!std::isfinite(loss))
                 throw std::runtime_error("train: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
-                                         ", step " + std::to_string(i + 1) + " (try a smaller learning rate)");
+                                         ", step " + std::to_string(i + 1) +
+                                         " (stopped; the last checkpoint is from before this epoch; try a smaller learning rate)");
+            ++global_step_;
+            if (ema_) ema_->update(model_.named_parameters());
             loss_sum += loss;
-            if (options.on_step)
-                options.on_step(epoch, static_cast<std::int64_t>(i), static_cast<std::int64_t>(batches.size()), loss);
+            if (options_.on_step)
+                options_.on_step(epoch, static_cast<std::int64_t>(i), static_cast<std::int64_t>(batches.size()), loss);
         }
         EpochMetrics m;
         m.epoch = epoch;
         m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         m.train_loss = batches.empty() ? 0.0 : loss_sum / static_cast<double>(batches.size());
-        const EvalResult test = evaluate(model, data.test);
+        m.lr = optimizer_.lr();
+        const EvalResult test = evaluate_with(nullptr);
         m.test_loss = test.loss;
         m.test_accuracy = test.accuracy;
-        m.model_norm = model_norm(model);
+        if (ema_) m.ema_test_accuracy = evaluate_with(&ema_->averages()).accuracy;
+        m.model_norm = model_norm(model_);
+        epoch_ = epoch;
         history.push_back(m);
-        if (options.on_epoch && !options.on_epoch(m)) break;
+        if (options_.on_epoch && !options_.on_epoch(m)) break;
     }
     return history;
+}
+
+void Trainer::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& metadata) const {
+    auto tensors = with_prefix("model.", model_.named_parameters());
+    for (auto& t : with_prefix("optim.", optimizer_.state())) tensors.push_back(t);
+    if (ema_)
+        for (auto& t : with_prefix("ema.", ema_->averages())) tensors.push_back(t);
+    tensors.emplace_back("rng.batch", rng_tensor(batch_rng_));
+    tensors.emplace_back("rng.augment", rng_tensor(augment_rng_));
+    if (Rng* noise = model_.noise_rng()) tensors.emplace_back("rng.noise", rng_tensor(*noise));
+    tensors.emplace_back("trainer.progress", Tensor::from_indices({epoch_, global_step_}, {2}));
+    std::map<std::string, std::string> meta = metadata;
+    meta["epoch"] = std::to_string(epoch_);
+    meta["format"] = "bplab-checkpoint";
+    meta["lr"] = std::to_string(optimizer_.lr());
+    save_safetensors(path, tensors, meta);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+    const NamedTensors c = load_safetensors(path);
+    if (!c.contains("trainer.progress"))
+        throw std::runtime_error(path + ": not a bplab training checkpoint (no trainer.progress)");
+    model_.load_parameters(strip_prefix("model.", c.tensors), path);
+    optimizer_.load_state(strip_prefix("optim.", c.tensors), path);
+    if (ema_) {
+        const auto averages = strip_prefix("ema.", c.tensors);
+        if (averages.empty()) throw std::runtime_error(path + ": checkpoint has no EMA weights but EMA is on");
+        auto& mine = ema_->averages();
+        for (auto& [name, t] : mine)
+            for (const auto& [n2, v] : averages)
+                if (n2 == name) t = v.to(t.dtype()).to(t.device()).clone();
+    }
+    restore_rng(batch_rng_, c.get("rng.batch"), path);
+    restore_rng(augment_rng_, c.get("rng.augment"), path);
+    if (Rng* noise = model_.noise_rng()) restore_rng(*noise, c.get("rng.noise"), path);
+    const auto progress = c.get("trainer.progress").to_vector();
+    epoch_ = static_cast<int>(progress.at(0));
+    global_step_ = static_cast<std::int64_t>(progress.at(1));
+}
+
+std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,
+                              const FitOptions& options) {
+    Trainer trainer(model, optimizer, data, step, options);
+    return trainer.run();
 }
 
 }  // namespace bplab

@@ -1,9 +1,14 @@
-// core/train/trainer.h — the epoch loop: seeded batches, one method's steps, evaluation, metrics.
-// Callers (the bplab program, tests) observe progress and epochs through callbacks.
+// core/train/trainer.h — the epoch loop: seeded batches, augmentation, a method's steps, schedule,
+// EMA, evaluation, metrics, and checkpoints that resume bit-identically.
 #pragma once
 #include <functional>
+#include <map>
+#include <memory>
+#include <string>
 
-#include "core/data/mnist.h"
+#include "core/data/augment.h"
+#include "core/data/idx_dataset.h"
+#include "core/optim/schedule.h"
 #include "core/train/evaluate.h"
 #include "core/train/method.h"
 
@@ -14,7 +19,9 @@ struct EpochMetrics {
     double train_loss = 0.0;  ///< mean of the batch losses seen during the epoch
     double test_loss = 0.0;
     double test_accuracy = 0.0;
+    double ema_test_accuracy = -1.0;  ///< with the EMA weights; −1 without EMA
     double model_norm = 0.0;
+    double lr = 0.0;          ///< at the epoch's last step
     double seconds = 0.0;     ///< training time of the epoch (evaluation excluded)
 };
 
@@ -23,14 +30,53 @@ struct FitOptions {
     std::int64_t batch_size = 128;
     bool drop_last = true;
     std::uint64_t seed = 2525;
+    double label_smoothing = 0.0;
+    /// Cosine schedule with linear warm-up from the optimiser's lr at construction; off keeps it constant.
+    bool cosine = false;
+    std::int64_t warmup_steps = 0;
+    double min_lr = 0.0;
+    double ema_decay = 0.0;  ///< 0: no EMA
+    /// Images (B, H, W, C): the training transform; eval batches are only fit to augment.size.
+    bool augment = false;
+    AugmentOptions augment_options;
+    std::int64_t eval_batch = 500;
     /// After every step: (epoch, step index, steps in the epoch, loss of the step).
     std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
     /// After every epoch's evaluation; return false to stop.
     std::function<bool(const EpochMetrics&)> on_epoch;
 };
 
-/// Trains for options.epochs epochs; the batch order is fixed by options.seed.
-/// Throws if a loss turns NaN or infinite (naming the epoch and step).
+class Trainer {
+public:
+    Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, StepFn step, FitOptions options);
+    /// Trains the epochs after epoch() up to options.epochs. Throws if a loss turns NaN or infinite
+    /// (naming the epoch and step); nothing is written then, so the last checkpoint stays good.
+    std::vector<EpochMetrics> run();
+    /// Epochs completed.
+    int epoch() const { return epoch_; }
+
+    /// Writes model, optimiser, EMA and every generator's state, atomically (safetensors).
+    void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
+    /// Restores a checkpoint written by save_checkpoint; the next run() continues after its epoch.
+    void load_checkpoint(const std::string& path);
+
+private:
+    EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
+    Batch train_batch(const Tensor& idx);
+
+    Model& model_;
+    Optimizer& optimizer_;
+    const TrainTest& data_;
+    StepFn step_;
+    FitOptions options_;
+    double base_lr_;
+    Rng batch_rng_, augment_rng_;
+    std::unique_ptr<Ema> ema_;
+    int epoch_ = 0;
+    std::int64_t global_step_ = 0;
+};
+
+/// Convenience: a Trainer run from scratch.
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,
                               const FitOptions& options);
 

@@ -1,4 +1,4 @@
-// experiments/cli/run.cpp — one training run: model, optimiser, metrics file, checkpoints, progress.
+// experiments/cli/run.cpp — one training run: model, optimiser, recipe, metrics file, checkpoints.
 // The checkpoint is replaced atomically after every epoch, so a crash never loses the last one.
 #include "experiments/cli/run.h"
 
@@ -8,11 +8,12 @@
 #include <stdexcept>
 
 #include "core/io/json.h"
-#include "core/io/safetensors.h"
+#include "core/optim/adamw.h"
 #include "core/optim/sgd.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/progress.h"
 #include "models/mlp.h"
+#include "models/registry.h"
 
 namespace bplab::cli {
 namespace {
@@ -23,29 +24,78 @@ std::string join(const std::vector<std::int64_t>& v) {
     return s;
 }
 
+std::unique_ptr<Model> build_model(const RunSpec& s) {
+    if (s.model == "mlp") {
+        MlpConfig c;
+        c.hidden = s.hidden;
+        c.seed = s.seed;
+        return std::make_unique<Mlp>(c);
+    }
+    return make_model(s.model, {.classes = 10, .in_channels = 1, .drop_path = s.drop_path, .seed = s.seed});
+}
+
+std::unique_ptr<Optimizer> build_optimizer(const RunSpec& s, const Model& model) {
+    std::unique_ptr<Optimizer> o;
+    if (s.optimizer == "sgd")
+        o = std::make_unique<Sgd>(model.parameters(), SgdOptions{.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay,
+                                                                 .nesterov = s.nesterov});
+    else if (s.optimizer == "adamw")
+        o = std::make_unique<AdamW>(model.parameters(), weight_decay_mask(model.named_parameters()),
+                                    AdamWOptions{.lr = s.lr, .weight_decay = s.weight_decay});
+    else
+        throw std::invalid_argument("--optimizer " + s.optimizer + ": expected sgd or adamw");
+    o->set_max_grad_norm(s.clip);
+    return o;
+}
+
+json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
+    return {{"model", s.model},         {"hidden", join(s.hidden)},     {"data", s.data},
+            {"method", s.method},       {"optimizer", s.optimizer},     {"lr", s.lr},
+            {"momentum", s.momentum},   {"weight_decay", s.weight_decay}, {"schedule", s.schedule},
+            {"warmup_epochs", s.warmup_epochs}, {"min_lr", s.min_lr},   {"clip", s.clip},
+            {"ema", s.ema},             {"label_smoothing", s.label_smoothing}, {"drop_path", s.drop_path},
+            {"augment", s.augment},     {"batch", s.batch},             {"epochs", s.epochs},
+            {"seed", static_cast<std::int64_t>(s.seed)}, {"parameters", model.parameter_count()},
+            {"train_examples", data.train.size()}, {"test_examples", data.test.size()}};
+}
+
 }  // namespace
 
 void add_run_flags(Flags& flags) {
-    flags.add("model", "mlp", "model name (mlp)")
+    std::string models = "mlp";
+    for (const auto& n : model_names()) models += " | " + n;
+    flags.add("model", "mlp", "model: " + models)
         .add("hidden", "256", "MLP hidden sizes, comma-separated (e.g. 100,100,100)")
-        .add("data", "mnist", "dataset (mnist)")
-        .add("data-dir", "data/mnist", "folder with the IDX files (see experiments/data/make_mnist_idx.py)")
+        .add("data", "mnist", "dataset: mnist | fashion-mnist")
+        .add("data-dir", "", "folder with the IDX files (default: data/mnist, /usr/share/datasets/fashion-mnist)")
         .add("batch", "128", "minibatch size (the last incomplete batch is dropped)")
         .add("epochs", "5", "number of epochs")
-        .add("seed", "2525", "seed for the weights and the batch order")
+        .add("seed", "2525", "seed for the weights, the batch order, augmentation and drop path")
+        .add("optimizer", "sgd", "sgd | adamw")
+        .add("momentum", "0", "SGD momentum (0: plain SGD)")
+        .add("weight-decay", "0", "weight decay (SGD: coupled; AdamW: decoupled, not on norms/biases/tokens)")
+        .add_switch("nesterov", "Nesterov momentum (SGD)")
+        .add("schedule", "constant", "learning-rate schedule: constant | cosine (with linear warm-up)")
+        .add("warmup", "0", "warm-up epochs for the cosine schedule")
+        .add("min-lr", "0", "final learning rate of the cosine schedule")
+        .add("clip", "0", "clip gradients to this global L2 norm (0: off)")
+        .add("ema", "0", "decay of an exponential moving average of the weights, evaluated too (0: off)")
+        .add("label-smoothing", "0", "label smoothing of the cross-entropy")
+        .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
+        .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
         .add("device", "cpu", "device: cpu")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
-    flags.add("momentum", "0", "SGD momentum (0: plain SGD)")
-        .add("weight-decay", "0", "SGD weight decay (coupled, as torch.optim.SGD)")
-        .add_switch("nesterov", "Nesterov momentum");
     add_thread_flag(flags);
 }
 
 RunSpec run_spec_from(const Flags& flags) {
-    if (flags.str("model") != "mlp") throw std::invalid_argument("--model " + flags.str("model") + ": expected mlp");
     if (flags.str("device") != "cpu")
         throw std::invalid_argument("--device " + flags.str("device") + ": this build trains on cpu only");
     RunSpec s;
+    s.model = flags.str("model");
+    if (s.model != "mlp") model_image_size(s.model);  // rejects unknown names with the list
+    s.data = flags.str("data");
+    idx_dataset_spec(s.data);
     s.hidden = flags.integers("hidden");
     s.batch = flags.integer("batch");
     if (s.batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
@@ -53,74 +103,99 @@ RunSpec run_spec_from(const Flags& flags) {
     if (epochs < 1 || epochs > 100000) throw std::invalid_argument("--epochs " + flags.str("epochs") + ": expected 1..100000");
     s.epochs = static_cast<int>(epochs);
     s.seed = static_cast<std::uint64_t>(flags.integer("seed"));
+    s.optimizer = flags.str("optimizer");
     s.momentum = flags.real("momentum");
     s.weight_decay = flags.real("weight-decay");
     s.nesterov = flags.on("nesterov");
+    s.schedule = flags.str("schedule");
+    if (s.schedule != "constant" && s.schedule != "cosine")
+        throw std::invalid_argument("--schedule " + s.schedule + ": expected constant or cosine");
+    s.warmup_epochs = flags.real("warmup");
+    s.min_lr = flags.real("min-lr");
+    s.clip = flags.real("clip");
+    s.ema = flags.real("ema");
+    s.label_smoothing = flags.real("label-smoothing");
+    s.drop_path = flags.real("drop-path");
+    s.augment = flags.on("augment");
     s.progress = !flags.on("no-progress");
     return s;
 }
 
 TrainTest load_data(const Flags& flags) {
-    if (flags.str("data") != "mnist") throw std::invalid_argument("--data " + flags.str("data") + ": expected mnist");
-    return load_mnist(flags.str("data-dir"));
+    const std::string name = flags.str("data");
+    const std::string dir = flags.str("data-dir").empty() ? default_data_dir(name) : flags.str("data-dir");
+    TrainTest d = load_idx_dataset(dir, idx_dataset_spec(name));
+    if (flags.str("model") == "mlp") {
+        d.train.x = d.train.x.reshape({d.train.size(), -1});
+        d.test.x = d.test.x.reshape({d.test.size(), -1});
+    }
+    return d;
 }
 
 std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data) {
     const StepFn step = step_method(spec.method);
     std::filesystem::create_directories(spec.out);
-    MlpConfig config;
-    config.hidden = spec.hidden;
-    config.seed = spec.seed;
-    Mlp model(config);
-    Sgd optimizer(model.parameters(), {.lr = spec.lr, .momentum = spec.momentum, .weight_decay = spec.weight_decay,
-                                       .nesterov = spec.nesterov});
+    const auto model = build_model(spec);
+    const auto optimizer = build_optimizer(spec, *model);
 
-    const json::Object cfg{{"model", "mlp"},
-                           {"hidden", join(spec.hidden)},
-                           {"method", spec.method},
-                           {"lr", spec.lr},
-                           {"momentum", spec.momentum},
-                           {"weight_decay", spec.weight_decay},
-                           {"batch", spec.batch},
-                           {"epochs", spec.epochs},
-                           {"seed", static_cast<std::int64_t>(spec.seed)},
-                           {"parameters", model.parameter_count()},
-                           {"train_examples", data.train.size()},
-                           {"test_examples", data.test.size()}};
-    write_text_atomic(spec.out + "/config.json", json::dump(cfg) + "\n");
-    const std::string metrics_path = spec.out + "/metrics.jsonl";
-    std::ofstream metrics(metrics_path, std::ios::trunc);
-    if (!metrics) throw std::runtime_error(metrics_path + ": cannot open for writing");
-
-    ProgressBar bar(spec.progress);
     FitOptions options;
     options.epochs = spec.epochs;
     options.batch_size = spec.batch;
     options.seed = spec.seed;
+    options.label_smoothing = spec.label_smoothing;
+    options.cosine = spec.schedule == "cosine";
+    options.warmup_steps = static_cast<std::int64_t>(spec.warmup_epochs * static_cast<double>(data.train.size() / spec.batch));
+    options.min_lr = spec.min_lr;
+    options.ema_decay = spec.ema;
+    if (spec.model != "mlp") {
+        const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
+        options.augment = spec.augment;
+        options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
+    }
+    const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl";
+    ProgressBar bar(spec.progress);
     options.on_step = [&](int epoch, std::int64_t i, std::int64_t n, double loss) {
-        bar.update(spec.method + " lr " + json::dump(spec.lr) + " epoch " + std::to_string(epoch) + "/" +
-                       std::to_string(spec.epochs),
-                   i + 1, n, loss);
+        bar.update(spec.method + " " + spec.model + " epoch " + std::to_string(epoch) + "/" + std::to_string(spec.epochs), i + 1, n, loss);
     };
+    std::ofstream metrics;
+    std::vector<EpochMetrics> history;
+    const Trainer* self = nullptr;
+    // Each epoch is printed, logged and checkpointed as soon as it ends.
     options.on_epoch = [&](const EpochMetrics& m) {
         bar.clear();
         if (spec.print_epochs) {
-            std::printf("%5d %11.5f %10.5f %9.4f %11.4f %8.2f\n", m.epoch, m.train_loss, m.test_loss, m.test_accuracy,
-                        m.model_norm, m.seconds);
+            const std::string ema = m.ema_test_accuracy >= 0 ? std::to_string(m.ema_test_accuracy).substr(0, 6) : "-";
+            std::printf("%5d %11.5f %10.5f %9.4f %9s %11.4f %10.3g %8.2f\n", m.epoch, m.train_loss, m.test_loss,
+                        m.test_accuracy, ema.c_str(), m.model_norm, m.lr, m.seconds);
             std::fflush(stdout);
         }
-        const json::Object line{{"epoch", m.epoch},         {"method", spec.method},  {"lr", spec.lr},
-                                {"train_loss", m.train_loss}, {"test_loss", m.test_loss}, {"test_acc", m.test_accuracy},
-                                {"model_norm", m.model_norm}, {"seconds", m.seconds}};
+        json::Object line{{"epoch", m.epoch},            {"method", spec.method},      {"model", spec.model},
+                          {"lr", m.lr},                  {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
+                          {"test_acc", m.test_accuracy}, {"model_norm", m.model_norm}, {"seconds", m.seconds}};
+        if (m.ema_test_accuracy >= 0) line.emplace_back("ema_test_acc", m.ema_test_accuracy);
         metrics << json::dump(line) << '\n' << std::flush;
-        save_safetensors(spec.out + "/checkpoint.safetensors", model.named_parameters(),
-                         {{"epoch", std::to_string(m.epoch)}, {"method", spec.method}, {"model", "mlp"},
-                          {"hidden", join(spec.hidden)}});
+        self->save_checkpoint(checkpoint, {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}});
+        history.push_back(m);
         return true;
     };
+    Trainer trainer(*model, *optimizer, data, step, options);
+    self = &trainer;
+    if (spec.resume) {
+        if (!std::filesystem::exists(checkpoint))
+            throw std::runtime_error("--resume: " + checkpoint + " does not exist (nothing to resume)");
+        trainer.load_checkpoint(checkpoint);
+        std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
+        metrics.open(metrics_path, std::ios::app);
+    } else {
+        write_text_atomic(spec.out + "/config.json", json::dump(config_json(spec, *model, data)) + "\n");
+        metrics.open(metrics_path, std::ios::trunc);
+    }
+    if (!metrics) throw std::runtime_error(metrics_path + ": cannot open for writing");
     if (spec.print_epochs)
-        std::printf("%5s %11s %10s %9s %11s %8s\n", "epoch", "train_loss", "test_loss", "test_acc", "model_norm", "seconds");
-    return fit(model, optimizer, data, step, options);
+        std::printf("%5s %11s %10s %9s %9s %11s %10s %8s\n", "epoch", "train_loss", "test_loss", "test_acc", "ema_acc",
+                    "model_norm", "lr", "seconds");
+    trainer.run();
+    return history;
 }
 
 }  // namespace bplab::cli

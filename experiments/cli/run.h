@@ -4,33 +4,40 @@
 #include <string>
 #include <vector>
 
-#include "core/data/mnist.h"
+#include "core/data/idx_dataset.h"
 #include "core/train/trainer.h"
 #include "experiments/cli/flags.h"
 
 namespace bplab::cli {
 
 struct RunSpec {
-    std::string method = "backprop";
-    std::vector<std::int64_t> hidden = {256};
+    std::string model = "mlp", data = "mnist", method = "backprop";
+    std::vector<std::int64_t> hidden = {256};  ///< MLP only
+    std::string optimizer = "sgd";              ///< sgd | adamw
     double lr = 0.1, momentum = 0.0, weight_decay = 0.0;
     bool nesterov = false;
+    std::string schedule = "constant";  ///< constant | cosine
+    double warmup_epochs = 0.0, min_lr = 0.0;
+    double clip = 0.0, ema = 0.0, label_smoothing = 0.0, drop_path = 0.0;
+    bool augment = false;  ///< random crop (padding 2) and horizontal flip for image models
     std::int64_t batch = 128;
     int epochs = 5;
     std::uint64_t seed = 2525;
     std::string out;       ///< folder for config.json, metrics.jsonl, checkpoint.safetensors
+    bool resume = false;   ///< continue from <out>/checkpoint.safetensors
     bool progress = true;  ///< progress bar on a terminal
     bool print_epochs = true;
 };
 
-/// Declares the flags shared by train and compare (model, data, batch, epochs, seed, optimiser, threads).
+/// Declares the flags shared by train and compare (model, data, recipe, seed, threads).
 void add_run_flags(Flags& flags);
 /// Reads them into a spec (method, lr and out are the caller's).
 RunSpec run_spec_from(const Flags& flags);
-/// Loads the dataset named by --data / --data-dir.
+/// Loads the dataset named by --data / --data-dir, shaped for the model (flat for the MLP).
 TrainTest load_data(const Flags& flags);
 
-/// Trains one run, writing <out>/config.json, <out>/metrics.jsonl and <out>/checkpoint.safetensors.
+/// Trains one run, writing <out>/config.json, <out>/metrics.jsonl and <out>/checkpoint.safetensors
+/// (replaced atomically after every epoch; with resume, continued from it).
 std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data);
 
 }  // namespace bplab::cli

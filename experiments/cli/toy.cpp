@@ -13,6 +13,7 @@
 #include "core/train/backprop.h"
 #include "core/train/method.h"
 #include "experiments/cli/commands.h"
+#include "core/data/mnist.h"
 #include "experiments/cli/run.h"
 #include "models/mlp.h"
 

@@ -13,7 +13,8 @@ int train_command(int argc, char** argv) {
     add_run_flags(flags);
     flags.add("method", "backprop", "training method: " + method_list())
         .add("lr", "0.1", "learning rate")
-        .add("out", "", "output folder (default: runs/<data>-<model>-<method>-lr<lr>)");
+        .add("out", "", "output folder (default: runs/<data>-<model>-<method>-lr<lr>)")
+        .add_switch("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)");
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
     RunSpec spec = run_spec_from(flags);
@@ -21,12 +22,13 @@ int train_command(int argc, char** argv) {
     step_method(spec.method);  // reject an unknown method before loading data
     spec.lr = flags.real("lr");
     spec.out = flags.str("out");
+    spec.resume = flags.on("resume");
     if (spec.out.empty())
         spec.out = "runs/" + flags.str("data") + "-" + flags.str("model") + "-" + spec.method + "-lr" + flags.str("lr");
     const TrainTest data = load_data(flags);
-    std::cout << "bplab train: " << spec.method << " on " << flags.str("data") << " (" << data.train.size() << " train / "
-              << data.test.size() << " test), lr " << spec.lr << ", batch " << spec.batch << ", " << spec.epochs
-              << " epochs -> " << spec.out << "\n";
+    std::cout << "bplab train: " << spec.model << " with " << spec.method << " on " << spec.data << " ("
+              << data.train.size() << " train / " << data.test.size() << " test), " << spec.optimizer << " lr " << spec.lr
+              << ", batch " << spec.batch << ", " << spec.epochs << " epochs -> " << spec.out << "\n";
     run_training(spec, data);
     return 0;
 }

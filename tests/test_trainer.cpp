@@ -1,0 +1,121 @@
+// tests/test_trainer.cpp — the training loop: a resumed run is bit-identical to an uninterrupted one,
+// a NaN loss stops with a clear message and leaves the last checkpoint intact; DropPath/dropout modes.
+#include <catch2/catch.hpp>
+
+#include "core/io/safetensors.h"
+#include "core/optim/adamw.h"
+#include "core/optim/sgd.h"
+#include "core/train/trainer.h"
+#include "layers/regularize.h"
+#include "models/registry.h"
+#include "tests/test_helpers.h"
+
+using namespace bplab;
+using bplab::test::max_abs_diff;
+using bplab::test::random_tensor;
+
+namespace {
+
+TrainTest tiny_images() {
+    std::vector<std::int64_t> labels(48);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 10);
+    TrainTest d;
+    d.train = {"tiny/train", random_tensor({48, 28, 28, 1}, 1, DType::f32), Tensor::from_indices(labels, {48})};
+    d.test = {"tiny/test", random_tensor({16, 28, 28, 1}, 2, DType::f32),
+              Tensor::from_indices({labels.begin(), labels.begin() + 16}, {16})};
+    return d;
+}
+
+struct Run {
+    std::unique_ptr<Model> model;
+    std::unique_ptr<AdamW> optimizer;
+    std::unique_ptr<Trainer> trainer;
+};
+
+Run make_run(const TrainTest& data, int epochs) {
+    Run r;
+    r.model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .drop_path = 0.2, .seed = 7});
+    const auto named = r.model->named_parameters();
+    r.optimizer = std::make_unique<AdamW>(r.model->parameters(), weight_decay_mask(named), AdamWOptions{.lr = 2e-3});
+    r.optimizer->set_max_grad_norm(1.0);
+    FitOptions o;
+    o.epochs = epochs;
+    o.batch_size = 16;
+    o.cosine = true;
+    o.warmup_steps = 2;
+    o.ema_decay = 0.9;
+    o.label_smoothing = 0.1;
+    o.augment = true;
+    o.augment_options = {.size = 32, .pad = 2, .flip = true, .fill = -1.0};
+    r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit", "[train]") {
+    const TrainTest data = tiny_images();
+    bplab::test::TempDir dir;
+    Run straight = make_run(data, 2);
+    const auto full = straight.trainer->run();
+
+    Run first = make_run(data, 1);
+    first.trainer->run();
+    first.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
+    Run resumed = make_run(data, 2);
+    resumed.trainer->load_checkpoint(dir.path("ckpt.safetensors"));
+    CHECK(resumed.trainer->epoch() == 1);
+    const auto rest = resumed.trainer->run();
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].train_loss == full[1].train_loss);
+    CHECK(rest[0].ema_test_accuracy == full[1].ema_test_accuracy);
+    const auto a = straight.model->named_parameters(), b = resumed.model->named_parameters();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(a[i].first);
+        CHECK(max_abs_diff(a[i].second, b[i].second) == 0.0);
+    }
+}
+
+TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last checkpoint", "[train]") {
+    const TrainTest data = tiny_images();
+    bplab::test::TempDir dir;
+    auto model = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 3});
+    Sgd sgd(model->parameters(), {.lr = 0.01});
+    FitOptions o;
+    o.epochs = 3;
+    o.batch_size = 16;
+    Trainer trainer(*model, sgd, data, step_method("backprop"), o);
+    trainer.run();
+    trainer.save_checkpoint(dir.path("last.safetensors"));
+    sgd.set_lr(1e30);  // the next steps overflow
+    FitOptions more = o;
+    more.epochs = 6;
+    Trainer explode(*model, sgd, data, step_method("backprop"), more);
+    explode.load_checkpoint(dir.path("last.safetensors"));
+    sgd.set_lr(1e30);
+    CHECK_THROWS_WITH(explode.run(), Catch::Contains("loss is") && Catch::Contains("epoch 4"));
+    const NamedTensors kept = load_safetensors(dir.path("last.safetensors"));
+    CHECK(kept.metadata.at("epoch") == "3");
+}
+
+TEST_CASE("regularize: DropPath and dropout are identities in eval and unbiased masks in training", "[layers]") {
+    Rng rng(11);
+    const Tensor x = Tensor::full({2000, 3}, 2.0, DType::f64);
+    CHECK(drop_path(x, 0.3, false, rng).same(x));
+    CHECK(dropout(x, 0.3, false, rng).same(x));
+    const auto rows = drop_path(x, 0.25, true, rng).to_vector();
+    std::int64_t dropped = 0;
+    for (std::size_t r = 0; r < 2000; ++r) {
+        const double v = rows[r * 3];
+        CHECK((v == 0.0 || v == Approx(2.0 / 0.75)));
+        CHECK(rows[r * 3 + 1] == v);  // a whole sample is kept or dropped
+        dropped += v == 0.0;
+    }
+    CHECK(dropped > 400);
+    CHECK(dropped < 600);
+    const auto elems = dropout(x, 0.5, true, rng).to_vector();
+    double total = 0;
+    for (double v : elems) total += v;
+    CHECK(total / 6000.0 == Approx(2.0).epsilon(0.05));
+    CHECK_THROWS_WITH(dropout(x, 1.0, true, rng), Catch::Contains("drop probability 1"));
+}
