@@ -2,10 +2,12 @@
 // Downsampling is LayerNorm + 2×2 stride-2 conv (timm's); SBP swaps in space-to-depth + Linear on the same weights.
 #include "models/convnext.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/ops.h"
 #include "layers/init.h"
+#include "layers/sbp/blocks.h"
 
 namespace bplab {
 
@@ -52,16 +54,57 @@ Tensor ConvNeXt::forward_unit(std::int64_t k, const Tensor& x) const {
     }
     if (k < last) {
         const BlockRef& b = blocks_[static_cast<std::size_t>(k - 1)];
+        const auto* plan = training() && plan_ ? &plan_->blocks[static_cast<std::size_t>(k - 1)] : nullptr;
+        const bool split = plan && plan->has_value();
         Tensor h = x;
         if (b.stage > 0 && b.index == 0) {
             const std::size_t d = static_cast<std::size_t>(b.stage - 1);
-            h = down_convs_[d]->forward(down_norms_[d]->forward(h));  // (B, H/2, W/2, C_s)
+            const auto conv = down_convs_[d]->parameters();
+            h = split ? sbp::downsample(*down_norms_[d], conv[0], conv[1], h, **plan)
+                      : down_convs_[d]->forward(down_norms_[d]->forward(h));  // (B, H/2, W/2, C_s)
         }
-        return b.block->forward(h);
+        return split ? sbp::convnext_block(*b.block, h, **plan) : b.block->forward(h);
     }
     const std::int64_t batch = x.size(0), c = x.size(3);
     const Tensor pooled = mean(x.reshape({batch, -1, c}), 1);  // (B, C)
     return head_fc_.forward(head_norm_.forward(pooled));
+}
+
+void ConvNeXt::set_sbp(const sbp::SbpConfig& config) {
+    sbp_ = config;
+    if (sbp_.blocks.empty()) sbp_.blocks = "s0/all,s1/all,s2/first:" + std::to_string(2 * config_.depths[2] / 3);
+    sbp::select_blocks(sbp_.blocks, {config_.depths.begin(), config_.depths.end()});
+    if (sbp_.attn != sbp::AttnMode::qkv) throw std::invalid_argument("sbp: --sbp-attn applies to ViT only");
+    plan_.reset();
+}
+
+void ConvNeXt::begin_step() {
+    plan_.reset();
+    if (!sbp_.enabled()) return;
+    const auto selected = sbp::select_blocks(sbp_.blocks, {config_.depths.begin(), config_.depths.end()});
+    std::int64_t n = 0, coarsest = -1;
+    for (std::size_t i = 0; i < selected.size(); ++i)
+        if (selected[i]) ++n, coarsest = std::max(coarsest, blocks_[i].stage);
+    const auto ratios = sbp::block_ratios(sbp_.keep, sbp_.schedule, n);
+    // One base mask at the coarsest SBP resolution, block-upsampled to the finer stages.
+    const std::int64_t base_res = config_.image_size / config_.stem >> coarsest;
+    sbp::StepPlan plan{sbp_, std::vector<std::optional<sbp::BlockPlan>>(blocks_.size())};
+    std::optional<sbp::KeepMask> base;
+    double base_ratio = -1;
+    for (std::size_t i = 0, j = 0; i < blocks_.size(); ++i) {
+        if (!selected[i]) continue;
+        const double r = ratios[j++];
+        if (!base || sbp_.independent || base_ratio != r) {
+            base = sbp::sample_mask(sbp_.mask, base_res, base_res, r, noise_);
+            base_ratio = r;
+        }
+        sbp::BlockPlan b;
+        b.ratio = r;
+        b.mask = sbp::upsample(*base, std::int64_t{1} << (coarsest - blocks_[i].stage));
+        b.rows = sbp::token_split(b.mask, false);
+        plan.blocks[i] = std::move(b);
+    }
+    plan_ = std::move(plan);
 }
 
 std::vector<Tensor> ConvNeXt::unit_parameters(std::int64_t k) const {

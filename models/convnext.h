@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "layers/blocks.h"
@@ -34,6 +35,12 @@ public:
     const ConvNeXtConfig& config() const { return config_; }
     Rng* noise_rng() override { return &noise_; }
 
+    bool supports_sbp() const override { return true; }
+    /// Default blocks: stages 0 and 1 and the first two thirds of stage 2, never stage 3 (the paper's).
+    void set_sbp(const sbp::SbpConfig& config) override;
+    void begin_step() override;
+    const sbp::StepPlan* sbp_plan() const override { return plan_ ? &*plan_ : nullptr; }
+
 private:
     struct BlockRef {
         std::int64_t stage, index;
@@ -48,6 +55,8 @@ private:
     std::vector<BlockRef> blocks_;
     LayerNorm head_norm_;
     Linear head_fc_;
+    sbp::SbpConfig sbp_;
+    std::optional<sbp::StepPlan> plan_;
 };
 
 }  // namespace bplab

@@ -2,7 +2,13 @@
 // Backforward's incremental variant calls forward_units on a suffix of the model.
 #include "models/model.h"
 
+#include <stdexcept>
+
 namespace bplab {
+
+void Model::set_sbp(const sbp::SbpConfig& config) {
+    if (config.enabled()) throw std::invalid_argument("sbp: this model has no blocks to split (SBP needs ViT or ConvNeXt)");
+}
 
 Tensor Model::forward_units(const Tensor& x, std::int64_t from, std::int64_t to) const {
     Tensor h = x;

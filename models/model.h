@@ -6,6 +6,7 @@
 
 #include "core/rng.h"
 #include "layers/module.h"
+#include "layers/sbp/plan.h"
 
 namespace bplab {
 
@@ -21,6 +22,16 @@ public:
     /// The generator behind the model's training-time noise (DropPath, dropout); null if it has none.
     /// Checkpoints save its state so that a resumed run draws the same masks.
     virtual Rng* noise_rng() { return nullptr; }
+
+    /// Stochastic Backpropagation (layers/sbp): models that support it override these three.
+    virtual bool supports_sbp() const { return false; }
+    /// Sets the SBP configuration (keep = 1 turns it off); throws if the model cannot split.
+    virtual void set_sbp(const sbp::SbpConfig& config);
+    /// Draws this step's plan; called once per training step, before its first forward. Training-mode
+    /// forwards then follow the plan; evaluation always runs the exact model.
+    virtual void begin_step() {}
+    /// The current step's plan (null when SBP is off).
+    virtual const sbp::StepPlan* sbp_plan() const { return nullptr; }
 
     /// Units [from, to) applied in order.
     Tensor forward_units(const Tensor& x, std::int64_t from, std::int64_t to) const;

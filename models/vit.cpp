@@ -2,10 +2,13 @@
 // Tokens are (B, N, C) with the class token at row 0; the head reads row 0 after the final norm.
 #include "models/vit.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/ops.h"
 #include "layers/init.h"
+#include "layers/sbp/blocks.h"
 
 namespace bplab {
 
@@ -41,9 +44,51 @@ Tensor Vit::forward_unit(std::int64_t k, const Tensor& x) const {
         const Tensor cls = add(Tensor::zeros({b, 1, config_.dim}, x.dtype(), x.device()), cls_token_);  // (B, 1, C)
         return add(concat({cls, patches}, 1), pos_embed_);                                             // (B, N, C)
     }
-    if (k <= config_.depth) return blocks_[static_cast<std::size_t>(k - 1)]->forward(x);
+    if (k <= config_.depth) {
+        const VitBlock& block = *blocks_[static_cast<std::size_t>(k - 1)];
+        if (training() && plan_ && plan_->blocks[static_cast<std::size_t>(k - 1)])
+            return sbp::vit_block(block, x, *plan_->blocks[static_cast<std::size_t>(k - 1)], plan_->config);
+        return block.forward(x);
+    }
     const Tensor cls = gather_rows(norm_.forward(x), Tensor::from_indices({0}, {1}).to(x.device()), 1);  // (B, 1, C)
     return head_.forward(cls.reshape({x.size(0), config_.dim}));
+}
+
+void Vit::set_sbp(const sbp::SbpConfig& config) {
+    sbp_ = config;
+    if (sbp_.blocks.empty()) sbp_.blocks = "last:" + std::to_string(2 * config_.depth / 3);
+    sbp::select_blocks(sbp_.blocks, {config_.depth});  // validate now, not at the first step
+    plan_.reset();
+}
+
+void Vit::begin_step() {
+    plan_.reset();
+    if (!sbp_.enabled()) return;
+    const std::int64_t grid = config_.image_size / config_.patch;
+    const auto selected = sbp::select_blocks(sbp_.blocks, {config_.depth});
+    std::int64_t n = 0;
+    for (bool on : selected) n += on;
+    const auto ratios = sbp::block_ratios(sbp_.keep, sbp_.schedule, n);
+    sbp::StepPlan plan{sbp_, std::vector<std::optional<sbp::BlockPlan>>(static_cast<std::size_t>(config_.depth))};
+    std::optional<sbp::BlockPlan> shared;
+    for (std::int64_t i = 0, j = 0; i < config_.depth; ++i) {
+        if (!selected[static_cast<std::size_t>(i)]) continue;
+        const double r = ratios[static_cast<std::size_t>(j++)];
+        // One mask for all blocks unless asked otherwise (or unless the ratios differ from block to block).
+        if (!shared || sbp_.independent || shared->ratio != r) {
+            sbp::BlockPlan b;
+            b.ratio = r;
+            b.mask = sbp::sample_mask(sbp_.mask, grid, grid, r, noise_);
+            b.rows = sbp::token_split(b.mask, true);
+            const auto order = noise_.permutation(config_.heads);
+            const auto kept = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(r * static_cast<double>(config_.heads))));
+            b.heads.assign(order.begin(), order.begin() + kept);
+            std::sort(b.heads.begin(), b.heads.end());
+            shared = b;
+        }
+        plan.blocks[static_cast<std::size_t>(i)] = shared;
+    }
+    plan_ = std::move(plan);
 }
 
 std::vector<Tensor> Vit::unit_parameters(std::int64_t k) const {

@@ -2,6 +2,7 @@
 // embedding, pre-norm blocks, final norm, linear head), with timm's parameter names.
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "layers/blocks.h"
@@ -33,6 +34,12 @@ public:
     std::int64_t tokens() const { return (config_.image_size / config_.patch) * (config_.image_size / config_.patch) + 1; }
     Rng* noise_rng() override { return &noise_; }
 
+    bool supports_sbp() const override { return true; }
+    /// Default blocks: the last two thirds (last:8 of 12, as the paper's ViT runs).
+    void set_sbp(const sbp::SbpConfig& config) override;
+    void begin_step() override;
+    const sbp::StepPlan* sbp_plan() const override { return plan_ ? &*plan_ : nullptr; }
+
 private:
     VitConfig config_;
     Rng init_, noise_;
@@ -41,6 +48,8 @@ private:
     std::vector<std::unique_ptr<VitBlock>> blocks_;
     LayerNorm norm_;
     Linear head_;
+    sbp::SbpConfig sbp_;
+    std::optional<sbp::StepPlan> plan_;
 };
 
 }  // namespace bplab

@@ -9,7 +9,9 @@ namespace bplab {
 
 void CpuBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                    double scale) {
-    const std::int64_t nq = q.size(-2), nk = k.size(-2), d = q.size(-1), groups = q.numel() / (nq * d);
+    const std::int64_t nq = q.size(-2), nk = k.size(-2), d = q.size(-1);
+    if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute
+    const std::int64_t groups = q.numel() / (nq * d);
     cpu::dispatch_float("attention_forward", q.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
@@ -32,7 +34,9 @@ void CpuBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, co
 
 void CpuBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q,
                                     const Tensor& k, const Tensor& v, const Tensor& lse, double scale) {
-    const std::int64_t nq = q.size(-2), nk = k.size(-2), d = q.size(-1), groups = q.numel() / (nq * d);
+    const std::int64_t nq = q.size(-2), nk = k.size(-2), d = q.size(-1);
+    if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute
+    const std::int64_t groups = q.numel() / (nq * d);
     cpu::dispatch_float("attention_backward", q.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *pdo = dout.data<T>(), *pl = lse.data<T>();

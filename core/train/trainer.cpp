@@ -89,6 +89,7 @@ std::vector<EpochMetrics> Trainer::run() {
         for (std::size_t i = 0; i < batches.size(); ++i) {
             if (options_.cosine)
                 optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
+            model_.begin_step();  // draws this step's SBP plan, if any
             const double loss = step_(model_, train_batch(batches[i]), optimizer_);
             if (!std::isfinite(loss))
                 throw std::runtime_error("train: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +

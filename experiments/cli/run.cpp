@@ -54,7 +54,9 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"momentum", s.momentum},   {"weight_decay", s.weight_decay}, {"schedule", s.schedule},
             {"warmup_epochs", s.warmup_epochs}, {"min_lr", s.min_lr},   {"clip", s.clip},
             {"ema", s.ema},             {"label_smoothing", s.label_smoothing}, {"drop_path", s.drop_path},
-            {"augment", s.augment},     {"batch", s.batch},             {"epochs", s.epochs},
+            {"augment", s.augment},     {"sbp_keep", s.sbp.keep},       {"sbp_mask", sbp::to_string(s.sbp.mask)},
+            {"sbp_blocks", s.sbp.blocks}, {"sbp_attn", sbp::attn_mode_name(s.sbp.attn)}, {"sbp_independent", s.sbp.independent},
+            {"batch", s.batch},             {"epochs", s.epochs},
             {"seed", static_cast<std::int64_t>(s.seed)}, {"parameters", model.parameter_count()},
             {"train_examples", data.train.size()}, {"test_examples", data.test.size()}};
 }
@@ -83,6 +85,13 @@ void add_run_flags(Flags& flags) {
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
+        .add("sbp-keep", "1", "SBP keep ratio r in (0, 1]; 1 = plain backprop")
+        .add("sbp-mask", "grid", "SBP mask: grid | random | fixed")
+        .add("sbp-blocks", "", "SBP blocks: all, none, first:N, last:N, I, I-J, sK/... per stage (default: the paper's)")
+        .add("sbp-schedule", "uniform", "keep ratio over the SBP blocks: uniform | increasing | decreasing (same mean)")
+        .add_switch("sbp-independent", "one mask per SBP block instead of one shared mask")
+        .add("sbp-attn", "qkv", "ViT attention under SBP: qkv | qkv-exact | query | head")
+        .add_switch("sbp-split-proj", "also split attention's output projection (changes dW_proj)")
         .add("device", "cpu", "device: cpu")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
     add_thread_flag(flags);
@@ -117,6 +126,8 @@ RunSpec run_spec_from(const Flags& flags) {
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
     s.augment = flags.on("augment");
+    s.sbp = sbp::make_config(flags.real("sbp-keep"), flags.str("sbp-mask"), flags.str("sbp-blocks"), flags.str("sbp-schedule"),
+                             flags.on("sbp-independent"), flags.str("sbp-attn"), flags.on("sbp-split-proj"));
     s.progress = !flags.on("no-progress");
     return s;
 }
@@ -136,6 +147,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     const StepFn step = step_method(spec.method);
     std::filesystem::create_directories(spec.out);
     const auto model = build_model(spec);
+    model->set_sbp(spec.sbp);
     const auto optimizer = build_optimizer(spec, *model);
 
     FitOptions options;

@@ -1,0 +1,156 @@
+// experiments/bench/bench_model_step.cpp — times one training step of an image model (forward, cross-entropy,
+// backward, AdamW) in bplab and reads its peak memory from bplab's allocator; twin of model_step_torch.py.
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/allocator.h"
+#include "core/optim/adamw.h"
+#include "core/train/backprop.h"
+#include "models/convnext.h"
+#include "models/registry.h"
+#include "models/vit.h"
+
+using namespace bplab;
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+int usage(const std::string& why) {
+    std::string names;
+    for (const auto& n : model_names()) names += (names.empty() ? "" : "|") + n;
+    std::fprintf(stderr,
+                 "bench_model_step: %s\n"
+                 "flags: --model %s (default vit-mini) --batch 128 --image-size S (default: the model's) --classes 10\n"
+                 "       --in-channels 1 --steps 20 --warmup 3 --threads N (default: OpenMP's)\n",
+                 why.c_str(), names.c_str());
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    std::string name = "vit-mini";
+    std::int64_t batch = 128, image = 0, classes = 10, in_channels = 1, steps = 20, warmup = 3;
+    int threads = 0;
+    for (int i = 1; i < argc; i += 2) {
+        const std::string flag = argv[i];
+        if (i + 1 >= argc) return usage(flag + ": missing value");
+        const std::string value = argv[i + 1];
+        if (flag == "--model") {
+            name = value;
+            continue;
+        }
+        long long v = 0;
+        try {
+            v = std::stoll(value);
+        } catch (const std::exception&) {
+            return usage(flag + " " + value + ": not an integer");
+        }
+        if (flag == "--batch") batch = v;
+        else if (flag == "--image-size") image = v;
+        else if (flag == "--classes") classes = v;
+        else if (flag == "--in-channels") in_channels = v;
+        else if (flag == "--steps") steps = v;
+        else if (flag == "--warmup") warmup = v;
+        else if (flag == "--threads") threads = static_cast<int>(v);
+        else return usage("unknown flag " + flag);
+    }
+    if (batch < 1 || classes < 2 || in_channels < 1 || steps < 1 || warmup < 0)
+        return usage("--batch, --in-channels, --steps must be >= 1, --classes >= 2, --warmup >= 0");
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+    threads = omp_get_max_threads();
+#else
+    threads = 1;
+#endif
+    Eigen::setNbThreads(threads);
+
+    ModelOptions options;
+    options.classes = classes;
+    options.in_channels = in_channels;
+    options.seed = 2525;
+    std::unique_ptr<Model> model = make_model(name, options);  // throws, listing the names, if unknown
+    if (image == 0) image = model_image_size(name);
+    if (image != model_image_size(name)) {  // the registry's sizes at another resolution
+        if (const auto* vit = dynamic_cast<const Vit*>(model.get())) {
+            VitConfig c = vit->config();
+            c.image_size = image;
+            model = std::make_unique<Vit>(c);
+        } else if (const auto* convnext = dynamic_cast<const ConvNeXt*>(model.get())) {
+            ConvNeXtConfig c = convnext->config();
+            c.image_size = image;
+            model = std::make_unique<ConvNeXt>(c);
+        } else {
+            return usage("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
+        }
+    }
+    model->train();
+    AdamW adamw(model->parameters(), weight_decay_mask(model->named_parameters()), {.lr = 1e-4, .weight_decay = 0.05});
+
+    Rng rng(1);
+    Batch b;
+    {
+        std::vector<double> xs(static_cast<std::size_t>(batch * image * image * in_channels));
+        for (auto& v : xs) v = rng.uniform();
+        std::vector<std::int64_t> ys(static_cast<std::size_t>(batch));
+        for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
+        b.x = Tensor::from_vector(xs, {batch, image, image, in_channels});  // (B, S, S, C_in) channels-last
+        b.y = Tensor::from_indices(ys, {batch});
+    }
+
+    if (warmup == 0)
+        std::fprintf(stderr, "bench_model_step: note: --warmup 0: AdamW's moments are made by the first timed step, so "
+                             "\"peak above persistent\" includes them\n");
+    double loss = 0;
+    for (std::int64_t i = 0; i < warmup; ++i) loss = backprop_step(*model, b, adamw);
+    // Persistent: parameters, AdamW's two moments (created by the warm-up; by the first timed step otherwise),
+    // the batch. Gradients are dropped here, as every step starts by dropping them.
+    model->zero_grad();
+    reset_peak();
+    const std::int64_t persistent = memory_stats().current_bytes;
+    std::vector<double> ms;
+    for (std::int64_t i = 0; i < steps; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        loss = backprop_step(*model, b, adamw);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const std::int64_t peak = memory_stats().peak_bytes;
+    if (!std::isfinite(loss)) {
+        std::fprintf(stderr, "bench_model_step: loss became %g during the benchmark\n", loss);
+        return 1;
+    }
+    std::sort(ms.begin(), ms.end());
+    const double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    const double mean = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
+    const std::int64_t params = model->parameter_count();
+    std::printf("bplab %s: %lld parameters (%.2f MiB f32; AdamW moments 2x that)\n", name.c_str(),
+                static_cast<long long>(params), static_cast<double>(params) * 4.0 / kMiB);
+    std::printf("bplab %s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
+                "min %.3f, max %.3f over %lld steps (after %lld warm-up)\n",
+                name.c_str(), static_cast<long long>(batch), static_cast<long long>(image), static_cast<long long>(image),
+                static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
+                ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));
+    std::printf("bplab memory (bplab's allocator: bytes of live tensors): persistent %.1f MiB (parameters, AdamW moments, "
+                "batch), peak total %.1f MiB, peak above persistent %.1f MiB\n",
+                static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
+                static_cast<double>(peak - persistent) / kMiB);
+    std::printf("RESULT framework=bplab model=%s threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld\n",
+                name.c_str(), threads, median, mean, static_cast<double>(peak) / kMiB,
+                static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params));
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_model_step: %s\n", e.what());
+    return 1;
+}
