@@ -59,11 +59,12 @@ ConvNeXtBlock::ConvNeXtBlock(std::int64_t dim, const BlockOptions& options, Rng&
 
 Tensor ConvNeXtBlock::depthwise(const Tensor& x) const { return conv_dw_.forward(x); }
 
-Tensor ConvNeXtBlock::pointwise(const Tensor& y) const { return mlp_.forward(norm_.forward(y)); }
-
-Tensor ConvNeXtBlock::branch(const Tensor& y) const {
-    return drop_path(gamma_.defined() ? mul(y, gamma_) : y, options_.drop_path, training(), *noise_);
+Tensor ConvNeXtBlock::pointwise(const Tensor& y) const {
+    const Tensor z = mlp_.forward(norm_.forward(y));
+    return gamma_.defined() ? mul(z, gamma_) : z;
 }
+
+Tensor ConvNeXtBlock::branch(const Tensor& y) const { return drop_path(y, options_.drop_path, training(), *noise_); }
 
 Tensor ConvNeXtBlock::forward(const Tensor& x) const { return add(x, branch(pointwise(depthwise(x)))); }
 

@@ -57,10 +57,11 @@ public:
     ConvNeXtBlock(std::int64_t dim, const BlockOptions& options, Rng& init, Rng& noise, DType dtype = DType::f32);
     Tensor forward(const Tensor& x) const;
 
-    /// The depthwise conv (kept in full by SBP) and the point-wise part after it (split by SBP).
+    /// The depthwise conv (kept in full by SBP) and the point-wise part after it, layer scale included
+    /// (LayerNorm → fc1 → GELU → fc2 → γ: what SBP splits).
     Tensor depthwise(const Tensor& x) const;
     Tensor pointwise(const Tensor& y) const;
-    /// γ and stochastic depth of the residual branch.
+    /// Stochastic depth of the residual branch.
     Tensor branch(const Tensor& y) const;
 
 private:

@@ -14,6 +14,7 @@ int train_command(int argc, char** argv);
 int step_command(int argc, char** argv);
 int compare_command(int argc, char** argv);
 int toy_command(int argc, char** argv);
+int mem_command(int argc, char** argv);
 
 /// "backprop | backforward | ..." for help texts.
 std::string method_list();

@@ -18,6 +18,7 @@ commands:
   compare   train several methods and learning rates side by side; print a table
   toy       the Backforward abstract's toy: one step on a few digits, loss before/after
   step      run exactly one training step from given weights and batch; dump everything
+  mem       peak memory and bytes saved for backward of one step, exact vs SBP
 
 Run `bplab <command> --help` for the flags of a command.
 )";
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
         if (command == "step") return bplab::cli::step_command(argc, argv);
         if (command == "compare") return bplab::cli::compare_command(argc, argv);
         if (command == "toy") return bplab::cli::toy_command(argc, argv);
+        if (command == "mem") return bplab::cli::mem_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const std::exception& e) {
