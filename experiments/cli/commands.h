@@ -15,6 +15,8 @@ int step_command(int argc, char** argv);
 int compare_command(int argc, char** argv);
 int toy_command(int argc, char** argv);
 int mem_command(int argc, char** argv);
+int grads_command(int argc, char** argv);
+int grad_sim_command(int argc, char** argv);
 
 /// "backprop | backforward | ..." for help texts.
 std::string method_list();

@@ -19,6 +19,8 @@ commands:
   toy       the Backforward abstract's toy: one step on a few digits, loss before/after
   step      run exactly one training step from given weights and batch; dump everything
   mem       peak memory and bytes saved for backward of one step, exact vs SBP
+  grads     one step's parameters, input, kept indices, loss, logits and gradients to safetensors
+  grad-sim  per-layer cosine similarity of SBP and exact weight gradients over K batches
 
 Run `bplab <command> --help` for the flags of a command.
 )";
@@ -37,6 +39,8 @@ int main(int argc, char** argv) {
         if (command == "compare") return bplab::cli::compare_command(argc, argv);
         if (command == "toy") return bplab::cli::toy_command(argc, argv);
         if (command == "mem") return bplab::cli::mem_command(argc, argv);
+        if (command == "grads") return bplab::cli::grads_command(argc, argv);
+        if (command == "grad-sim") return bplab::cli::grad_sim_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const std::exception& e) {

@@ -1,0 +1,185 @@
+// experiments/cli/grads.cpp — `bplab grads` (one step's gradients dumped for cross-checks with other
+// frameworks) and `bplab grad-sim` (per-layer cosine similarity of SBP and exact weight gradients).
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "core/data/augment.h"
+#include "core/data/idx_dataset.h"
+#include "core/io/json.h"
+#include "core/io/safetensors.h"
+#include "core/ops.h"
+#include "experiments/cli/commands.h"
+#include "models/registry.h"
+
+namespace bplab::cli {
+namespace {
+
+void add_model_flags(Flags& flags) {
+    flags.add("model", "vit-mini", "model name (see bplab train --help)")
+        .add("weights", "", "start from these weights: a safetensors file with timm names, or a bplab checkpoint")
+        .add("data", "fashion-mnist", "fashion-mnist | mnist | random (Gaussian images of the model's size)")
+        .add("data-dir", "", "folder with the IDX files (default: the dataset's)")
+        .add("batch", "32", "batch size")
+        .add("classes", "10", "classes (random data)")
+        .add("seed", "1", "seed of the weights, the batches and the masks")
+        .add("sbp-keep", "0.5", "SBP keep ratio")
+        .add("sbp-mask", "grid", "grid | random | fixed")
+        .add("sbp-blocks", "", "SBP blocks (default: the paper's)")
+        .add("sbp-schedule", "uniform", "uniform | increasing | decreasing")
+        .add_switch("sbp-independent", "one mask per block")
+        .add("sbp-attn", "qkv", "qkv | qkv-exact | query | head")
+        .add_switch("sbp-split-proj", "also split attention's output projection");
+    add_thread_flag(flags);
+}
+
+sbp::SbpConfig sbp_from(const Flags& f) {
+    return sbp::make_config(f.real("sbp-keep"), f.str("sbp-mask"), f.str("sbp-blocks"), f.str("sbp-schedule"),
+                            f.on("sbp-independent"), f.str("sbp-attn"), f.on("sbp-split-proj"));
+}
+
+struct Setup {
+    std::unique_ptr<Model> model;
+    Dataset data;  ///< images already at the model's size
+    std::int64_t size;
+};
+
+Setup setup(const Flags& f) {
+    Setup s;
+    const std::string name = f.str("model");
+    s.size = model_image_size(name);
+    const std::string data = f.str("data");
+    const auto seed = static_cast<std::uint64_t>(f.integer("seed"));
+    std::int64_t channels = 3, classes = f.integer("classes");
+    if (data == "random") {
+        Rng rng(seed);
+        const std::int64_t n = 4 * f.integer("batch");
+        std::vector<double> xs(static_cast<std::size_t>(n * s.size * s.size * channels));
+        for (auto& v : xs) v = rng.normal();
+        std::vector<std::int64_t> ys(static_cast<std::size_t>(n));
+        for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
+        s.data = {"random", Tensor::from_vector(xs, {n, s.size, s.size, channels}), Tensor::from_indices(ys, {n})};
+    } else {
+        const IdxDatasetSpec& spec = idx_dataset_spec(data);
+        TrainTest d = load_idx_dataset(f.str("data-dir").empty() ? default_data_dir(data) : f.str("data-dir"), spec);
+        channels = 1;
+        classes = 10;
+        s.data = d.train;
+        s.data.x = fit_images(s.data.x, s.size, (0.0 - spec.mean) / spec.std);
+    }
+    s.model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
+    if (!f.str("weights").empty()) {
+        const NamedTensors w = load_safetensors(f.str("weights"));
+        NamedTensorList params;
+        for (const auto& [n, t] : w.tensors) params.emplace_back(n.rfind("model.", 0) == 0 ? n.substr(6) : n, t);
+        s.model->load_parameters(params, f.str("weights"));
+    }
+    s.model->train();
+    return s;
+}
+
+/// Gradients of every parameter for one batch, with the model's current SBP configuration.
+std::vector<Tensor> gradients(Model& model, const Batch& b, Tensor* logits_out = nullptr, double* loss_out = nullptr) {
+    model.zero_grad();
+    model.begin_step();
+    const Tensor logits = model.forward(b.x);
+    const Tensor loss = cross_entropy(logits, b.y);
+    backward(loss);
+    if (logits_out) *logits_out = logits.detach();
+    if (loss_out) *loss_out = loss.item();
+    std::vector<Tensor> g;
+    for (const Tensor& p : model.parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : Tensor::zeros_like(p));
+    return g;
+}
+
+double cosine(const Tensor& a, const Tensor& b) {
+    const double na = l2_norm(a), nb = l2_norm(b);
+    if (na == 0 || nb == 0) return 0.0;
+    return sum(mul(a, b)).item() / (na * nb);
+}
+
+}  // namespace
+
+int grads_command(int argc, char** argv) {
+    Flags flags("grads", "Runs one training step (forward, loss, backward; no update) with SBP and writes, with timm's names,\n"
+                         "the parameters, input x, labels y, kept token/position indices of every SBP block, loss, logits\n"
+                         "and every parameter gradient (grad.<name>) to one safetensors file, for cross-checks.");
+    add_model_flags(flags);
+    flags.add("out", "grads.safetensors", "file to write");
+    if (!flags.parse(argc, argv, 2)) return 0;
+    apply_threads(flags);
+    Setup s = setup(flags);
+    s.model->set_sbp(sbp_from(flags));
+    const std::int64_t b = flags.integer("batch");
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(b));
+    for (std::int64_t i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = i;
+    const Batch batch = make_batch(s.data, Tensor::from_indices(idx, {b}));
+    Tensor logits;
+    double loss = 0;
+    const auto grads = gradients(*s.model, batch, &logits, &loss);
+    NamedTensorList out = s.model->named_parameters();
+    const auto names = s.model->named_parameters();
+    for (std::size_t i = 0; i < names.size(); ++i) out.emplace_back("grad." + names[i].first, grads[i]);
+    out.emplace_back("x", batch.x);
+    out.emplace_back("y", batch.y);
+    out.emplace_back("logits", logits);
+    out.emplace_back("loss", Tensor::from_vector({loss}, {1}, logits.dtype()));
+    if (const sbp::StepPlan* plan = s.model->sbp_plan())
+        for (std::size_t i = 0; i < plan->blocks.size(); ++i)
+            if (plan->blocks[i]) out.emplace_back("sbp.keep." + std::to_string(i), plan->blocks[i]->rows.keep);
+    save_safetensors(flags.str("out"), out,
+                     {{"model", flags.str("model")}, {"sbp_keep", flags.str("sbp-keep")}, {"sbp_attn", flags.str("sbp-attn")},
+                      {"layout", "inputs channels-last (B, H, W, C); weights in PyTorch layouts"}});
+    std::printf("bplab grads: %s, loss %.6f, wrote %s\n", flags.str("model").c_str(), loss, flags.str("out").c_str());
+    return 0;
+}
+
+int grad_sim_command(int argc, char** argv) {
+    Flags flags("grad-sim", "For K batches, computes every weight gradient exactly and with SBP on the same weights and batch,\n"
+                            "and reports the cosine similarity per weight tensor, averaged over the batches (the paper's\n"
+                            "Figs. 2, 3, 5, 6, 8). Writes one JSON line per tensor to --out.");
+    add_model_flags(flags);
+    flags.add("batches", "8", "number of batches K")
+        .add("out", "runs/grad-sim.jsonl", "JSONL output (one line per weight tensor)");
+    if (!flags.parse(argc, argv, 2)) return 0;
+    apply_threads(flags);
+    Setup s = setup(flags);
+    const sbp::SbpConfig config = sbp_from(flags);
+    const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
+    if (k < 1 || k * b > s.data.size())
+        throw std::invalid_argument("--batches " + flags.str("batches") + " of " + flags.str("batch") + " need " +
+                                    std::to_string(k * b) + " examples; the data has " + std::to_string(s.data.size()));
+    Rng order(static_cast<std::uint64_t>(flags.integer("seed")));
+    const auto batches = epoch_batches(s.data.size(), b, true, true, order);
+    const auto names = s.model->named_parameters();
+    std::vector<double> total(names.size(), 0.0);
+    for (std::int64_t i = 0; i < k; ++i) {
+        const Batch batch = make_batch(s.data, batches[static_cast<std::size_t>(i)]);
+        s.model->set_sbp(sbp::SbpConfig{});
+        const auto exact = gradients(*s.model, batch);
+        s.model->set_sbp(config);
+        const auto approx = gradients(*s.model, batch);
+        for (std::size_t j = 0; j < names.size(); ++j) total[j] += cosine(exact[j], approx[j]);
+        std::fprintf(stderr, "\rgrad-sim: batch %lld/%lld", static_cast<long long>(i + 1), static_cast<long long>(k));
+    }
+    std::fprintf(stderr, "\n");
+    const std::string out = flags.str("out");
+    if (std::filesystem::path(out).has_parent_path()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+    std::ofstream jsonl(out, std::ios::trunc);
+    std::printf("| %-40s | %10s |\n", "weight", "cosine");
+    std::printf("|------------------------------------------|-----------:|\n");
+    for (std::size_t j = 0; j < names.size(); ++j) {
+        if (names[j].second.dim() < 2) continue;  // weights only, as in the paper's figures
+        const double c = total[j] / static_cast<double>(k);
+        std::printf("| %-40s | %10.4f |\n", names[j].first.c_str(), c);
+        jsonl << json::dump(json::Object{{"layer", static_cast<std::int64_t>(j)}, {"name", names[j].first}, {"cosine", c},
+                                         {"keep", config.keep}, {"mask", sbp::to_string(config.mask)},
+                                         {"attn", sbp::attn_mode_name(config.attn)}, {"batches", k}})
+              << '\n';
+    }
+    return 0;
+}
+
+}  // namespace bplab::cli
