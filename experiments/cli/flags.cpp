@@ -37,7 +37,7 @@ bool Flags::parse(int argc, char** argv, int first) {
             std::cout << help();
             return false;
         }
-        if (arg.rfind("--", 0) != 0) throw std::invalid_argument(command_ + ": unexpected argument '" + arg + "' (see --help)");
+        if (arg.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument '" + arg + "' (see --help)");
         std::string name = arg.substr(2), value;
         const auto eq = name.find('=');
         const bool inline_value = eq != std::string::npos;
@@ -48,13 +48,13 @@ bool Flags::parse(int argc, char** argv, int first) {
         if (!specs_.count(name)) {
             std::string known;
             for (const auto& n : order_) known += " --" + n;
-            throw std::invalid_argument(command_ + ": unknown flag --" + name + " (known:" + known + ")");
+            throw std::invalid_argument("unknown flag --" + name + " (known:" + known + ")");
         }
         if (specs_[name].is_switch) {
-            if (inline_value) throw std::invalid_argument(command_ + ": --" + name + " takes no value");
+            if (inline_value) throw std::invalid_argument("--" + name + " takes no value");
             value = "true";
         } else if (!inline_value) {
-            if (i + 1 >= argc) throw std::invalid_argument(command_ + ": --" + name + " needs a value");
+            if (i + 1 >= argc) throw std::invalid_argument("--" + name + " needs a value");
             value = argv[++i];
         }
         values_[name] = value;
@@ -76,7 +76,7 @@ std::int64_t Flags::integer(const std::string& name) const {
         if (used == v.size()) return x;
     } catch (const std::exception&) {
     }
-    throw std::invalid_argument(command_ + ": --" + name + " " + v + ": expected an integer");
+    throw std::invalid_argument("--" + name + " " + v + ": expected an integer");
 }
 
 double Flags::real(const std::string& name) const {
@@ -87,7 +87,7 @@ double Flags::real(const std::string& name) const {
         if (used == v.size()) return x;
     } catch (const std::exception&) {
     }
-    throw std::invalid_argument(command_ + ": --" + name + " " + v + ": expected a number");
+    throw std::invalid_argument("--" + name + " " + v + ": expected a number");
 }
 
 bool Flags::on(const std::string& name) const { return str(name) == "true"; }
@@ -106,7 +106,7 @@ std::vector<std::int64_t> Flags::integers(const std::string& name) const {
             }
         } catch (const std::exception&) {
         }
-        throw std::invalid_argument(command_ + ": --" + name + " " + str(name) +
+        throw std::invalid_argument("--" + name + " " + str(name) +
                                     ": expected positive integers separated by commas (e.g. 100,100,100)");
     }
     return out;
@@ -124,7 +124,7 @@ std::vector<double> Flags::reals(const std::string& name) const {
             }
         } catch (const std::exception&) {
         }
-        throw std::invalid_argument(command_ + ": --" + name + " " + str(name) + ": expected numbers separated by commas");
+        throw std::invalid_argument("--" + name + " " + str(name) + ": expected numbers separated by commas");
     }
     return out;
 }
@@ -135,7 +135,7 @@ std::vector<std::string> Flags::words(const std::string& name) const {
     std::string item;
     while (std::getline(ss, item, ','))
         if (!item.empty()) out.push_back(item);
-    if (out.empty()) throw std::invalid_argument(command_ + ": --" + name + " is empty");
+    if (out.empty()) throw std::invalid_argument("--" + name + " is empty");
     return out;
 }
 

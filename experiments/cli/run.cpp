@@ -128,6 +128,8 @@ RunSpec run_spec_from(const Flags& flags) {
     s.augment = flags.on("augment");
     s.sbp = sbp::make_config(flags.real("sbp-keep"), flags.str("sbp-mask"), flags.str("sbp-blocks"), flags.str("sbp-schedule"),
                              flags.on("sbp-independent"), flags.str("sbp-attn"), flags.on("sbp-split-proj"));
+    if (s.sbp.enabled() && s.model == "mlp")
+        throw std::invalid_argument("--sbp-keep " + flags.str("sbp-keep") + ": SBP splits ViT and ConvNeXt blocks; the MLP has none");
     s.progress = !flags.on("no-progress");
     return s;
 }
