@@ -90,6 +90,13 @@ TempDir::TempDir() {
     throw std::runtime_error("TempDir: could not create a directory under " + base.string());
 }
 
+std::vector<std::string> TempDir::entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 TempDir::~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

@@ -35,6 +35,8 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     std::string path(const std::string& name) const { return dir_ + "/" + name; }
     const std::string& str() const { return dir_; }
+    /// Names of the files in the directory, sorted.
+    std::vector<std::string> entries() const;
 
 private:
     std::string dir_;

@@ -12,35 +12,15 @@
 #include <string>
 
 #include "core/data/idx.h"
+#include "tests/test_helpers.h"
 
 using namespace bplab;
+using bplab::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-// A fresh directory under the system temp directory, removed with its contents when the test ends.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        do {
-            path_ = fs::temp_directory_path() /
-                    ("bplab-test-idx-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        } while (!fs::create_directory(path_));
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
 
 void write_bytes(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -88,7 +68,7 @@ IdxArray pattern(std::vector<std::int64_t> dims) {
 
 TEST_CASE("idx: a uint8 3-D array is written as magic 0x00000803, big-endian dims, raw bytes, and read back", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("images-idx3-ubyte");
+    const std::string path = dir.path("images-idx3-ubyte");
     const IdxArray a = pattern({2, 3, 4});
     write_idx(path, a);
     CHECK(read_bytes(path) == concat(idx_header(0x08, {2, 3, 4}), a.data));
@@ -99,7 +79,7 @@ TEST_CASE("idx: a uint8 3-D array is written as magic 0x00000803, big-endian dim
 
 TEST_CASE("idx: .gz files are written gzip-compressed and read back transparently", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("train-images-idx3-ubyte.gz");
+    const std::string path = dir.path("train-images-idx3-ubyte.gz");
     const IdxArray a = pattern({100, 28, 28});
     write_idx(path, a);
     const Bytes raw = read_bytes(path);
@@ -115,23 +95,23 @@ TEST_CASE("idx: .gz files are written gzip-compressed and read back transparentl
 TEST_CASE("idx: hand-written label files, plain and gzip'ed with zlib directly, and an empty array", "[idx]") {
     TempDir dir;
     const Bytes labels = concat(idx_header(0x08, {5}), {3, 1, 4, 1, 5});
-    write_bytes(dir.file("labels"), labels);
-    write_gzip(dir.file("labels.gz"), labels);
+    write_bytes(dir.path("labels"), labels);
+    write_gzip(dir.path("labels.gz"), labels);
     for (const char* name : {"labels", "labels.gz"}) {
         INFO(name);
-        const IdxArray a = read_idx(dir.file(name), 1);
+        const IdxArray a = read_idx(dir.path(name), 1);
         CHECK(a.dims == std::vector<std::int64_t>{5});
         CHECK(a.data == Bytes{3, 1, 4, 1, 5});
     }
-    write_idx(dir.file("empty.gz"), IdxArray{{0, 28, 28}, {}});
-    const IdxArray empty = read_idx(dir.file("empty.gz"), 3);
+    write_idx(dir.path("empty.gz"), IdxArray{{0, 28, 28}, {}});
+    const IdxArray empty = read_idx(dir.path("empty.gz"), 3);
     CHECK(empty.dims == std::vector<std::int64_t>{0, 28, 28});
     CHECK(empty.data.empty());
 }
 
 TEST_CASE("idx: a wrong magic names the file, the magic found and the one expected", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("x-idx3-ubyte");
+    const std::string path = dir.path("x-idx3-ubyte");
     write_bytes(path, concat(Bytes{0, 0, 0, 0}, Bytes(100)));
     REQUIRE_THROWS_WITH(read_idx(path, 3),
                         "idx: " + path + ": bad magic 0x00000000 (expected 0x00000803 for uint8 3-D IDX)");
@@ -150,9 +130,9 @@ TEST_CASE("idx: a wrong magic names the file, the magic found and the one expect
 
 TEST_CASE("idx: a missing file or a truncated header fails naming the file", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("short");
-    REQUIRE_THROWS_WITH(read_idx(dir.file("missing"), 3),
-                        Contains("idx: " + dir.file("missing") + ": cannot open: No such file or directory"));
+    const std::string path = dir.path("short");
+    REQUIRE_THROWS_WITH(read_idx(dir.path("missing"), 3),
+                        Contains("idx: " + dir.path("missing") + ": cannot open: No such file or directory"));
 
     write_bytes(path, Bytes{0, 0});
     REQUIRE_THROWS_WITH(
@@ -162,7 +142,7 @@ TEST_CASE("idx: a missing file or a truncated header fails naming the file", "[i
     write_bytes(path, Bytes{});
     REQUIRE_THROWS_WITH(read_idx(path, 1), Contains("truncated header: 0 bytes"));
 
-    REQUIRE_THROWS_WITH(read_idx(dir.file(""), 1), Contains("read error at byte 0: Is a directory"));
+    REQUIRE_THROWS_WITH(read_idx(dir.path(""), 1), Contains("read error at byte 0: Is a directory"));
 
     write_bytes(path, concat(Bytes{0, 0, 8, 3}, Bytes{0, 0, 0, 10, 0, 0}));
     REQUIRE_THROWS_WITH(
@@ -172,7 +152,7 @@ TEST_CASE("idx: a missing file or a truncated header fails naming the file", "[i
 
 TEST_CASE("idx: data shorter or longer than the dims say fails with both sizes and the dims", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("images");
+    const std::string path = dir.path("images");
     write_bytes(path, concat(idx_header(0x08, {10, 28, 28}), Bytes(1000)));
     REQUIRE_THROWS_WITH(read_idx(path, 3),
                         "idx: " + path + ": truncated: 1000 bytes of data, expected 7840 for dims (10, 28, 28)");
@@ -191,7 +171,7 @@ TEST_CASE("idx: data shorter or longer than the dims say fails with both sizes a
 
 TEST_CASE("idx: a corrupt or cut gzip stream fails naming the file and zlib's reason", "[idx]") {
     TempDir dir;
-    const std::string good = dir.file("good.gz"), bad = dir.file("bad.gz");
+    const std::string good = dir.path("good.gz"), bad = dir.path("bad.gz");
     write_idx(good, pattern({20, 28, 28}));
     const Bytes gz = read_bytes(good);
 
@@ -216,7 +196,7 @@ TEST_CASE("idx: a corrupt or cut gzip stream fails naming the file and zlib's re
 
 TEST_CASE("idx: write_idx refuses dims that do not match the data", "[idx]") {
     TempDir dir;
-    const std::string path = dir.file("w");
+    const std::string path = dir.path("w");
     REQUIRE_THROWS_WITH(write_idx(path, IdxArray{{2, 3, 4}, Bytes(23)}),
                         "idx: " + path + ": dims (2, 3, 4) hold 24 bytes but the data has 23");
     REQUIRE_THROWS_WITH(write_idx(path, IdxArray{{-1}, {}}), Contains("dims (-1,) (expected each in [0, 2^32))"));

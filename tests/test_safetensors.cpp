@@ -15,39 +15,14 @@
 
 #include "core/io/json.h"
 #include "core/io/safetensors.h"
+#include "tests/test_helpers.h"
 
 using namespace bplab;
+using bplab::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
-
-// A fresh directory under the system temp directory, removed with its contents when the test ends.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        do {
-            path_ = fs::temp_directory_path() /
-                    ("bplab-test-safetensors-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        } while (!fs::create_directory(path_));
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path_)) names.push_back(e.path().filename().string());
-        return names;
-    }
-
-private:
-    fs::path path_;
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -111,7 +86,7 @@ std::vector<std::pair<std::string, Tensor>> all_kinds() {
 TEST_CASE("safetensors: save then load keeps names, order, dtypes, shapes and bytes of all four dtypes",
           "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("all.safetensors");
+    const std::string path = dir.path("all.safetensors");
     const auto tensors = all_kinds();
     save_safetensors(path, tensors);
     const NamedTensors loaded = load_safetensors(path);
@@ -137,10 +112,10 @@ TEST_CASE("safetensors: metadata strings round-trip, also in a file without tens
                                                          {"step", "1200"},
                                                          {"note", "quotes \" backslash \\ newline \n tab \t \x01 end"},
                                                          {"empty", ""}};
-    save_safetensors(dir.file("m.safetensors"), {{"w", filled<float>({2}, {1.0f, 2.0f})}}, metadata);
-    CHECK(load_safetensors(dir.file("m.safetensors")).metadata == metadata);
-    save_safetensors(dir.file("only-meta.safetensors"), {}, metadata);
-    const NamedTensors only = load_safetensors(dir.file("only-meta.safetensors"));
+    save_safetensors(dir.path("m.safetensors"), {{"w", filled<float>({2}, {1.0f, 2.0f})}}, metadata);
+    CHECK(load_safetensors(dir.path("m.safetensors")).metadata == metadata);
+    save_safetensors(dir.path("only-meta.safetensors"), {}, metadata);
+    const NamedTensors only = load_safetensors(dir.path("only-meta.safetensors"));
     CHECK(only.tensors.empty());
     CHECK(only.metadata == metadata);
 }
@@ -148,7 +123,7 @@ TEST_CASE("safetensors: metadata strings round-trip, also in a file without tens
 TEST_CASE("safetensors: file layout is u64 LE header length, space-padded JSON header, packed aligned data",
           "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("layout.safetensors");
+    const std::string path = dir.path("layout.safetensors");
     const auto tensors = all_kinds();
     save_safetensors(path, tensors, {{"k", "v"}});
     const std::string bytes = read_bytes(path);
@@ -190,7 +165,7 @@ TEST_CASE("safetensors: file layout is u64 LE header length, space-padded JSON h
 
 TEST_CASE("safetensors: a file written by hand, byte by byte, loads with the right values", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("hand.safetensors");
+    const std::string path = dir.path("hand.safetensors");
     const std::string header =
         R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
         R"( "__metadata__" : {"format":"pt"}, "n":{"shape":[],"dtype":"I64","data_offsets":[16,24]}})";
@@ -211,7 +186,7 @@ TEST_CASE("safetensors: a file written by hand, byte by byte, loads with the rig
 
 TEST_CASE("safetensors: saving over a file replaces it atomically and leaves no temporary file", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("model.safetensors");
+    const std::string path = dir.path("model.safetensors");
     save_safetensors(path, {{"old", filled<float>({3}, {1, 2, 3})}});
     save_safetensors(path, {{"new", filled<double>({1}, {4})}});
     const NamedTensors loaded = load_safetensors(path);
@@ -223,16 +198,16 @@ TEST_CASE("safetensors: saving over a file replaces it atomically and leaves no 
 TEST_CASE("safetensors: a failed save names the path, keeps what was there and leaves no temporary file",
           "[safetensors]") {
     TempDir dir;
-    const std::string blocker = dir.file("is-a-directory");
+    const std::string blocker = dir.path("is-a-directory");
     fs::create_directory(blocker);
     REQUIRE_THROWS_WITH(save_safetensors(blocker, {{"w", filled<float>({1}, {1})}}),
                         Contains("safetensors: " + blocker) && Contains("cannot rename"));
     CHECK(dir.entries() == std::vector<std::string>{"is-a-directory"});
 
-    const std::string missing_dir = dir.file("no/such/dir/x.safetensors");
+    const std::string missing_dir = dir.path("no/such/dir/x.safetensors");
     REQUIRE_THROWS_WITH(save_safetensors(missing_dir, {}), Contains(missing_dir) && Contains("cannot create"));
 
-    const std::string path = dir.file("kept.safetensors");
+    const std::string path = dir.path("kept.safetensors");
     save_safetensors(path, {{"w", filled<float>({1}, {1})}});
     REQUIRE_THROWS_WITH(save_safetensors(path, {{"a", filled<float>({1}, {1})}, {"a", filled<float>({1}, {2})}}),
                         Contains(path) && Contains("two tensors named \"a\""));
@@ -244,7 +219,7 @@ TEST_CASE("safetensors: a failed save names the path, keeps what was there and l
 
 TEST_CASE("safetensors: get() on a missing name names the file, the name and the tensors present", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("g.safetensors");
+    const std::string path = dir.path("g.safetensors");
     save_safetensors(path, {{"fc1.weight", filled<float>({1}, {1})}, {"fc1.bias", filled<float>({1}, {2})}});
     REQUIRE_THROWS_WITH(load_safetensors(path).get("fc2.weight"), Contains(path) &&
                                                                       Contains("no tensor named \"fc2.weight\"") &&
@@ -253,11 +228,11 @@ TEST_CASE("safetensors: get() on a missing name names the file, the name and the
 
 TEST_CASE("safetensors: unreadable files fail naming the file and the problem", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("bad.safetensors");
+    const std::string path = dir.path("bad.safetensors");
 
     REQUIRE_THROWS_WITH(
-        load_safetensors(dir.file("missing.safetensors")),
-        Contains(dir.file("missing.safetensors")) && Contains("cannot open: No such file or directory"));
+        load_safetensors(dir.path("missing.safetensors")),
+        Contains(dir.path("missing.safetensors")) && Contains("cannot open: No such file or directory"));
 
     write_bytes(path, "abc");
     REQUIRE_THROWS_WITH(load_safetensors(path),
@@ -269,12 +244,12 @@ TEST_CASE("safetensors: unreadable files fail naming the file and the problem", 
     write_bytes(path, "this is a text file, not a safetensors file\n");
     REQUIRE_THROWS_WITH(load_safetensors(path), Contains(path) && Contains("is this a safetensors file?"));
 
-    REQUIRE_THROWS_WITH(load_safetensors(dir.file("")), Contains("not a regular file"));
+    REQUIRE_THROWS_WITH(load_safetensors(dir.path("")), Contains("not a regular file"));
 }
 
 TEST_CASE("safetensors: a truncated file fails saying the data section is too short", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("cut.safetensors");
+    const std::string path = dir.path("cut.safetensors");
     save_safetensors(path, {{"w", filled<double>({4}, {1, 2, 3, 4})}});
     fs::resize_file(path, fs::file_size(path) - 5);
     REQUIRE_THROWS_WITH(load_safetensors(path),
@@ -285,7 +260,7 @@ TEST_CASE("safetensors: a truncated file fails saying the data section is too sh
 
 TEST_CASE("safetensors: header errors name the file, the tensor and what was expected", "[safetensors]") {
     TempDir dir;
-    const std::string path = dir.file("h.safetensors");
+    const std::string path = dir.path("h.safetensors");
     const std::string eight(8, '\0');
     struct Case {
         const char* problem;

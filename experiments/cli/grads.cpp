@@ -12,6 +12,7 @@
 #include "core/io/safetensors.h"
 #include "core/ops.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/run.h"
 #include "models/registry.h"
 
 namespace bplab::cli {
@@ -24,20 +25,9 @@ void add_model_flags(Flags& flags) {
         .add("data-dir", "", "folder with the IDX files (default: the dataset's)")
         .add("batch", "32", "batch size")
         .add("classes", "10", "classes (random data)")
-        .add("seed", "1", "seed of the weights, the batches and the masks")
-        .add("sbp-keep", "0.5", "SBP keep ratio")
-        .add("sbp-mask", "grid", "grid | random | fixed")
-        .add("sbp-blocks", "", "SBP blocks (default: the paper's)")
-        .add("sbp-schedule", "uniform", "uniform | increasing | decreasing")
-        .add_switch("sbp-independent", "one mask per block")
-        .add("sbp-attn", "qkv", "qkv | qkv-exact | query | head")
-        .add_switch("sbp-split-proj", "also split attention's output projection");
+        .add("seed", "1", "seed of the weights, the batches and the masks");
+    add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
-}
-
-sbp::SbpConfig sbp_from(const Flags& f) {
-    return sbp::make_config(f.real("sbp-keep"), f.str("sbp-mask"), f.str("sbp-blocks"), f.str("sbp-schedule"),
-                            f.on("sbp-independent"), f.str("sbp-attn"), f.on("sbp-split-proj"));
 }
 
 struct Setup {
@@ -111,7 +101,7 @@ int grads_command(int argc, char** argv) {
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
     Setup s = setup(flags);
-    s.model->set_sbp(sbp_from(flags));
+    s.model->set_sbp(sbp_config_from(flags));
     const std::int64_t b = flags.integer("batch");
     std::vector<std::int64_t> idx(static_cast<std::size_t>(b));
     for (std::int64_t i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = i;
@@ -146,7 +136,7 @@ int grad_sim_command(int argc, char** argv) {
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
     Setup s = setup(flags);
-    const sbp::SbpConfig config = sbp_from(flags);
+    const sbp::SbpConfig config = sbp_config_from(flags);
     const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
     if (k < 1 || k * b > s.data.size())
         throw std::invalid_argument("--batches " + flags.str("batches") + " of " + flags.str("batch") + " need " +

@@ -60,11 +60,8 @@ int mem_command(int argc, char** argv) {
         .add("image-size", "0", "input resolution (0: the model's own)")
         .add("in-channels", "3", "input channels")
         .add("classes", "1000", "classes")
-        .add("sbp-keep", "0.5", "SBP keep ratio")
-        .add("sbp-mask", "grid", "grid | random | fixed")
-        .add("sbp-blocks", "", "SBP blocks (default: the paper's)")
-        .add("sbp-attn", "qkv", "qkv | qkv-exact | query | head")
         .add("seed", "0", "seed of the weights and the batch");
+    add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
@@ -72,8 +69,7 @@ int mem_command(int argc, char** argv) {
     const std::int64_t size = flags.integer("image-size") ? flags.integer("image-size") : model_image_size(name);
     const std::int64_t batch = flags.integer("batch");
     if (batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
-    const auto config = sbp::make_config(flags.real("sbp-keep"), flags.str("sbp-mask"), flags.str("sbp-blocks"), "uniform",
-                                         false, flags.str("sbp-attn"), false);
+    const auto config = sbp_config_from(flags);
     const auto seed = static_cast<std::uint64_t>(flags.integer("seed"));
     const StepMemory exact = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), sbp::SbpConfig{}, seed);
     const StepMemory split = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), config, seed);

@@ -85,16 +85,25 @@ void add_run_flags(Flags& flags) {
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
-        .add("sbp-keep", "1", "SBP keep ratio r in (0, 1]; 1 = plain backprop")
+        .add("device", "cpu", "device: cpu")
+        .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
+    add_sbp_flags(flags, "1");
+    add_thread_flag(flags);
+}
+
+void add_sbp_flags(Flags& flags, const std::string& default_keep) {
+    flags.add("sbp-keep", default_keep, "SBP keep ratio r in (0, 1]; 1 = plain backprop")
         .add("sbp-mask", "grid", "SBP mask: grid | random | fixed")
         .add("sbp-blocks", "", "SBP blocks: all, none, first:N, last:N, I, I-J, sK/... per stage (default: the paper's)")
         .add("sbp-schedule", "uniform", "keep ratio over the SBP blocks: uniform | increasing | decreasing (same mean)")
         .add_switch("sbp-independent", "one mask per SBP block instead of one shared mask")
         .add("sbp-attn", "qkv", "ViT attention under SBP: qkv | qkv-exact | query | head")
-        .add_switch("sbp-split-proj", "also split attention's output projection (changes dW_proj)")
-        .add("device", "cpu", "device: cpu")
-        .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
-    add_thread_flag(flags);
+        .add_switch("sbp-split-proj", "also split attention's output projection (changes dW_proj)");
+}
+
+sbp::SbpConfig sbp_config_from(const Flags& flags) {
+    return sbp::make_config(flags.real("sbp-keep"), flags.str("sbp-mask"), flags.str("sbp-blocks"), flags.str("sbp-schedule"),
+                            flags.on("sbp-independent"), flags.str("sbp-attn"), flags.on("sbp-split-proj"));
 }
 
 RunSpec run_spec_from(const Flags& flags) {
@@ -126,8 +135,7 @@ RunSpec run_spec_from(const Flags& flags) {
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
     s.augment = flags.on("augment");
-    s.sbp = sbp::make_config(flags.real("sbp-keep"), flags.str("sbp-mask"), flags.str("sbp-blocks"), flags.str("sbp-schedule"),
-                             flags.on("sbp-independent"), flags.str("sbp-attn"), flags.on("sbp-split-proj"));
+    s.sbp = sbp_config_from(flags);
     if (s.sbp.enabled() && s.model == "mlp")
         throw std::invalid_argument("--sbp-keep " + flags.str("sbp-keep") + ": SBP splits ViT and ConvNeXt blocks; the MLP has none");
     s.progress = !flags.on("no-progress");

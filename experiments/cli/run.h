@@ -30,6 +30,10 @@ struct RunSpec {
     bool print_epochs = true;
 };
 
+/// Declares the --sbp-* flags (train, compare, mem, grads, grad-sim) and reads them into a config.
+void add_sbp_flags(Flags& flags, const std::string& default_keep);
+sbp::SbpConfig sbp_config_from(const Flags& flags);
+
 /// Declares the flags shared by train and compare (model, data, recipe, seed, threads).
 void add_run_flags(Flags& flags);
 /// Reads them into a spec (method, lr and out are the caller's).

@@ -35,13 +35,13 @@ length, JSON header padded to 8 bytes, raw little-endian data); no safetensors p
 """
 
 import argparse
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from golden_io import max_abs_diff, read_safetensors, write_safetensors
 
 SEED = 2525
 EPS = 1e-6          # LayerNorm eps of both blocks (timm's ViT and ConvNeXt)
@@ -69,61 +69,6 @@ CNX_PARAMS = {
     "mlp.fc2.weight": (CNX_C, MLP_RATIO * CNX_C), "mlp.fc2.bias": (CNX_C,),
 }
 
-DTYPES = {torch.float32: "F32", torch.float64: "F64"}
-ITEMSIZE = {"F32": 4, "F64": 8}
-
-
-# ----------------------------------------------------------------------------- safetensors I/O
-
-def write_safetensors(path, tensors, metadata):
-    """Write `tensors` (name -> CPU tensor, F32/F64) and `metadata` (str -> str) to `path`, names sorted."""
-    if sys.byteorder != "little":
-        raise RuntimeError("this writer assumes a little-endian machine")
-    header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        if t.dtype not in DTYPES:
-            raise TypeError(f"{path}: {name}: dtype {t.dtype} not supported by this writer")
-        blob = t.numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-    os.replace(tmp, path)
-
-
-def read_safetensors(path):
-    """Read back a file written by `write_safetensors`; return (tensors, metadata). Checks the data tiling."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    data = raw[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    by_name = {v: k for k, v in DTYPES.items()}
-    tensors, position = {}, 0
-    for name, info in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0]):
-        begin, end = info["data_offsets"]
-        count = 1
-        for d in info["shape"]:
-            count *= d
-        if begin != position or end - begin != count * ITEMSIZE[info["dtype"]]:
-            raise ValueError(f"{path}: {name}: bytes [{begin}, {end}) for shape {info['shape']} "
-                             f"{info['dtype']} (expected to start at {position})")
-        t = torch.frombuffer(bytearray(data[begin:end]), dtype=by_name[info["dtype"]])
-        tensors[name] = t.reshape(info["shape"]).clone()
-        position = end
-    if position != len(data):
-        raise ValueError(f"{path}: data section has {len(data)} bytes, tensors cover {position}")
-    return tensors, metadata
 
 
 # ----------------------------------------------------------------------------- the two blocks
@@ -220,10 +165,6 @@ def directional_check(fn, values, names, grads, trials=4, eps=1e-6):
         worst = max(worst, abs(numeric - analytic) / max(1.0, abs(numeric)))
     return worst
 
-
-def max_abs_diff(a, b):
-    """Largest |a - b| over all elements, in float64."""
-    return (a.double() - b.double()).abs().max().item()
 
 
 def write_fixture(path, fn, shapes, x_shape, y_shape, what, extra_metadata):

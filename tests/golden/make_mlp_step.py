@@ -26,98 +26,19 @@ safetensors package is needed.
 """
 
 import argparse
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from golden_io import max_abs_diff, read_safetensors, write_safetensors
 
 IN_FEATURES = 784
 CLASSES = 10
 PARAM_NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 # dtype names used in safetensors headers, and their sizes in bytes
-DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float64: "F64"}
-ITEMSIZE = {"F32": 4, "I64": 8, "F64": 8}
-
-
-# ----------------------------------------------------------------------------- safetensors I/O
-
-def tensor_bytes(t):
-    """Return the raw little-endian bytes of a contiguous CPU tensor (x86 is little-endian; checked)."""
-    if sys.byteorder != "little":
-        raise RuntimeError("this writer assumes a little-endian machine")
-    return t.detach().contiguous().cpu().numpy().tobytes()
-
-
-def write_safetensors(path, tensors, metadata):
-    """Write `tensors` (name -> torch.Tensor) and `metadata` (str -> str) to `path` in safetensors format.
-
-    Layout: u64 little-endian N, then N bytes of JSON header (padded with spaces to
-    a multiple of 8), then the tensors' bytes back to back in header order
-    (names sorted). Each header entry gives dtype, shape and data_offsets
-    [begin, end) relative to the start of the data section.
-    """
-    header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        if t.dtype not in DTYPES:
-            raise TypeError(f"{name}: dtype {t.dtype} not supported by this writer")
-        blob = tensor_bytes(t)
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    header_json = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    header_json += b" " * (-len(header_json) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(header_json)))
-        f.write(header_json)
-        for blob in blobs:
-            f.write(blob)
-    os.replace(tmp, path)
-
-
-def read_safetensors(path):
-    """Read a safetensors file written by `write_safetensors`; return (tensors dict, metadata dict).
-
-    Checks that the data offsets tile the data section exactly (no gaps, no overlap).
-    """
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    data = raw[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    torch_dtype = {v: k for k, v in DTYPES.items()}
-    tensors = {}
-    spans = []
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        count = 1
-        for d in info["shape"]:
-            count *= d
-        if end - begin != count * ITEMSIZE[info["dtype"]]:
-            raise ValueError(f"{path}: {name}: {end - begin} bytes for shape {info['shape']} {info['dtype']}")
-        buf = bytearray(data[begin:end])
-        t = torch.frombuffer(buf, dtype=torch_dtype[info["dtype"]]) if count else \
-            torch.empty(0, dtype=torch_dtype[info["dtype"]])
-        tensors[name] = t.reshape(info["shape"]).clone()
-        spans.append((begin, end))
-    spans.sort()
-    position = 0
-    for begin, end in spans:
-        if begin != position:
-            raise ValueError(f"{path}: data offsets leave a gap or overlap at byte {position}")
-        position = end
-    if position != len(data):
-        raise ValueError(f"{path}: data section has {len(data)} bytes, tensors cover {position}")
-    return tensors, metadata
 
 
 # ----------------------------------------------------------------------------- the reference step
@@ -157,10 +78,6 @@ def sgd_step(inputs, lr, dtype):
         loss_after = mlp_loss(updated, x, y)
     return loss_before.detach(), grads, updated, loss_after
 
-
-def max_abs_diff(a, b):
-    """Largest |a - b| over all elements, compared in float64."""
-    return (a.double() - b.double()).abs().max().item()
 
 
 def parse_args(argv=None):
