@@ -1,6 +1,9 @@
 // backends/cpu/activation.cpp — ReLU and exact GELU, forward and backward.
-// GELU(x) = x Φ(x); its derivative is Φ(x) + x φ(x), with φ the standard normal density.
+// GELU(x) = x Φ(x); its derivative is Φ(x) + x φ(x). erf and exp are Eigen's vectorised versions.
+#include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>
 
 #include "backends/cpu/cpu_backend.h"
 
@@ -31,6 +34,15 @@ void binary_map(const char* op, Tensor& out, const Tensor& a, const Tensor& b, F
     });
 }
 
+/// Runs f(begin, count) over [0, n) in chunks, in parallel when n is large (Eigen vectorises each chunk).
+template <class F>
+void for_chunks(std::int64_t n, F f) {
+    constexpr std::int64_t chunk = 1 << 14;
+    const std::int64_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for if (n > cpu::kParallelGrain)
+    for (std::int64_t c = 0; c < chunks; ++c) f(c * chunk, std::min(chunk, n - c * chunk));
+}
+
 constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
@@ -45,18 +57,25 @@ void CpuBackend::relu_backward(Tensor& dx, const Tensor& dy, const Tensor& y) {
 }
 
 void CpuBackend::gelu_forward(Tensor& y, const Tensor& x) {
-    unary("gelu_forward", y, x, [](auto v) {
-        using T = decltype(v);
-        return static_cast<T>(0.5) * v * (static_cast<T>(1) + std::erf(v * static_cast<T>(kInvSqrt2)));
+    cpu::dispatch_float("gelu_forward", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        for_chunks(x.numel(), [&](std::int64_t begin, std::int64_t n) {
+            const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> v(x.data<T>() + begin, n);
+            Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(y.data<T>() + begin, n) =
+                T(0.5) * v * (T(1) + (v * T(kInvSqrt2)).erf());
+        });
     });
 }
 
 void CpuBackend::gelu_backward(Tensor& dx, const Tensor& dy, const Tensor& x) {
-    binary_map("gelu_backward", dx, dy, x, [](auto g, auto v) {
-        using T = decltype(g);
-        const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(v * static_cast<T>(kInvSqrt2)));
-        const T pdf = static_cast<T>(kInvSqrt2Pi) * std::exp(static_cast<T>(-0.5) * v * v);
-        return g * (cdf + v * pdf);
+    cpu::dispatch_float("gelu_backward", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        for_chunks(x.numel(), [&](std::int64_t begin, std::int64_t n) {
+            const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> v(x.data<T>() + begin, n), g(dy.data<T>() + begin, n);
+            const auto cdf = T(0.5) * (T(1) + (v * T(kInvSqrt2)).erf());
+            const auto pdf = T(kInvSqrt2Pi) * (T(-0.5) * v * v).exp();
+            Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(dx.data<T>() + begin, n) = g * (cdf + v * pdf);
+        });
     });
 }
 
