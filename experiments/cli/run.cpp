@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/io/json.h"
+#include "core/ops.h"
 #include "core/optim/adamw.h"
 #include "core/optim/sgd.h"
 #include "experiments/cli/commands.h"
@@ -48,13 +49,21 @@ std::unique_ptr<Optimizer> build_optimizer(const RunSpec& s, const Model& model)
     return o;
 }
 
+/// The L2 norm of every weight's gradient (tensors of rank >= 2, as in the paper's Figs. 9-10) after a step.
+json::Object weight_grad_norms(const Model& model, std::int64_t step, int epoch, double loss) {
+    json::Object norms;
+    for (const auto& [name, p] : model.named_parameters())
+        if (p.dim() >= 2 && p.grad().defined()) norms.emplace_back(name, l2_norm(p.grad()));
+    return {{"step", step}, {"epoch", epoch}, {"loss", loss}, {"grad_norms", json::Value(std::move(norms))}};
+}
+
 json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
     return {{"model", s.model},         {"hidden", join(s.hidden)},     {"data", s.data},
             {"method", s.method},       {"optimizer", s.optimizer},     {"lr", s.lr},
             {"momentum", s.momentum},   {"weight_decay", s.weight_decay}, {"schedule", s.schedule},
             {"warmup_epochs", s.warmup_epochs}, {"min_lr", s.min_lr},   {"clip", s.clip},
             {"ema", s.ema},             {"label_smoothing", s.label_smoothing}, {"drop_path", s.drop_path},
-            {"augment", s.augment},     {"sbp_keep", s.sbp.keep},       {"sbp_mask", sbp::to_string(s.sbp.mask)},
+            {"augment", s.augment},     {"grad_norms_every", s.grad_norms_every}, {"sbp_keep", s.sbp.keep},       {"sbp_mask", sbp::to_string(s.sbp.mask)},
             {"sbp_blocks", s.sbp.blocks}, {"sbp_attn", sbp::attn_mode_name(s.sbp.attn)}, {"sbp_independent", s.sbp.independent},
             {"batch", s.batch},             {"epochs", s.epochs},
             {"seed", static_cast<std::int64_t>(s.seed)}, {"parameters", model.parameter_count()},
@@ -85,6 +94,8 @@ void add_run_flags(Flags& flags) {
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
+        .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
+        .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
     add_sbp_flags(flags, "1");
@@ -135,6 +146,9 @@ RunSpec run_spec_from(const Flags& flags) {
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
     s.augment = flags.on("augment");
+    s.grad_norms_every = flags.integer("grad-norms-every");
+    if (s.grad_norms_every < 0)
+        throw std::invalid_argument("--grad-norms-every " + flags.str("grad-norms-every") + ": expected >= 0");
     s.sbp = sbp_config_from(flags);
     if (s.sbp.enabled() && s.model == "mlp")
         throw std::invalid_argument("--sbp-keep " + flags.str("sbp-keep") + ": SBP splits ViT and ConvNeXt blocks; the MLP has none");
@@ -146,6 +160,11 @@ TrainTest load_data(const Flags& flags) {
     const std::string name = flags.str("data");
     const std::string dir = flags.str("data-dir").empty() ? default_data_dir(name) : flags.str("data-dir");
     TrainTest d = load_idx_dataset(dir, idx_dataset_spec(name));
+    const std::int64_t train_size = flags.integer("train-size");
+    if (train_size < 0 || train_size > d.train.size())
+        throw std::invalid_argument("--train-size " + flags.str("train-size") + ": expected 0 (all) to " +
+                                    std::to_string(d.train.size()) + " (the examples in " + dir + ")");
+    if (train_size > 0) d.train = take(d.train, train_size);
     if (flags.str("model") == "mlp") {
         d.train.x = d.train.x.reshape({d.train.size(), -1});
         d.test.x = d.test.x.reshape({d.test.size(), -1});
@@ -176,8 +195,16 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     }
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl";
     ProgressBar bar(spec.progress);
+    std::ofstream grad_norms;
+    if (spec.grad_norms_every > 0) {
+        grad_norms.open(spec.out + "/grad_norms.jsonl", spec.resume ? std::ios::app : std::ios::trunc);
+        if (!grad_norms) throw std::runtime_error(spec.out + "/grad_norms.jsonl: cannot open for writing");
+    }
     options.on_step = [&](int epoch, std::int64_t i, std::int64_t n, double loss) {
         bar.update(spec.method + " " + spec.model + " epoch " + std::to_string(epoch) + "/" + std::to_string(spec.epochs), i + 1, n, loss);
+        const std::int64_t step = (epoch - 1) * n + i + 1;
+        if (spec.grad_norms_every > 0 && step % spec.grad_norms_every == 0)
+            grad_norms << json::dump(weight_grad_norms(*model, step, epoch, loss)) << '\n' << std::flush;
     };
     std::ofstream metrics;
     std::vector<EpochMetrics> history;
