@@ -18,11 +18,8 @@ import json
 import os
 import sys
 
-
-def read_jsonl(path):
-    """Returns the list of JSON objects in a JSONL file."""
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plot_common import pyplot, read_jsonl  # noqa: E402
 
 
 def lr_study_figures(plt, study_dir, out_dir):
@@ -107,13 +104,7 @@ def main():
     parser.add_argument("--runs", default="runs", help="folder holding lr-study-*/ and toy/ (default: runs)")
     parser.add_argument("--out", default="docs/book/figures", help="folder for the SVG files")
     args = parser.parse_args()
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        sys.exit("plot.py: matplotlib is missing (Debian: apt-get install python3-matplotlib)")
-    matplotlib.rcParams["svg.hashsalt"] = "bplab"  # stable ids: the same data gives the same file
+    plt = pyplot("plot.py")
     os.makedirs(args.out, exist_ok=True)
     written = []
     for study in sorted(glob.glob(os.path.join(args.runs, "lr-study-*"))):

@@ -1,0 +1,62 @@
+// core/caching_allocator.h — a caching allocator over a raw device allocator: freed blocks are kept by size
+// class and reused, so a training loop stops calling cudaMalloc after its first step. Host-only policy.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/allocator.h"
+
+namespace bplab {
+
+/// What the caching allocator asks the device for: allocate returns nullptr when the device is full.
+class RawAllocator {
+public:
+    virtual ~RawAllocator() = default;
+    virtual void* allocate(std::size_t nbytes) = 0;
+    virtual void deallocate(void* ptr) = 0;
+    /// The device's name in error messages ("cuda:0").
+    virtual std::string name() const = 0;
+};
+
+/// Thrown when a request fails even after the cache has been returned to the device.
+class OutOfMemory : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Counts like the CPU allocator (current and peak are requested bytes, so a graph's peak is the same
+/// number on every device) and adds reserved bytes: blocks held from the device, in use or cached.
+class CachingAllocator final : public Allocator {
+public:
+    explicit CachingAllocator(RawAllocator& raw) : raw_(raw) {}
+    ~CachingAllocator() override { empty_cache(); }
+
+    void* allocate(std::size_t nbytes) override;
+    void deallocate(void* ptr, std::size_t nbytes) override;
+    MemoryStats stats() const override;
+    void reset_peak() override;
+    /// Returns every cached (free) block to the device.
+    void empty_cache();
+    /// Calls made to the raw allocator so far (a warm loop makes none).
+    std::int64_t raw_allocations() const;
+
+    /// The block size a request is served with: 512-byte steps below 1 MiB, above it steps of a quarter of
+    /// the request's power of two (at most 25 % more than asked).
+    static std::size_t size_class(std::size_t nbytes);
+
+private:
+    void release_cache_locked();
+    std::string stats_text_locked() const;
+
+    RawAllocator& raw_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::size_t, std::vector<void*>> cached_;  // size class -> free blocks
+    std::int64_t current_ = 0, peak_ = 0, reserved_ = 0, cached_bytes_ = 0, allocations_ = 0, raw_allocations_ = 0;
+};
+
+}  // namespace bplab

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# experiments/sbp/plot.py — the SBP chapter's figures and tables from the runs' JSONL files.
+# Reads runs/sbp-design/<run>/{config.json,metrics.jsonl,grad_norms.jsonl} and runs/sbp-grad-sim/*.jsonl.
+"""Figures and tables for docs/book/sbp.md.
+
+design study:  a markdown table (final test accuracy, its change against the same model without SBP,
+               train seconds per epoch and their ratio) and one figure of test accuracy per epoch for each
+               factor studied (keep ratio, blocks, mask, schedule, attention mode; ConvNeXt keep ratio).
+grad norms:    per model, the L2 norm of every weight gradient during training without SBP and with SBP 0.5
+               (the paper's Figs. 9-10), one line per weight, coloured by depth.
+grad-sim:      per model, the cosine similarity of SBP and exact weight gradients per layer, one panel per
+               factor (the paper's Figs. 2, 3, 5, 6).
+
+Needs matplotlib (Debian: python3-matplotlib).
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plot_common import pyplot, read_jsonl  # noqa: E402
+
+# Panels of the design-study figure: title -> run names (runs/sbp-design/<name>), the reference first.
+DESIGN_PANELS = {
+    "ViT: keep ratio": ["vit-r1.00", "vit-r0.75", "vit-r0.50", "vit-r0.25"],
+    "ViT: SBP blocks (r 0.5)": ["vit-r0.50", "vit-blocks-last2", "vit-blocks-all", "vit-blocks-first4"],
+    "ViT: mask (r 0.5)": ["vit-r0.50", "vit-mask-random", "vit-mask-fixed", "vit-mask-independent"],
+    "ViT: keep-ratio schedule (mean 0.5)": ["vit-r0.50", "vit-sched-increasing", "vit-sched-decreasing"],
+    "ViT: attention mode (r 0.5)": ["vit-r0.50", "vit-attn-qkv-exact", "vit-attn-query", "vit-attn-head"],
+    "ConvNeXt: keep ratio and mask": ["convnext-r1.00", "convnext-r0.50", "convnext-r0.25", "convnext-mask-random"],
+}
+# Panels of the grad-sim figure: title -> file-name stems after "<model>-" (runs/sbp-grad-sim/<model>-<stem>.jsonl).
+GRAD_SIM_PANELS = {
+    "keep ratio": ["r0.75", "r0.50", "r0.25"],
+    "keep-ratio schedule (mean 0.5)": ["r0.50", "sched-increasing", "sched-decreasing"],
+    "mask (r 0.5)": ["r0.50", "mask-random", "mask-fixed", "mask-independent"],
+    "attention mode (r 0.5)": ["r0.50", "attn-qkv-exact", "attn-query", "attn-head"],
+}
+
+
+def load_runs(design_dir):
+    """name -> (config, metrics rows) for every finished run of the design study."""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(design_dir, "*", "metrics.jsonl"))):
+        rows = read_jsonl(path)
+        if rows:
+            folder = os.path.dirname(path)
+            runs[os.path.basename(folder)] = (json.load(open(os.path.join(folder, "config.json"))), rows)
+    return runs
+
+
+def design_table(runs):
+    """Markdown: one row per run, compared with the same model's run without SBP."""
+    lines = ["| run | SBP | test acc (last epoch) | Δ vs no SBP | train s/epoch | time vs no SBP |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name, (config, rows) in runs.items():
+        reference = runs.get(name.split("-")[0] + "-r1.00")
+        acc = rows[-1]["test_acc"]
+        secs = sum(r["seconds"] for r in rows) / len(rows)
+        sbp = "none" if config["sbp_keep"] >= 1 else (
+            f"r {config['sbp_keep']:g}, {config['sbp_mask']}{' independent' if config['sbp_independent'] else ''}, "
+            f"blocks {config['sbp_blocks'] or 'default'}, attn {config['sbp_attn']}")
+        delta = ratio = "—"
+        if reference is not None and reference[1] is not rows:
+            ref_rows = reference[1]
+            delta = f"{100 * (acc - ref_rows[-1]['test_acc']):+.2f}"
+            ratio = f"{secs / (sum(r['seconds'] for r in ref_rows) / len(ref_rows)):.2f}"
+        lines.append(f"| {name} | {sbp} | {100 * acc:.2f} | {delta} | {secs:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def design_figure(plt, runs, out_dir):
+    """Test accuracy per epoch, one panel per factor."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    for ax, (title, names) in zip(axes.flat, DESIGN_PANELS.items()):
+        for name in names:
+            if name in runs:
+                rows = runs[name][1]
+                ax.plot([r["epoch"] for r in rows], [100 * r["test_acc"] for r in rows], "o-", label=name)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(out_dir, "sbp-design.svg")
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def grad_norm_figure(plt, design_dir, model, out_dir):
+    """Figs. 9-10: every weight's gradient norm during training, without SBP and with SBP 0.5."""
+    panels = [(f"{model}-r1.00", "without SBP"), (f"{model}-r0.50", "SBP 0.5")]
+    series = [(os.path.join(design_dir, run, "grad_norms.jsonl"), title) for run, title in panels]
+    if not all(os.path.exists(path) for path, _ in series):
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+    for ax, (path, title) in zip(axes, series):
+        rows = read_jsonl(path)
+        names = list(rows[0]["grad_norms"])
+        cmap = plt.get_cmap("viridis")
+        for i, name in enumerate(names):
+            ax.plot([r["step"] for r in rows], [r["grad_norms"][name] for r in rows], lw=0.7,
+                    color=cmap(i / max(1, len(names) - 1)))
+        ax.set_yscale("log")
+        ax.set_title(f"{model}, {title}: {len(names)} weights (dark: first, light: last)")
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("L2 norm of the weight gradient")
+    fig.tight_layout()
+    path = os.path.join(out_dir, f"sbp-grad-norms-{model}.svg")
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def grad_sim_figure(plt, sim_dir, model, out_dir):
+    """Cosine of SBP vs exact weight gradients per layer, one panel per factor."""
+    stems = {os.path.basename(p)[len(model) + 1:-len(".jsonl")]: p
+             for p in glob.glob(os.path.join(sim_dir, f"{model}-*.jsonl"))}
+    panels = [(t, [s for s in names if s in stems]) for t, names in GRAD_SIM_PANELS.items()]
+    panels = [(t, names) for t, names in panels if len(names) > 1]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2), squeeze=False)
+    for ax, (title, names) in zip(axes[0], panels):
+        for stem in names:
+            rows = read_jsonl(stems[stem])
+            ax.plot(range(len(rows)), [r["cosine"] for r in rows], ".-", label=stem)
+        ax.set_title(f"{model}: {title}")
+        ax.set_xlabel("weight tensor (input to output)")
+        ax.set_ylabel("cosine(dW SBP, dW exact)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(out_dir, f"sbp-grad-sim-{model}.svg")
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", default="runs", help="folder holding sbp-design/ and sbp-grad-sim/ (default: runs)")
+    parser.add_argument("--out", default="docs/book/figures", help="folder for the SVG files")
+    args = parser.parse_args()
+    plt = pyplot("plot.py")
+    os.makedirs(args.out, exist_ok=True)
+    design_dir, sim_dir = os.path.join(args.runs, "sbp-design"), os.path.join(args.runs, "sbp-grad-sim")
+    runs = load_runs(design_dir)
+    written = []
+    if runs:
+        print(design_table(runs), end="\n\n")
+        written.append(design_figure(plt, runs, args.out))
+    for model in ("vit", "convnext"):
+        written.append(grad_norm_figure(plt, design_dir, model, args.out))
+        written.append(grad_sim_figure(plt, sim_dir, model, args.out))
+    written = [w for w in written if w]
+    if not written:
+        sys.exit(f"plot.py: no runs under {args.runs} (run experiments/sbp/design_study.sh and grad_sim.sh first)")
+    for path in written:
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
