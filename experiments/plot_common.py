@@ -4,6 +4,7 @@
 """Shared helpers of the book's plot scripts."""
 
 import json
+import os
 import sys
 
 
@@ -11,6 +12,15 @@ def read_jsonl(path):
     """Returns the list of JSON objects in a JSONL file."""
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def save_figure(plt, fig, out_dir, name):
+    """Lays the figure out, writes <out_dir>/<name>, closes it, and returns the path."""
+    fig.tight_layout()
+    path = os.path.join(out_dir, name)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def pyplot(script):

@@ -63,6 +63,19 @@ void Module::zero_grad() {
     for (auto& [name, p] : named_parameters()) p.zero_grad();
 }
 
+void Module::to(Device device) {
+    for (auto& [name, p] : named_parameters()) {
+        if (p.device() == device) continue;
+        p.impl().storage = p.detach().to(device).impl().storage;
+        p.zero_grad();
+    }
+}
+
+Device Module::device() const {
+    const auto params = named_parameters();
+    return params.empty() ? Device::cpu() : params.front().second.device();
+}
+
 void Module::train(bool on) {
     training_ = on;
     for (auto& [name, child] : children_) child->train(on);

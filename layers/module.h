@@ -27,6 +27,11 @@ public:
     void load_parameters(const NamedTensorList& values, const std::string& source);
     /// Drops the accumulated gradient of every parameter.
     void zero_grad();
+    /// Moves every parameter to `device` in place (every handle to it follows; gradients are dropped).
+    /// Build optimisers after this, so that their state is made on the same device.
+    void to(Device device);
+    /// Where the parameters are (the CPU for a module without any).
+    Device device() const;
 
     void train(bool on = true);
     void eval() { train(false); }

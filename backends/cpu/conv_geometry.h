@@ -45,4 +45,10 @@ inline ConvGeometry conv_geometry(const Tensor& x, std::int64_t kh, std::int64_t
             out.size(1), out.size(2), stride[0], stride[1], padding[0], padding[1]};
 }
 
+/// The same for a convolution with weight w (O, I or 1, kh, kw) whose output is `out`.
+inline ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& out, std::array<std::int64_t, 2> stride,
+                                  std::array<std::int64_t, 2> padding) {
+    return conv_geometry(x, w.size(2), w.size(3), out, stride, padding);
+}
+
 }  // namespace bplab::cpu

@@ -29,4 +29,9 @@ std::string device_description(int index) {
     return text;
 }
 
+void synchronize() {
+    const cudaError_t err = cudaDeviceSynchronize();
+    if (err != cudaSuccess) throw std::runtime_error(std::string("cuda: cudaDeviceSynchronize: ") + cudaGetErrorString(err));
+}
+
 }  // namespace bplab::cuda

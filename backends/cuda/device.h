@@ -10,4 +10,7 @@ int device_count();
 /// "NVIDIA H100 80GB HBM3, compute 9.0, 79.6 GiB" for device `index`; throws if there is none.
 std::string device_description(int index = 0);
 
+/// Waits until the current device has finished all queued work (timing, and errors of earlier launches).
+void synchronize();
+
 }  // namespace bplab::cuda

@@ -1,5 +1,5 @@
 // core/train/evaluate.cpp — evaluation over a dataset in fixed batches, and the model norm.
-// The model's train/eval mode is restored afterwards.
+// Batches go to the model's device; the model's train/eval mode is restored afterwards.
 #include "core/train/evaluate.h"
 
 #include "core/ops.h"
@@ -13,11 +13,12 @@ EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size) 
     Rng unused(0);
     double loss_sum = 0.0;
     std::int64_t correct = 0;
+    const Device device = model.device();
     for (const Tensor& idx : epoch_batches(data.size(), batch_size, false, false, unused)) {
         const Batch b = make_batch(data, idx);
-        const Tensor logits = model.forward(b.x);
-        loss_sum += cross_entropy(logits, b.y).item() * static_cast<double>(idx.numel());
-        const Tensor pred = argmax(logits);
+        const Tensor logits = model.forward(b.x.to(device));
+        loss_sum += cross_entropy(logits, b.y.to(device)).item() * static_cast<double>(idx.numel());
+        const Tensor pred = argmax(logits).to(Device::cpu());
         const auto* p = pred.data<std::int64_t>();
         const auto* y = b.y.data<std::int64_t>();
         for (std::int64_t i = 0; i < idx.numel(); ++i) correct += p[i] == y[i];

@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl  # noqa: E402
+from plot_common import pyplot, read_jsonl, save_figure  # noqa: E402
 
 
 def lr_study_figures(plt, study_dir, out_dir):
@@ -56,11 +56,7 @@ def lr_study_figures(plt, study_dir, out_dir):
             ax.grid(alpha=0.3)
         axes[1].legend(fontsize=8)
         fig.suptitle(f"{name}, lr {lr:g}")
-        fig.tight_layout()
-        path = os.path.join(out_dir, f"{name}-lr{lr:g}.svg")
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
+        written.append(save_figure(plt, fig, out_dir, f"{name}-lr{lr:g}.svg"))
     return written
 
 
@@ -92,11 +88,7 @@ def toy_figure(plt, toy_path, out_dir):
     ax.set_title(f"toy: one step at lr {rows[0]['lr']:g} on B real digits (median over seeds, min..max)")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    path = os.path.join(out_dir, "toy.svg")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(plt, fig, out_dir, "toy.svg")
 
 
 def main():

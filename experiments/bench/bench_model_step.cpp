@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <numeric>
@@ -14,6 +15,10 @@
 #include <omp.h>
 #endif
 
+#ifdef BPLAB_HAVE_CUDA
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/device.h"
+#endif
 #include "core/allocator.h"
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
@@ -33,9 +38,19 @@ int usage(const std::string& why) {
     std::fprintf(stderr,
                  "bench_model_step: %s\n"
                  "flags: --model %s (default vit-mini) --batch 128 --image-size S (default: the model's) --classes 10\n"
-                 "       --in-channels 1 --steps 20 --warmup 3 --threads N (default: OpenMP's)\n",
+                 "       --in-channels 1 --steps 20 --warmup 3 --threads N (default: OpenMP's) --device cpu|cuda\n"
+                 "       --sbp-keep R (default 1: no SBP; otherwise grid mask, the model's default blocks, qkv)\n",
                  why.c_str(), names.c_str());
     return 2;
+}
+
+/// Waits for the device's queued work, so that a step's time includes all of it.
+void synchronize(Device device) {
+#ifdef BPLAB_HAVE_CUDA
+    if (!device.is_cpu()) cuda::synchronize();
+#else
+    (void)device;
+#endif
 }
 
 }  // namespace
@@ -44,12 +59,22 @@ int main(int argc, char** argv) try {
     std::string name = "vit-mini";
     std::int64_t batch = 128, image = 0, classes = 10, in_channels = 1, steps = 20, warmup = 3;
     int threads = 0;
+    double keep = 1.0;
+    Device device = Device::cpu();
     for (int i = 1; i < argc; i += 2) {
         const std::string flag = argv[i];
         if (i + 1 >= argc) return usage(flag + ": missing value");
         const std::string value = argv[i + 1];
         if (flag == "--model") {
             name = value;
+            continue;
+        }
+        if (flag == "--device") {
+            device = parse_device(value);
+            continue;
+        }
+        if (flag == "--sbp-keep") {
+            keep = std::atof(value.c_str());
             continue;
         }
         long long v = 0;
@@ -96,6 +121,15 @@ int main(int argc, char** argv) try {
             return usage("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
         }
     }
+    if (!device.is_cpu()) {
+#ifdef BPLAB_HAVE_CUDA
+        cuda::install(device.index);
+#else
+        return usage("--device " + device.str() + ": this build has no CUDA backend");
+#endif
+    }
+    model->to(device);
+    model->set_sbp(sbp::make_config(keep, "grid", "", "uniform", false, "qkv", false));  // checks 0 < keep <= 1
     model->train();
     AdamW adamw(model->parameters(), weight_decay_mask(model->named_parameters()), {.lr = 1e-4, .weight_decay = 0.05});
 
@@ -106,27 +140,33 @@ int main(int argc, char** argv) try {
         for (auto& v : xs) v = rng.uniform();
         std::vector<std::int64_t> ys(static_cast<std::size_t>(batch));
         for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
-        b.x = Tensor::from_vector(xs, {batch, image, image, in_channels});  // (B, S, S, C_in) channels-last
-        b.y = Tensor::from_indices(ys, {batch});
+        b.x = Tensor::from_vector(xs, {batch, image, image, in_channels}).to(device);  // (B, S, S, C_in) channels-last
+        b.y = Tensor::from_indices(ys, {batch}).to(device);
     }
 
     if (warmup == 0)
         std::fprintf(stderr, "bench_model_step: note: --warmup 0: AdamW's moments are made by the first timed step, so "
                              "\"peak above persistent\" includes them\n");
     double loss = 0;
-    for (std::int64_t i = 0; i < warmup; ++i) loss = backprop_step(*model, b, adamw);
+    for (std::int64_t i = 0; i < warmup; ++i) {
+        model->begin_step();
+        loss = backprop_step(*model, b, adamw);
+    }
+    synchronize(device);
     // Persistent: parameters, AdamW's two moments (created by the warm-up; by the first timed step otherwise),
     // the batch. Gradients are dropped here, as every step starts by dropping them.
     model->zero_grad();
-    reset_peak();
-    const std::int64_t persistent = memory_stats().current_bytes;
+    reset_peak(device);
+    const std::int64_t persistent = memory_stats(device).current_bytes;
     std::vector<double> ms;
     for (std::int64_t i = 0; i < steps; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
+        model->begin_step();  // SBP draws this step's masks
         loss = backprop_step(*model, b, adamw);
+        synchronize(device);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    const std::int64_t peak = memory_stats().peak_bytes;
+    const std::int64_t peak = memory_stats(device).peak_bytes;
     if (!std::isfinite(loss)) {
         std::fprintf(stderr, "bench_model_step: loss became %g during the benchmark\n", loss);
         return 1;
@@ -137,17 +177,17 @@ int main(int argc, char** argv) try {
     const std::int64_t params = model->parameter_count();
     std::printf("bplab %s: %lld parameters (%.2f MiB f32; AdamW moments 2x that)\n", name.c_str(),
                 static_cast<long long>(params), static_cast<double>(params) * 4.0 / kMiB);
-    std::printf("bplab %s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
+    std::printf("bplab %s on %s, SBP keep %g, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
                 "min %.3f, max %.3f over %lld steps (after %lld warm-up)\n",
-                name.c_str(), static_cast<long long>(batch), static_cast<long long>(image), static_cast<long long>(image),
-                static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
+                name.c_str(), device.str().c_str(), keep, static_cast<long long>(batch), static_cast<long long>(image),
+                static_cast<long long>(image), static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
                 ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));
     std::printf("bplab memory (bplab's allocator: bytes of live tensors): persistent %.1f MiB (parameters, AdamW moments, "
                 "batch), peak total %.1f MiB, peak above persistent %.1f MiB\n",
                 static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB);
-    std::printf("RESULT framework=bplab model=%s threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld\n",
-                name.c_str(), threads, median, mean, static_cast<double>(peak) / kMiB,
+    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld\n",
+                name.c_str(), device.str().c_str(), keep, threads, median, mean, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params));
     return 0;
 } catch (const std::exception& e) {

@@ -88,6 +88,8 @@ def parse_args(argv=None):
     p.add_argument("--omp-wait-policy", choices=("passive", "active", "inherit"), default="passive",
                    help="OMP_WAIT_POLICY for libgomp (default passive; see mlp_step_torch.py)")
     p.add_argument("--seed", type=int, default=2525, help="torch.manual_seed value (default 2525)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); on cuda, peak memory is "
+                                                   "torch.cuda.max_memory_allocated over one extra step")
     args = p.parse_args(argv)
     for name in ("batch", "in_channels", "steps", "threads"):
         if getattr(args, name) < 1:
@@ -262,7 +264,16 @@ def persistent_bytes(model, optimizer, tensors):
 
 
 def peak_above_persistent(torch, model, optimizer, x, y):
-    """Peak bytes of c10's CPU allocator during one step, above what was live before it (profiler memory events)."""
+    """Peak bytes of the allocator during one step, above what was live before it: on the CPU from the profiler's
+    memory events, on a GPU from torch.cuda's peak statistics."""
+    if x.is_cuda:
+        model.zero_grad(set_to_none=True)
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        train_step(torch, model, optimizer, x, y)
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
     from torch.profiler import ProfilerActivity, profile
 
     model.zero_grad(set_to_none=True)       # drop the gradients before profiling: the step's own drop is then a no-op
@@ -311,14 +322,18 @@ def main(argv=None):
     model.train()
     params = sum(p.numel() for p in model.parameters())
     print(f"pytorch {args.model}: {params} parameters ({params * 4 / MIB:.2f} MiB f32; AdamW moments 2x that)")
+    model.to(args.device)
     optimizer = make_optimizer(torch, model)
-    x = torch.rand(args.batch, args.in_channels, args.image_size, args.image_size)   # (B, C_in, S, S) float32
-    y = torch.randint(0, args.classes, (args.batch,))                                # (B,) int64
+    x = torch.rand(args.batch, args.in_channels, args.image_size, args.image_size, device=args.device)  # (B, C_in, S, S)
+    y = torch.randint(0, args.classes, (args.batch,), device=args.device)                              # (B,) int64
+    on_gpu = x.is_cuda
 
     times_ms, loss = [], 0.0
     for i in range(args.warmup + args.steps):
         start = time.perf_counter()
         loss = train_step(torch, model, optimizer, x, y)
+        if on_gpu:
+            torch.cuda.synchronize()
         if i >= args.warmup:
             times_ms.append((time.perf_counter() - start) * 1e3)
     if not math.isfinite(loss):
@@ -335,7 +350,7 @@ def main(argv=None):
           f"extra step): persistent {persistent / MIB:.1f} MiB (parameters, AdamW state, batch), "
           f"peak total {(persistent + above) / MIB:.1f} MiB, peak above persistent {above / MIB:.1f} MiB; "
           f"process max RSS {max_rss / MIB:.0f} MiB (context only: Python, libraries, heap)")
-    print(f"RESULT framework=pytorch model={args.model} threads={args.threads} ms_median={median:.4f} "
+    print(f"RESULT framework=pytorch model={args.model} device={args.device} threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
     return 0
 

@@ -25,6 +25,10 @@ std::string method_list();
 void add_thread_flag(Flags& flags);
 void apply_threads(const Flags& flags);
 
+/// The device named by a --device value, made ready: "cuda" installs the CUDA backend (and fails clearly
+/// in a build without CUDA or on a machine without a GPU).
+Device use_device(const std::string& text);
+
 /// Declares the optimiser flags (--lr, --momentum, --weight-decay, --nesterov).
 void add_optimizer_flags(Flags& flags, const std::string& default_lr);
 std::unique_ptr<Optimizer> make_optimizer(const Flags& flags, const std::vector<Tensor>& params);

@@ -9,6 +9,9 @@
 #include <omp.h>
 #endif
 
+#ifdef BPLAB_HAVE_CUDA
+#include "backends/cuda/cuda_backend.h"
+#endif
 #include "core/optim/sgd.h"
 #include "core/train/method.h"
 #include "experiments/cli/commands.h"
@@ -31,6 +34,18 @@ void apply_threads(const Flags& flags) {
     omp_set_num_threads(static_cast<int>(n));
 #endif
     Eigen::setNbThreads(static_cast<int>(n));
+}
+
+Device use_device(const std::string& text) {
+    const Device device = parse_device(text);
+    if (device.is_cpu()) return device;
+#ifdef BPLAB_HAVE_CUDA
+    cuda::install(device.index);
+    return device;
+#else
+    throw std::invalid_argument("--device " + text + ": this bplab was built without CUDA (configure where nvcc is found, "
+                                "with -DBPLAB_CUDA=ON)");
+#endif
 }
 
 void add_optimizer_flags(Flags& flags, const std::string& default_lr) {

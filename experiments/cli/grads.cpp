@@ -25,7 +25,8 @@ void add_model_flags(Flags& flags) {
         .add("data-dir", "", "folder with the IDX files (default: the dataset's)")
         .add("batch", "32", "batch size")
         .add("classes", "10", "classes (random data)")
-        .add("seed", "1", "seed of the weights, the batches and the masks");
+        .add("seed", "1", "seed of the weights, the batches and the masks")
+        .add("device", "cpu", "cpu | cuda");
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
 }
@@ -66,6 +67,7 @@ Setup setup(const Flags& f) {
         for (const auto& [n, t] : w.tensors) params.emplace_back(n.rfind("model.", 0) == 0 ? n.substr(6) : n, t);
         s.model->load_parameters(params, f.str("weights"));
     }
+    s.model->to(use_device(f.str("device")));
     s.model->train();
     return s;
 }
@@ -74,8 +76,8 @@ Setup setup(const Flags& f) {
 std::vector<Tensor> gradients(Model& model, const Batch& b, Tensor* logits_out = nullptr, double* loss_out = nullptr) {
     model.zero_grad();
     model.begin_step();
-    const Tensor logits = model.forward(b.x);
-    const Tensor loss = cross_entropy(logits, b.y);
+    const Tensor logits = model.forward(b.x.to(model.device()));
+    const Tensor loss = cross_entropy(logits, b.y.to(model.device()));
     backward(loss);
     if (logits_out) *logits_out = logits.detach();
     if (loss_out) *loss_out = loss.item();

@@ -20,27 +20,31 @@ struct StepMemory {
 
 /// One forward + backward of the model on a random batch; bytes relative to the model alone.
 StepMemory measure(const std::string& name, std::int64_t batch, std::int64_t size, std::int64_t channels,
-                   std::int64_t classes, const sbp::SbpConfig& config, std::uint64_t seed) {
+                   std::int64_t classes, const sbp::SbpConfig& config, std::uint64_t seed, Device device) {
     auto model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
+    model->to(device);
     model->set_sbp(config);
     model->begin_step();
     StepMemory m;
-    m.params = memory_stats().current_bytes;
+    m.params = memory_stats(device).current_bytes;
     Rng rng(seed);
     std::vector<double> xs(static_cast<std::size_t>(batch * size * size * channels));
     for (auto& v : xs) v = rng.normal();
     std::vector<std::int64_t> ys(static_cast<std::size_t>(batch));
     for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
-    const Tensor x = Tensor::from_vector(xs, {batch, size, size, channels}), y = Tensor::from_indices(ys, {batch});
-    const std::int64_t before = memory_stats().current_bytes;
-    reset_peak();
+    const Tensor x = Tensor::from_vector(xs, {batch, size, size, channels}).to(device);
+    const Tensor y = Tensor::from_indices(ys, {batch}).to(device);
+    const std::int64_t before = memory_stats(device).current_bytes;
+    reset_peak(device);
     const auto t0 = std::chrono::steady_clock::now();
     Tensor loss = cross_entropy(model->forward(x), y);
+    loss.item();  // waits for the device
     const auto t1 = std::chrono::steady_clock::now();
-    m.saved = memory_stats().current_bytes - before;
+    m.saved = memory_stats(device).current_bytes - before;
     backward(loss);
+    loss.item();  // waits for the device
     const auto t2 = std::chrono::steady_clock::now();
-    m.peak = memory_stats().peak_bytes - m.params;
+    m.peak = memory_stats(device).peak_bytes - m.params;
     m.seconds_forward = std::chrono::duration<double>(t1 - t0).count();
     m.seconds_backward = std::chrono::duration<double>(t2 - t1).count();
     return m;
@@ -60,7 +64,8 @@ int mem_command(int argc, char** argv) {
         .add("image-size", "0", "input resolution (0: the model's own)")
         .add("in-channels", "3", "input channels")
         .add("classes", "1000", "classes")
-        .add("seed", "0", "seed of the weights and the batch");
+        .add("seed", "0", "seed of the weights and the batch")
+        .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)");
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
@@ -71,9 +76,12 @@ int mem_command(int argc, char** argv) {
     if (batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
     const auto config = sbp_config_from(flags);
     const auto seed = static_cast<std::uint64_t>(flags.integer("seed"));
-    const StepMemory exact = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), sbp::SbpConfig{}, seed);
-    const StepMemory split = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), config, seed);
-    std::printf("bplab mem: %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)\n", name.c_str(),
+    const Device device = use_device(flags.str("device"));
+    const StepMemory exact =
+        measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), sbp::SbpConfig{}, seed, device);
+    const StepMemory split = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), config, seed, device);
+    std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)\n", name.c_str(),
+                device.str().c_str(),
                 static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), config.keep,
                 sbp::to_string(config.mask).c_str(), sbp::attn_mode_name(config.attn));
     std::printf("| %-28s | %12s | %12s | %7s |\n", "MiB (f32)", "exact", "SBP", "ratio");

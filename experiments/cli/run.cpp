@@ -59,12 +59,12 @@ json::Object weight_grad_norms(const Model& model, std::int64_t step, int epoch,
 
 json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
     return {{"model", s.model},         {"hidden", join(s.hidden)},     {"data", s.data},
-            {"method", s.method},       {"optimizer", s.optimizer},     {"lr", s.lr},
+            {"method", s.method},       {"optimizer", s.optimizer},     {"device", s.device.str()},     {"lr", s.lr},
             {"momentum", s.momentum},   {"weight_decay", s.weight_decay}, {"schedule", s.schedule},
             {"warmup_epochs", s.warmup_epochs}, {"min_lr", s.min_lr},   {"clip", s.clip},
             {"ema", s.ema},             {"label_smoothing", s.label_smoothing}, {"drop_path", s.drop_path},
             {"augment", s.augment},     {"grad_norms_every", s.grad_norms_every}, {"sbp_keep", s.sbp.keep},       {"sbp_mask", sbp::to_string(s.sbp.mask)},
-            {"sbp_blocks", s.sbp.blocks}, {"sbp_attn", sbp::attn_mode_name(s.sbp.attn)}, {"sbp_independent", s.sbp.independent},
+            {"sbp_blocks", s.sbp.blocks}, {"sbp_schedule", sbp::ratio_schedule_name(s.sbp.schedule)}, {"sbp_attn", sbp::attn_mode_name(s.sbp.attn)}, {"sbp_independent", s.sbp.independent},
             {"batch", s.batch},             {"epochs", s.epochs},
             {"seed", static_cast<std::int64_t>(s.seed)}, {"parameters", model.parameter_count()},
             {"train_examples", data.train.size()}, {"test_examples", data.test.size()}};
@@ -96,7 +96,7 @@ void add_run_flags(Flags& flags) {
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
-        .add("device", "cpu", "device: cpu")
+        .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
     add_sbp_flags(flags, "1");
     add_thread_flag(flags);
@@ -118,9 +118,8 @@ sbp::SbpConfig sbp_config_from(const Flags& flags) {
 }
 
 RunSpec run_spec_from(const Flags& flags) {
-    if (flags.str("device") != "cpu")
-        throw std::invalid_argument("--device " + flags.str("device") + ": this build trains on cpu only");
     RunSpec s;
+    s.device = use_device(flags.str("device"));
     s.model = flags.str("model");
     if (s.model != "mlp") model_image_size(s.model);  // rejects unknown names with the list
     s.data = flags.str("data");
@@ -176,6 +175,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     const StepFn step = step_method(spec.method);
     std::filesystem::create_directories(spec.out);
     const auto model = build_model(spec);
+    model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
     const auto optimizer = build_optimizer(spec, *model);
 

@@ -14,6 +14,7 @@ struct RunSpec {
     std::string model = "mlp", data = "mnist", method = "backprop";
     std::vector<std::int64_t> hidden = {256};  ///< MLP only
     std::string optimizer = "sgd";              ///< sgd | adamw
+    Device device = Device::cpu();
     double lr = 0.1, momentum = 0.0, weight_decay = 0.0;
     bool nesterov = false;
     std::string schedule = "constant";  ///< constant | cosine

@@ -3,11 +3,11 @@
 # Reads runs/sbp-design/<run>/{config.json,metrics.jsonl,grad_norms.jsonl} and runs/sbp-grad-sim/*.jsonl.
 """Figures and tables for docs/book/sbp.md.
 
-design study:  a markdown table (final test accuracy, its change against the same model without SBP,
-               train seconds per epoch and their ratio) and one figure of test accuracy per epoch for each
-               factor studied (keep ratio, blocks, mask, schedule, attention mode; ConvNeXt keep ratio).
+design study:  a markdown table (final test accuracy, its change against the same model without SBP, the
+               last epoch's train loss; speed is the step benchmark's job) and one figure of test accuracy per
+               epoch for each factor studied (keep ratio, blocks, mask, schedule, attention mode; ConvNeXt).
 grad norms:    per model, the L2 norm of every weight gradient during training without SBP and with SBP 0.5
-               (the paper's Figs. 9-10), one line per weight, coloured by depth.
+               (the paper's Figs. 9-10), one line per weight, coloured by depth, and the ratio of their means.
 grad-sim:      per model, the cosine similarity of SBP and exact weight gradients per layer, one panel per
                factor (the paper's Figs. 2, 3, 5, 6).
 
@@ -21,7 +21,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl  # noqa: E402
+from plot_common import pyplot, read_jsonl, save_figure  # noqa: E402
 
 # Panels of the design-study figure: title -> run names (runs/sbp-design/<name>), the reference first.
 DESIGN_PANELS = {
@@ -54,21 +54,21 @@ def load_runs(design_dir):
 
 def design_table(runs):
     """Markdown: one row per run, compared with the same model's run without SBP."""
-    lines = ["| run | SBP | test acc (last epoch) | Δ vs no SBP | train s/epoch | time vs no SBP |",
-             "|---|---|---:|---:|---:|---:|"]
-    for name, (config, rows) in runs.items():
+    lines = ["| run | SBP | test acc (last epoch) | Δ vs no SBP | train loss (last epoch) |",
+             "|---|---|---:|---:|---:|"]
+    order = list(dict.fromkeys(n for names in DESIGN_PANELS.values() for n in names))
+    for name in sorted(runs, key=lambda n: (order.index(n) if n in order else len(order), n)):
+        config, rows = runs[name]
         reference = runs.get(name.split("-")[0] + "-r1.00")
         acc = rows[-1]["test_acc"]
-        secs = sum(r["seconds"] for r in rows) / len(rows)
         sbp = "none" if config["sbp_keep"] >= 1 else (
-            f"r {config['sbp_keep']:g}, {config['sbp_mask']}{' independent' if config['sbp_independent'] else ''}, "
-            f"blocks {config['sbp_blocks'] or 'default'}, attn {config['sbp_attn']}")
-        delta = ratio = "—"
+            f"r {config['sbp_keep']:g} {config['sbp_schedule']}, {config['sbp_mask']}"
+            f"{' independent' if config['sbp_independent'] else ''}, blocks {config['sbp_blocks'] or 'default'}, "
+            f"attn {config['sbp_attn']}")
+        delta = "—"
         if reference is not None and reference[1] is not rows:
-            ref_rows = reference[1]
-            delta = f"{100 * (acc - ref_rows[-1]['test_acc']):+.2f}"
-            ratio = f"{secs / (sum(r['seconds'] for r in ref_rows) / len(ref_rows)):.2f}"
-        lines.append(f"| {name} | {sbp} | {100 * acc:.2f} | {delta} | {secs:.1f} | {ratio} |")
+            delta = f"{100 * (acc - reference[1][-1]['test_acc']):+.2f}"
+        lines.append(f"| {name} | {sbp} | {100 * acc:.2f} | {delta} | {rows[-1]['train_loss']:.4f} |")
     return "\n".join(lines)
 
 
@@ -85,20 +85,18 @@ def design_figure(plt, runs, out_dir):
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out_dir, "sbp-design.svg")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(plt, fig, out_dir, "sbp-design.svg")
 
 
 def grad_norm_figure(plt, design_dir, model, out_dir):
-    """Figs. 9-10: every weight's gradient norm during training, without SBP and with SBP 0.5."""
+    """Figs. 9-10: every weight's gradient norm during training, without SBP and with SBP 0.5, and per weight the
+    ratio of their means over the run (SBP / exact): below 1 where SBP's gradients are smaller."""
     panels = [(f"{model}-r1.00", "without SBP"), (f"{model}-r0.50", "SBP 0.5")]
     series = [(os.path.join(design_dir, run, "grad_norms.jsonl"), title) for run, title in panels]
     if not all(os.path.exists(path) for path, _ in series):
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(18, 4.5))
+    means = []
     for ax, (path, title) in zip(axes, series):
         rows = read_jsonl(path)
         names = list(rows[0]["grad_norms"])
@@ -106,16 +104,19 @@ def grad_norm_figure(plt, design_dir, model, out_dir):
         for i, name in enumerate(names):
             ax.plot([r["step"] for r in rows], [r["grad_norms"][name] for r in rows], lw=0.7,
                     color=cmap(i / max(1, len(names) - 1)))
+        means.append({n: sum(r["grad_norms"][n] for r in rows) / len(rows) for n in names})
         ax.set_yscale("log")
         ax.set_title(f"{model}, {title}: {len(names)} weights (dark: first, light: last)")
         ax.set_xlabel("step")
+        ax.set_ylabel("L2 norm of the weight gradient")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("L2 norm of the weight gradient")
-    fig.tight_layout()
-    path = os.path.join(out_dir, f"sbp-grad-norms-{model}.svg")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    names = list(means[0])
+    axes[2].bar(range(len(names)), [means[1][n] / means[0][n] for n in names])
+    axes[2].axhline(1.0, color="black", lw=0.8)
+    axes[2].set_title(f"{model}: mean gradient norm over the run, SBP 0.5 / exact")
+    axes[2].set_xlabel("weight tensor (input to output)")
+    axes[2].grid(alpha=0.3, axis="y")
+    return save_figure(plt, fig, out_dir, f"sbp-grad-norms-{model}.svg")
 
 
 def grad_sim_figure(plt, sim_dir, model, out_dir):
@@ -136,11 +137,7 @@ def grad_sim_figure(plt, sim_dir, model, out_dir):
         ax.set_ylabel("cosine(dW SBP, dW exact)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out_dir, f"sbp-grad-sim-{model}.svg")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(plt, fig, out_dir, f"sbp-grad-sim-{model}.svg")
 
 
 def main():

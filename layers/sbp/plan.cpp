@@ -46,6 +46,15 @@ RatioSchedule parse_ratio_schedule(const std::string& text) {
     throw std::invalid_argument("--sbp-schedule " + text + ": expected uniform, increasing or decreasing");
 }
 
+const char* ratio_schedule_name(RatioSchedule schedule) {
+    switch (schedule) {
+        case RatioSchedule::uniform: return "uniform";
+        case RatioSchedule::increasing: return "increasing";
+        case RatioSchedule::decreasing: return "decreasing";
+    }
+    return "?";
+}
+
 std::vector<bool> select_blocks(const std::string& spec, const std::vector<std::int64_t>& stage_sizes) {
     std::int64_t total = 0;
     std::vector<std::int64_t> offset;

@@ -21,6 +21,7 @@ const char* attn_mode_name(AttnMode mode);
 /// Keep ratios over the SBP blocks, first to last, all with the configured mean.
 enum class RatioSchedule { uniform, increasing, decreasing };
 RatioSchedule parse_ratio_schedule(const std::string& text);
+const char* ratio_schedule_name(RatioSchedule schedule);
 
 struct SbpConfig {
     double keep = 1.0;  ///< mean keep ratio r; 1 turns SBP off

@@ -1,0 +1,113 @@
+// backends/cuda/conv2d.cu — 2-D convolution on channels-last tensors as im2col + one cuBLAS GEMM; the
+// backward by GEMMs and a gathering col2im (no atomics). Twin of backends/cpu/conv2d.cpp, same (ky, kx, i) order.
+#include "backends/cpu/conv_geometry.h"
+#include "backends/cuda/gemm.cuh"
+#include "backends/cuda/kernels.cuh"
+
+namespace bplab::cuda {
+namespace {
+
+using cpu::ConvGeometry;
+
+/// cols (B·Ho·Wo, kh·kw·C): window rows, zero where the window hangs over the padding.
+template <class T>
+__global__ void im2col_kernel(T* cols, const T* x, ConvGeometry g, std::int64_t n) {
+    const std::int64_t k = g.kh * g.kw * g.c;
+    BPLAB_GRID_STRIDE(i, n) {
+        const std::int64_t col = i % k, row = i / k;
+        const std::int64_t ch = col % g.c, kx = (col / g.c) % g.kw, ky = col / (g.c * g.kw);
+        const std::int64_t ox = row % g.wo, oy = (row / g.wo) % g.ho, b = row / (g.wo * g.ho);
+        const std::int64_t iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
+        cols[i] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[((b * g.h + iy) * g.w + ix) * g.c + ch] : T(0);
+    }
+}
+
+/// dx (B, H, W, C): each input element sums the window entries of dcols that read it.
+template <class T>
+__global__ void col2im_kernel(T* dx, const T* dcols, ConvGeometry g, std::int64_t n) {
+    const std::int64_t k = g.kh * g.kw * g.c;
+    BPLAB_GRID_STRIDE(i, n) {
+        const std::int64_t ch = i % g.c, ix = (i / g.c) % g.w, iy = (i / (g.c * g.w)) % g.h, b = i / (g.c * g.w * g.h);
+        T acc = 0;
+        for (std::int64_t ky = 0; ky < g.kh; ++ky) {
+            const std::int64_t ty = iy + g.ph - ky;
+            if (ty < 0 || ty % g.sh || ty / g.sh >= g.ho) continue;
+            for (std::int64_t kx = 0; kx < g.kw; ++kx) {
+                const std::int64_t tx = ix + g.pw - kx;
+                if (tx < 0 || tx % g.sw || tx / g.sw >= g.wo) continue;
+                const std::int64_t row = (b * g.ho + ty / g.sh) * g.wo + tx / g.sw;
+                acc += dcols[row * k + (ky * g.kw + kx) * g.c + ch];
+            }
+        }
+        dx[i] = acc;
+    }
+}
+
+/// w (O, C, kh, kw) <-> (O, kh, kw, C), the order of an im2col row.
+template <class T, bool ToCols>
+__global__ void weight_order_kernel(T* out, const T* w, std::int64_t o, std::int64_t c, std::int64_t taps) {
+    BPLAB_GRID_STRIDE(i, o * c * taps) {
+        const std::int64_t t = i % taps, ch = (i / taps) % c, oo = i / (taps * c);  // i indexes (O, C, taps)
+        const std::int64_t j = (oo * taps + t) * c + ch;                            // (O, taps, C)
+        if (ToCols) out[j] = w[i];
+        else out[i] = w[j];
+    }
+}
+
+template <class T>
+__global__ void add_bias_kernel(T* y, const T* b, std::int64_t n, std::int64_t cols) {
+    BPLAB_GRID_STRIDE(i, n) y[i] += b[i % cols];
+}
+
+}  // namespace
+
+void CudaBackend::conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
+                                 std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) {
+    const ConvGeometry g = cpu::conv_geometry(x, w, y, stride, padding);
+    const std::int64_t rows = g.batch * g.ho * g.wo, k = g.kh * g.kw * g.c, o = w.size(0);
+    if (rows == 0) return;
+    Tensor cols = scratch({rows, k}, x.dtype()), wc = scratch({o, k}, x.dtype());
+    dispatch_float("conv2d", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        im2col_kernel<<<blocks_for(rows * k), kThreads>>>(cols.data<T>(), x.data<T>(), g, rows * k);
+        weight_order_kernel<T, true><<<blocks_for(o * k), kThreads>>>(wc.data<T>(), w.data<T>(), o, g.c, g.kh * g.kw);
+        BPLAB_CUDA_LAUNCHED();
+        gemm<T>(cublas_, y.data<T>(), cols.data<T>(), wc.data<T>(), rows, o, k, false, true, 1, 0, 0, T(1), T(0));
+        if (b.defined()) {
+            add_bias_kernel<<<blocks_for(rows * o), kThreads>>>(y.data<T>(), b.data<T>(), rows * o, o);
+            BPLAB_CUDA_LAUNCHED();
+        }
+    });
+}
+
+void CudaBackend::conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,
+                                  std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) {
+    const ConvGeometry g = cpu::conv_geometry(x, w, dy, stride, padding);
+    const std::int64_t rows = g.batch * g.ho * g.wo, k = g.kh * g.kw * g.c, o = w.size(0);
+    dispatch_float("conv2d backward", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (dw.defined()) {
+            if (rows == 0) {
+                fill(dw, 0.0);
+            } else {
+                Tensor cols = scratch({rows, k}, x.dtype()), dwc = scratch({o, k}, x.dtype());
+                im2col_kernel<<<blocks_for(rows * k), kThreads>>>(cols.data<T>(), x.data<T>(), g, rows * k);
+                BPLAB_CUDA_LAUNCHED();
+                gemm<T>(cublas_, dwc.data<T>(), dy.data<T>(), cols.data<T>(), o, k, rows, true, false, 1, 0, 0, T(1), T(0));
+                weight_order_kernel<T, false><<<blocks_for(o * k), kThreads>>>(dw.data<T>(), dwc.data<T>(), o, g.c, g.kh * g.kw);
+                BPLAB_CUDA_LAUNCHED();
+            }
+        }
+        if (dx.defined() && dx.numel()) {
+            Tensor dcols = scratch({rows, k}, x.dtype()), wc = scratch({o, k}, x.dtype());
+            weight_order_kernel<T, true><<<blocks_for(o * k), kThreads>>>(wc.data<T>(), w.data<T>(), o, g.c, g.kh * g.kw);
+            BPLAB_CUDA_LAUNCHED();
+            if (rows) gemm<T>(cublas_, dcols.data<T>(), dy.data<T>(), wc.data<T>(), rows, k, o, false, false, 1, 0, 0, T(1), T(0));
+            col2im_kernel<<<blocks_for(dx.numel()), kThreads>>>(dx.data<T>(), dcols.data<T>(), g, dx.numel());
+            BPLAB_CUDA_LAUNCHED();
+        }
+    });
+    if (db.defined()) sum_axis(db, dy, 1, rows, o);
+}
+
+}  // namespace bplab::cuda

@@ -1,0 +1,26 @@
+// backends/cuda/gemm.cuh — row-major (strided-batched) GEMM on cuBLAS, shared by matmul, linear, attention
+// and convolution. cuBLAS is column-major, so Cᵀ = op(B)ᵀ op(A)ᵀ is computed on the same memory.
+#pragma once
+#include <type_traits>
+
+#include "backends/cuda/check.h"
+
+namespace bplab::cuda {
+
+/// C (batch, M, N) = alpha op(A) op(B) + beta C, row-major; A (M, K) or, transposed, (K, M); B (K, N) or (N, K).
+/// A stride of 0 shares one matrix across the batch.
+template <class T>
+void gemm(cublasHandle_t h, T* c, const T* a, const T* b, std::int64_t m, std::int64_t n, std::int64_t k, bool trans_a,
+          bool trans_b, std::int64_t batch, std::int64_t stride_a, std::int64_t stride_b, T alpha, T beta) {
+    const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    const auto lda = static_cast<int>(trans_a ? m : k), ldb = static_cast<int>(trans_b ? k : n);
+    const auto M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k), B = static_cast<int>(batch);
+    if constexpr (std::is_same_v<T, float>)
+        BPLAB_CUBLAS_CHECK(cublasSgemmStridedBatched(h, op_b, op_a, N, M, K, &alpha, b, ldb, stride_b, a, lda, stride_a,
+                                                     &beta, c, N, m * n, B));
+    else
+        BPLAB_CUBLAS_CHECK(cublasDgemmStridedBatched(h, op_b, op_a, N, M, K, &alpha, b, ldb, stride_b, a, lda, stride_a,
+                                                     &beta, c, N, m * n, B));
+}
+
+}  // namespace bplab::cuda

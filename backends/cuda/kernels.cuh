@@ -1,0 +1,106 @@
+// backends/cuda/kernels.cuh — what every .cu file of the backend shares: launch sizes, the float dispatch,
+// typed device pointers, and indices that live on the GPU whatever device the caller built them on.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "backends/cuda/check.h"
+#include "backends/cuda/cuda_backend.h"
+
+namespace bplab::cuda {
+
+constexpr int kThreads = 256;
+
+/// Blocks for a grid-stride loop over n elements (capped: the loop covers the rest).
+inline unsigned blocks_for(std::int64_t n) {
+    const std::int64_t b = (n + kThreads - 1) / kThreads;
+    return static_cast<unsigned>(b < 1 ? 1 : (b > 65535 * 8 ? 65535 * 8 : b));
+}
+
+/// Checks the last launch (asynchronous errors surface at the next synchronising call).
+#define BPLAB_CUDA_LAUNCHED() BPLAB_CUDA_CHECK(cudaGetLastError())
+
+/// Calls f(T{}) with T = float or double, as the dtype says; other dtypes are an error naming `op`.
+template <class F>
+void dispatch_float(const char* op, DType dtype, F&& f) {
+    switch (dtype) {
+        case DType::f32: f(float{}); return;
+        case DType::f64: f(double{}); return;
+        default: throw std::invalid_argument(std::string("cuda ") + op + ": " + dtype_name(dtype) + " is not a float type");
+    }
+}
+
+/// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements work for any dtype.
+template <class F>
+void dispatch_by_size(DType dtype, F&& f) {
+    if (dtype_size(dtype) == 8) f(std::uint64_t{});
+    else f(std::uint32_t{});
+}
+
+/// An index tensor on the GPU: `idx` itself when it is there, else a device copy (masks are drawn on the CPU).
+inline Tensor on_device(const Tensor& idx) { return idx.device().is_cpu() ? idx.to(Device::cuda()) : idx; }
+
+/// A scratch tensor on the GPU (counted by the allocator like any other).
+inline Tensor scratch(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype, Device::cuda()); }
+
+#define BPLAB_GRID_STRIDE(i, n) \
+    for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < (n); \
+         i += static_cast<std::int64_t>(blockDim.x) * gridDim.x)
+
+/// Sum of `value` over a block of kThreads threads; the result is valid in thread 0 (and returned to all).
+template <class T>
+__device__ T block_sum(T value) {
+    __shared__ T partial[kThreads / 32];
+    for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if (lane == 0) partial[warp] = value;
+    __syncthreads();
+    T total = 0;
+    if (threadIdx.x == 0)
+        for (int w = 0; w < kThreads / 32; ++w) total += partial[w];
+    __shared__ T result;
+    if (threadIdx.x == 0) result = total;
+    __syncthreads();
+    const T out = result;
+    __syncthreads();  // partial/result may be reused by the caller's next block_sum
+    return out;
+}
+
+/// Maximum of `value` over the block (as block_sum).
+template <class T>
+__device__ T block_max(T value) {
+    __shared__ T partial[kThreads / 32];
+    for (int offset = 16; offset > 0; offset /= 2) {
+        const T other = __shfl_down_sync(0xffffffffu, value, offset);
+        value = other > value ? other : value;
+    }
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if (lane == 0) partial[warp] = value;
+    __syncthreads();
+    __shared__ T result;
+    if (threadIdx.x == 0) {
+        T m = partial[0];
+        for (int w = 1; w < kThreads / 32; ++w) m = partial[w] > m ? partial[w] : m;
+        result = m;
+    }
+    __syncthreads();
+    const T out = result;
+    __syncthreads();
+    return out;
+}
+
+/// The maximum m and Σ exp(row − m) of one row, computed by the whole block (the numerically safe softmax).
+template <class T>
+__device__ void row_max_sum_exp(const T* row, std::int64_t cols, T& m, T& sum) {
+    T local = -INFINITY;
+    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) local = row[c] > local ? row[c] : local;
+    m = block_max(local);
+    T s = 0;
+    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) s += exp(row[c] - m);
+    sum = block_sum(s);
+}
+
+}  // namespace bplab::cuda

@@ -1,0 +1,56 @@
+// backends/cuda/matmul.cu — every GEMM through cuBLAS (strided-batched for attention heads), plus the linear
+// layer's bias and gradients; the twin of backends/cpu/matmul.cpp.
+#include "backends/cuda/gemm.cuh"
+#include "backends/cuda/kernels.cuh"
+
+namespace bplab::cuda {
+namespace {
+
+template <class T>
+__global__ void bias_rows_kernel(T* y, const T* bias, std::int64_t n, std::int64_t cols) {
+    BPLAB_GRID_STRIDE(i, n) y[i] = bias[i % cols];
+}
+
+}  // namespace
+
+void CudaBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate) {
+    const std::int64_t m = out.size(-2), n = out.size(-1), k = trans_a ? a.size(-2) : a.size(-1);
+    const std::int64_t batch = out.numel() / (m * n);
+    if (out.numel() == 0) return;
+    const bool shared_b = b.numel() == k * n;
+    dispatch_float("matmul", a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        gemm<T>(cublas_, out.data<T>(), a.data<T>(), b.data<T>(), m, n, k, trans_a, trans_b, batch, m * k,
+                shared_b ? 0 : k * n, T(1), accumulate ? T(1) : T(0));
+    });
+}
+
+void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
+    const std::int64_t rows = x.numel() / x.size(-1), in = x.size(-1), out = w.size(0);
+    if (y.numel() == 0) return;
+    dispatch_float("linear", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (b.defined()) {
+            bias_rows_kernel<<<blocks_for(y.numel()), kThreads>>>(y.data<T>(), b.data<T>(), y.numel(), out);
+            BPLAB_CUDA_LAUNCHED();
+        }
+        gemm<T>(cublas_, y.data<T>(), x.data<T>(), w.data<T>(), rows, out, in, false, true, 1, 0, 0, T(1),
+                b.defined() ? T(1) : T(0));
+    });
+}
+
+void CudaBackend::linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w) {
+    const std::int64_t rows = x.numel() / x.size(-1), in = x.size(-1), out = w.size(0);
+    dispatch_float("linear backward", dy.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (dx.defined() && dx.numel())
+            gemm<T>(cublas_, dx.data<T>(), dy.data<T>(), w.data<T>(), rows, in, out, false, false, 1, 0, 0, T(1), T(0));
+        if (dw.defined() && dw.numel()) {
+            if (rows == 0) fill(dw, 0.0);
+            else gemm<T>(cublas_, dw.data<T>(), dy.data<T>(), x.data<T>(), out, in, rows, true, false, 1, 0, 0, T(1), T(0));
+        }
+    });
+    if (db.defined()) sum_axis(db, dy, 1, rows, out);
+}
+
+}  // namespace bplab::cuda

@@ -1,0 +1,143 @@
+// backends/cuda/memory.cu — fill, copies between and within devices, dtype casts, transpose, permute and
+// per-row scaling on the GPU; the twin of backends/cpu/memory.cpp.
+#include "backends/cuda/kernels.cuh"
+
+namespace bplab::cuda {
+namespace {
+
+template <class T>
+__global__ void fill_kernel(T* out, T value, std::int64_t n) {
+    BPLAB_GRID_STRIDE(i, n) out[i] = value;
+}
+
+template <class To, class From>
+__global__ void cast_kernel(To* out, const From* x, std::int64_t n) {
+    BPLAB_GRID_STRIDE(i, n) out[i] = static_cast<To>(x[i]);
+}
+
+/// out (B, N, M) = x (B, M, N) transposed, through a 32×32 shared tile so both sides are read coalesced.
+template <class T>
+__global__ void transpose_kernel(T* out, const T* x, std::int64_t m, std::int64_t n) {
+    __shared__ T tile[32][33];
+    const std::int64_t b = blockIdx.z;
+    const std::int64_t row0 = blockIdx.y * 32, col0 = blockIdx.x * 32;
+    const T* xb = x + b * m * n;
+    T* ob = out + b * m * n;
+    for (int r = threadIdx.y; r < 32; r += 8) {
+        const std::int64_t row = row0 + r, col = col0 + threadIdx.x;
+        if (row < m && col < n) tile[r][threadIdx.x] = xb[row * n + col];
+    }
+    __syncthreads();
+    for (int r = threadIdx.y; r < 32; r += 8) {
+        const std::int64_t row = col0 + r, col = row0 + threadIdx.x;  // out is (n, m)
+        if (row < n && col < m) ob[row * m + col] = tile[threadIdx.x][r];
+    }
+}
+
+constexpr int kMaxDims = 8;
+struct PermuteGeometry {
+    int dims;
+    std::int64_t out_shape[kMaxDims];
+    std::int64_t in_stride[kMaxDims];  ///< stride in x of the dim that lands at out's position i
+};
+
+template <class T>
+__global__ void permute_kernel(T* out, const T* x, PermuteGeometry g, std::int64_t n) {
+    BPLAB_GRID_STRIDE(i, n) {
+        std::int64_t rest = i, offset = 0;
+        for (int d = g.dims - 1; d >= 0; --d) {
+            offset += (rest % g.out_shape[d]) * g.in_stride[d];
+            rest /= g.out_shape[d];
+        }
+        out[i] = x[offset];
+    }
+}
+
+template <class T>
+__global__ void scale_rows_kernel(T* out, const T* x, const T* s, std::int64_t n, std::int64_t inner) {
+    BPLAB_GRID_STRIDE(i, n) out[i] = x[i] * s[i / inner];
+}
+
+template <class F>
+void dispatch_any(DType dtype, F&& f) {
+    switch (dtype) {
+        case DType::f32: f(float{}); return;
+        case DType::f64: f(double{}); return;
+        case DType::i32: f(std::int32_t{}); return;
+        case DType::i64: f(std::int64_t{}); return;
+    }
+}
+
+}  // namespace
+
+void CudaBackend::fill(Tensor& out, double value) {
+    const std::int64_t n = out.numel();
+    if (n == 0) return;
+    dispatch_any(out.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        fill_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), static_cast<T>(value), n);
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+void CudaBackend::copy(Tensor& dst, const Tensor& src) {
+    if (dst.nbytes() != src.nbytes() || dst.dtype() != src.dtype())
+        throw std::invalid_argument("cuda copy: " + shape_str(src.shape()) + " " + dtype_name(src.dtype()) + " into " +
+                                    shape_str(dst.shape()) + " " + dtype_name(dst.dtype()));
+    if (src.nbytes()) BPLAB_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault));
+}
+
+void CudaBackend::cast(Tensor& dst, const Tensor& src) {
+    const std::int64_t n = src.numel();
+    if (n == 0) return;
+    dispatch_any(dst.dtype(), [&](auto to_tag) {
+        using To = decltype(to_tag);
+        dispatch_any(src.dtype(), [&](auto from_tag) {
+            using From = decltype(from_tag);
+            cast_kernel<<<blocks_for(n), kThreads>>>(dst.data<To>(), src.data<From>(), n);
+        });
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+void CudaBackend::transpose(Tensor& out, const Tensor& x) {
+    const std::int64_t m = x.size(-2), n = x.size(-1), batches = x.numel() / (m * n);
+    if (x.numel() == 0) return;
+    const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>((m + 31) / 32), static_cast<unsigned>(batches));
+    dispatch_any(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        transpose_kernel<<<grid, dim3(32, 8)>>>(out.data<T>(), x.data<T>(), m, n);
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+void CudaBackend::permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) {
+    const std::int64_t n = x.numel();
+    if (n == 0) return;
+    if (dims.size() > kMaxDims) throw std::invalid_argument("cuda permute: at most 8 dims, got " + std::to_string(dims.size()));
+    PermuteGeometry g{};
+    g.dims = static_cast<int>(dims.size());
+    std::vector<std::int64_t> stride(dims.size(), 1);
+    for (int d = g.dims - 2; d >= 0; --d) stride[d] = stride[d + 1] * x.size(d + 1);
+    for (int d = 0; d < g.dims; ++d) {
+        g.out_shape[d] = out.size(d);
+        g.in_stride[d] = stride[static_cast<std::size_t>(dims[static_cast<std::size_t>(d)])];
+    }
+    dispatch_any(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        permute_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), x.data<T>(), g, n);
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+void CudaBackend::scale_rows(Tensor& out, const Tensor& x, const Tensor& s) {
+    const std::int64_t n = x.numel();
+    if (n == 0) return;
+    dispatch_float("scale_rows", x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        scale_rows_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), x.data<T>(), s.data<T>(), n, n / s.numel());
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+}  // namespace bplab::cuda

@@ -1,0 +1,67 @@
+// backends/cuda/rows.cu — gather, scatter and fill of rows along one axis (SBP's keep/drop split), any dtype.
+// Views x as (outer, n, inner); indices may come from the CPU (masks are drawn there) and are copied over.
+#include "backends/cuda/kernels.cuh"
+
+namespace bplab::cuda {
+namespace {
+
+/// Element-wise over (outer, k, inner) moving bytes in units of U (the dtype's size).
+template <class U, bool Scatter>
+__global__ void rows_kernel(U* dst, const U* src, const std::int64_t* idx, std::int64_t outer, std::int64_t n,
+                            std::int64_t k, std::int64_t inner) {
+    BPLAB_GRID_STRIDE(i, outer * k * inner) {
+        const std::int64_t j = i % inner, r = (i / inner) % k, o = i / (inner * k);
+        const std::int64_t full = (o * n + idx[r]) * inner + j;
+        if (Scatter) dst[full] = src[i];
+        else dst[i] = src[full];
+    }
+}
+
+template <class T>
+__global__ void fill_rows_kernel(T* out, const std::int64_t* idx, T value, std::int64_t outer, std::int64_t n,
+                                 std::int64_t k, std::int64_t inner) {
+    BPLAB_GRID_STRIDE(i, outer * k * inner) {
+        const std::int64_t j = i % inner, r = (i / inner) % k, o = i / (inner * k);
+        out[(o * n + idx[r]) * inner + j] = value;
+    }
+}
+
+template <bool Scatter>
+void move_rows(Tensor& dst, const Tensor& src, const Tensor& idx, std::int64_t outer, std::int64_t n, std::int64_t inner) {
+    const std::int64_t k = idx.numel();
+    if (outer * k * inner == 0) return;
+    const Tensor id = on_device(idx);
+    dispatch_by_size(src.dtype(), [&](auto tag) {
+        using U = decltype(tag);
+        rows_kernel<U, Scatter><<<blocks_for(outer * k * inner), kThreads>>>(
+            static_cast<U*>(dst.raw_data()), static_cast<const U*>(src.raw_data()), id.data<std::int64_t>(), outer, n, k, inner);
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+}  // namespace
+
+void CudaBackend::gather_rows(Tensor& out, const Tensor& x, const Tensor& idx, std::int64_t outer, std::int64_t n,
+                              std::int64_t inner) {
+    move_rows<false>(out, x, idx, outer, n, inner);
+}
+
+void CudaBackend::scatter_rows(Tensor& out, const Tensor& src, const Tensor& idx, std::int64_t outer, std::int64_t n,
+                               std::int64_t inner) {
+    move_rows<true>(out, src, idx, outer, n, inner);
+}
+
+void CudaBackend::fill_rows(Tensor& out, const Tensor& idx, double value, std::int64_t outer, std::int64_t n,
+                            std::int64_t inner) {
+    const std::int64_t k = idx.numel();
+    if (outer * k * inner == 0) return;
+    const Tensor id = on_device(idx);
+    dispatch_float("fill_rows", out.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        fill_rows_kernel<<<blocks_for(outer * k * inner), kThreads>>>(out.data<T>(), id.data<std::int64_t>(),
+                                                                      static_cast<T>(value), outer, n, k, inner);
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+}  // namespace bplab::cuda

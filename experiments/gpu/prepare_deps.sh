@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# experiments/gpu/prepare_deps.sh — copies the Debian-packaged build inputs that a GPU machine lacks (Eigen,
+# Catch2 and zlib headers with their CMake files) into .deps/ (git-ignored), which the device tool carries.
+# Usage (here, on the CPU machine): bash experiments/gpu/prepare_deps.sh; then run check.sh there with carry [".deps"].
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rm -rf .deps
+mkdir -p .deps/include .deps/share/eigen3 .deps/lib/cmake .deps/lib
+cp -r /usr/include/eigen3 .deps/include/
+cp -r /usr/share/eigen3/cmake .deps/share/eigen3/
+cp -r /usr/include/catch2 .deps/include/
+cp -r /usr/lib/cmake/Catch2 .deps/lib/cmake/
+cp /usr/include/zlib.h /usr/include/zconf.h .deps/include/
+cp /usr/lib/x86_64-linux-gnu/libz.a .deps/lib/
+du -sh .deps

@@ -1,0 +1,182 @@
+// tests/cuda/test_cuda_backend_ops.cpp — every backend op on the GPU against the CPU reference: forward
+// output and every input gradient, in f64 (tight) and f32 (scaled by magnitude), on awkward shapes.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+
+#include "backends/backend.h"
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/device.h"
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "tests/test_helpers.h"
+
+using namespace bplab;
+using bplab::test::random_tensor;
+
+namespace {
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+void require_gpu() {
+    if (cuda::device_count() == 0) std::exit(77);
+    cuda::install();
+}
+
+/// |a − b| ≤ tol · max(1, max |a|): relative to the tensor's magnitude, absolute near zero.
+void check_close(const Tensor& cpu_value, const Tensor& gpu_value, double tol, const std::string& what) {
+    REQUIRE(gpu_value.device() == Device::cuda());
+    const auto a = cpu_value.to_vector(), b = gpu_value.to(Device::cpu()).to_vector();
+    REQUIRE(a.size() == b.size());
+    double scale = 1.0, worst = 0.0;
+    for (double v : a) scale = std::max(scale, std::abs(v));
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+    INFO(what << ": max |cpu − cuda| = " << worst << ", scale " << scale);
+    CHECK(worst <= tol * scale);
+}
+
+/// Runs fn on CPU leaves and on their GPU copies, backpropagates the same random weighting of the output,
+/// and compares the outputs and the gradients of every input that requires grad.
+void compare(const std::string& name, const Fn& fn, const std::vector<Tensor>& inputs, DType dtype) {
+    INFO(name << " in " << dtype_name(dtype));
+    const double tol = dtype == DType::f64 ? 1e-10 : 2e-5;
+    std::vector<Tensor> on_cpu, on_gpu;
+    for (const Tensor& t : inputs) {
+        Tensor c = is_floating(t.dtype()) ? t.to(dtype) : t;
+        Tensor g = c.to(Device::cuda());
+        if (t.requires_grad()) {
+            c = c.clone().set_requires_grad(true);
+            g.set_requires_grad(true);
+        }
+        on_cpu.push_back(c);
+        on_gpu.push_back(g);
+    }
+    const Tensor y_cpu = fn(on_cpu), y_gpu = fn(on_gpu);
+    check_close(y_cpu, y_gpu, tol, "output");
+    if (!y_cpu.requires_grad()) return;
+    const Tensor w = random_tensor(y_cpu.shape(), 99, dtype);
+    backward(sum(mul(y_cpu, w)));
+    backward(sum(mul(y_gpu, w.to(Device::cuda()))));
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i].requires_grad()) check_close(on_cpu[i].grad(), on_gpu[i].grad(), tol, "grad of input " + std::to_string(i));
+}
+
+void compare_both(const std::string& name, const Fn& fn, const std::vector<Tensor>& inputs) {
+    compare(name, fn, inputs, DType::f64);
+    compare(name, fn, inputs, DType::f32);
+}
+
+Tensor leaf(const Shape& shape, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
+    Tensor t = random_tensor(shape, seed, DType::f64, lo, hi);
+    t.set_requires_grad(true);
+    return t;
+}
+
+Tensor labels(std::int64_t n, std::int64_t classes) {
+    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = (7 * i + 3) % classes;
+    return Tensor::from_indices(v, {n});
+}
+
+}  // namespace
+
+TEST_CASE("cuda ops: matmul (every transpose, batched, shared b), linear, transpose, permute", "[cuda]") {
+    require_gpu();
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            const Shape a = ta ? Shape{3, 37, 19} : Shape{3, 19, 37}, b = tb ? Shape{3, 23, 37} : Shape{3, 37, 23};
+            compare_both("matmul", [=](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {leaf(a, 1), leaf(b, 2)});
+            const Shape b2 = tb ? Shape{23, 37} : Shape{37, 23};
+            compare_both("matmul shared b", [=](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {leaf(a, 3), leaf(b2, 4)});
+        }
+    compare_both("linear", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({5, 7, 33}, 5), leaf({17, 33}, 6), leaf({17}, 7)});
+    compare_both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 8), leaf({17, 33}, 9)});
+    compare_both("transpose", [](const auto& in) { return transpose(in[0]); }, {leaf({3, 45, 70}, 10)});
+    compare_both("permute", [](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {leaf({2, 3, 5, 7}, 11)});
+}
+
+TEST_CASE("cuda ops: elementwise with broadcasting, activations, reductions", "[cuda]") {
+    require_gpu();
+    using Bin = Tensor (*)(const Tensor&, const Tensor&);
+    for (Bin op : {static_cast<Bin>(add), static_cast<Bin>(sub), static_cast<Bin>(mul), static_cast<Bin>(div)}) {
+        compare_both("binary full", [op](const auto& in) { return op(in[0], in[1]); }, {leaf({1000, 3}, 12), leaf({1000, 3}, 13, 0.5, 1.5)});
+        compare_both("binary trailing", [op](const auto& in) { return op(in[0], in[1]); }, {leaf({7, 11, 13}, 14), leaf({13}, 15, 0.5, 1.5)});
+        compare_both("binary scalar", [op](const auto& in) { return op(in[0], in[1]); }, {leaf({7, 11}, 16), leaf({1}, 17, 0.5, 1.5)});
+    }
+    compare_both("scale", [](const auto& in) { return scale(in[0], -1.7); }, {leaf({1001}, 18)});
+    compare_both("relu", [](const auto& in) { return relu(in[0]); }, {leaf({3, 1001}, 19)});
+    compare_both("gelu", [](const auto& in) { return gelu(in[0]); }, {leaf({3, 1001}, 20, -4, 4)});
+    for (std::int64_t axis : {0, 1, 2})
+        compare_both("sum axis", [axis](const auto& in) { return sum(in[0], axis); }, {leaf({5, 300, 7}, 21)});
+    compare_both("mean all", [](const auto& in) { return mean(in[0]); }, {leaf({70001}, 22)});
+    compare_both("scale_rows", [](const auto& in) { return scale_rows(in[0], in[1]); }, {leaf({9, 5, 3}, 23), random_tensor({9}, 24)});
+    const Tensor x = random_tensor({37, 1001}, 25);
+    CHECK(argmax(x).to_vector() == argmax(x.to(Device::cuda())).to(Device::cpu()).to_vector());
+    CHECK(std::abs(l2_norm(x) - l2_norm(x.to(Device::cuda()))) <= 1e-10 * l2_norm(x));
+}
+
+TEST_CASE("cuda ops: softmax, log-softmax, cross-entropy with label smoothing", "[cuda]") {
+    require_gpu();
+    compare_both("softmax", [](const auto& in) { return softmax(in[0]); }, {leaf({13, 1000}, 26, -5, 5)});
+    compare_both("softmax short rows", [](const auto& in) { return softmax(in[0]); }, {leaf({300, 7}, 27, -5, 5)});
+    compare_both("log_softmax", [](const auto& in) { return log_softmax(in[0]); }, {leaf({13, 1000}, 28, -5, 5)});
+    for (double eps : {0.0, 0.1}) {
+        const Tensor y = labels(37, 10);
+        compare_both("cross_entropy", [&, eps](const auto& in) { return cross_entropy(in[0], in[1], eps); },
+                     {leaf({37, 10}, 29, -3, 3), y});
+    }
+}
+
+TEST_CASE("cuda ops: rows (gather, scatter; indices from the CPU), layer norm, attention", "[cuda]") {
+    require_gpu();
+    const Tensor keep = Tensor::from_indices({0, 3, 4, 9, 12}, {5}), drop = Tensor::from_indices({1, 2, 5, 6, 7, 8, 10, 11}, {8});
+    compare_both("gather_rows", [&](const auto& in) { return gather_rows(in[0], keep, 1); }, {leaf({3, 13, 7}, 30)});
+    compare_both("scatter_rows", [&](const auto& in) { return scatter_rows(in[0], in[1], drop, 1); },
+                 {leaf({3, 13, 7}, 31), leaf({3, 8, 7}, 32)});
+    compare_both("layer_norm", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
+                 {leaf({7, 11, 37}, 33), leaf({37}, 34), leaf({37}, 35)});
+    compare_both("layer_norm no affine", [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor()); }, {leaf({300, 1000}, 36)});
+    compare_both("attention", [](const auto& in) { return attention(in[0], in[1], in[2], 0.37); },
+                 {leaf({2, 3, 7, 6}, 37), leaf({2, 3, 11, 6}, 38), leaf({2, 3, 11, 6}, 39)});
+    compare_both("attention ViT-Tiny sized", [](const auto& in) { return attention(in[0], in[1], in[2], 0.125); },
+                 {leaf({2, 3, 197, 64}, 40), leaf({2, 3, 197, 64}, 41), leaf({2, 3, 197, 64}, 42)});
+}
+
+TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-depth", "[cuda]") {
+    require_gpu();
+    using StridePad = std::vector<std::pair<std::int64_t, std::int64_t>>;
+    for (auto [stride, pad] : StridePad{{1, 1}, {2, 1}, {2, 0}, {3, 2}})
+        compare_both("conv2d 3x3", [=](const auto& in) { return conv2d(in[0], in[1], in[2], {stride, stride}, {pad, pad}); },
+                     {leaf({2, 9, 11, 5}, 43), leaf({7, 5, 3, 3}, 44), leaf({7}, 45)});
+    compare_both("conv2d 4x4 stem", [](const auto& in) { return conv2d(in[0], in[1], in[2], {4, 4}, {0, 0}); },
+                 {leaf({2, 16, 12, 3}, 46), leaf({8, 3, 4, 4}, 47), leaf({8}, 48)});
+    for (auto [stride, pad] : StridePad{{1, 3}, {2, 3}, {1, 0}})
+        compare_both("depthwise 7x7", [=](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {stride, stride}, {pad, pad}); },
+                     {leaf({2, 9, 11, 5}, 49), leaf({5, 1, 7, 7}, 50), leaf({5}, 51)});
+    compare_both("space_to_depth", [](const auto& in) { return space_to_depth(in[0], 2); }, {leaf({2, 6, 4, 3}, 52)});
+    compare_both("depth_to_space", [](const auto& in) { return depth_to_space(in[0], 2); }, {leaf({2, 3, 2, 12}, 53)});
+}
+
+TEST_CASE("cuda ops: fused SGD and AdamW updates equal the CPU's", "[cuda]") {
+    require_gpu();
+    Backend& cpu = backend_for(Device::cpu());
+    Backend& gpu = backend_for(Device::cuda());
+    for (DType dtype : {DType::f64, DType::f32}) {
+        const double tol = dtype == DType::f64 ? 1e-12 : 1e-6;
+        Tensor p = random_tensor({1001}, 54).to(dtype), g = random_tensor({1001}, 55).to(dtype);
+        Tensor m = random_tensor({1001}, 56).to(dtype), v = random_tensor({1001}, 57, DType::f64, 0, 1).to(dtype);
+        Tensor pg = p.to(Device::cuda()), gg = g.to(Device::cuda()), mg = m.to(Device::cuda()), vg = v.to(Device::cuda());
+        cpu.adamw_update(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.05, 3);
+        gpu.adamw_update(pg, gg, mg, vg, 1e-3, 0.9, 0.999, 1e-8, 0.05, 3);
+        check_close(p, pg, tol, "adamw param");
+        check_close(m, mg, tol, "adamw m");
+        check_close(v, vg, tol, "adamw v");
+        for (bool nesterov : {false, true}) {
+            cpu.sgd_update(p, g, m, 0.1, 0.9, 1e-4, nesterov);
+            gpu.sgd_update(pg, gg, mg, 0.1, 0.9, 1e-4, nesterov);
+            check_close(p, pg, tol, "sgd param");
+            check_close(m, mg, tol, "sgd momentum");
+        }
+    }
+}
