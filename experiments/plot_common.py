@@ -33,3 +33,12 @@ def pyplot(script):
         sys.exit(f"{script}: matplotlib is missing (Debian: apt-get install python3-matplotlib)")
     matplotlib.rcParams["svg.hashsalt"] = "bplab"
     return plt
+
+
+def report_written(paths, script, hint):
+    """Prints the files a plot script wrote, or exits with `hint` when it found nothing to plot."""
+    paths = [p for p in paths if p]
+    if not paths:
+        sys.exit(f"{script}: {hint}")
+    for path in paths:
+        print("wrote", path)

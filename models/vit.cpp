@@ -79,7 +79,7 @@ void Vit::begin_step() {
             sbp::BlockPlan b;
             b.ratio = r;
             b.mask = sbp::sample_mask(sbp_.mask, grid, grid, r, noise_);
-            b.rows = sbp::token_split(b.mask, true);
+            b.rows = sbp::token_split(b.mask, true, device());
             const auto order = noise_.permutation(config_.heads);
             const auto kept = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(r * static_cast<double>(config_.heads))));
             b.heads.assign(order.begin(), order.begin() + kept);

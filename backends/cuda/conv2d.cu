@@ -1,6 +1,6 @@
 // backends/cuda/conv2d.cu — 2-D convolution on channels-last tensors as im2col + one cuBLAS GEMM; the
 // backward by GEMMs and a gathering col2im (no atomics). Twin of backends/cpu/conv2d.cpp, same (ky, kx, i) order.
-#include "backends/cpu/conv_geometry.h"
+#include "backends/cuda/conv_windows.cuh"
 #include "backends/cuda/gemm.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -29,16 +29,9 @@ __global__ void col2im_kernel(T* dx, const T* dcols, ConvGeometry g, std::int64_
     BPLAB_GRID_STRIDE(i, n) {
         const std::int64_t ch = i % g.c, ix = (i / g.c) % g.w, iy = (i / (g.c * g.w)) % g.h, b = i / (g.c * g.w * g.h);
         T acc = 0;
-        for (std::int64_t ky = 0; ky < g.kh; ++ky) {
-            const std::int64_t ty = iy + g.ph - ky;
-            if (ty < 0 || ty % g.sh || ty / g.sh >= g.ho) continue;
-            for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-                const std::int64_t tx = ix + g.pw - kx;
-                if (tx < 0 || tx % g.sw || tx / g.sw >= g.wo) continue;
-                const std::int64_t row = (b * g.ho + ty / g.sh) * g.wo + tx / g.sw;
-                acc += dcols[row * k + (ky * g.kw + kx) * g.c + ch];
-            }
-        }
+        for_each_window_reading(g, iy, ix, [&](std::int64_t ky, std::int64_t kx, std::int64_t oy, std::int64_t ox) {
+            acc += dcols[((b * g.ho + oy) * g.wo + ox) * k + (ky * g.kw + kx) * g.c + ch];
+        });
         dx[i] = acc;
     }
 }

@@ -1,6 +1,6 @@
 // backends/cuda/depthwise_conv2d.cu — per-channel convolution on channels-last tensors (ConvNeXt's 7×7):
 // direct kernels with the channel fastest, so neighbouring threads read neighbouring bytes. Twin of the CPU file.
-#include "backends/cpu/conv_geometry.h"
+#include "backends/cuda/conv_windows.cuh"
 #include "backends/cuda/kernels.cuh"
 
 namespace bplab::cuda {
@@ -33,15 +33,9 @@ __global__ void dw_dx_kernel(T* dx, const T* dy, const T* w, ConvGeometry g, std
     BPLAB_GRID_STRIDE(i, n) {
         const std::int64_t ch = i % g.c, ix = (i / g.c) % g.w, iy = (i / (g.c * g.w)) % g.h, bb = i / (g.c * g.w * g.h);
         T acc = 0;
-        for (std::int64_t ky = 0; ky < g.kh; ++ky) {
-            const std::int64_t ty = iy + g.ph - ky;
-            if (ty < 0 || ty % g.sh || ty / g.sh >= g.ho) continue;
-            for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-                const std::int64_t tx = ix + g.pw - kx;
-                if (tx < 0 || tx % g.sw || tx / g.sw >= g.wo) continue;
-                acc += dy[((bb * g.ho + ty / g.sh) * g.wo + tx / g.sw) * g.c + ch] * w[(ch * g.kh + ky) * g.kw + kx];
-            }
-        }
+        for_each_window_reading(g, iy, ix, [&](std::int64_t ky, std::int64_t kx, std::int64_t oy, std::int64_t ox) {
+            acc += dy[((bb * g.ho + oy) * g.wo + ox) * g.c + ch] * w[(ch * g.kh + ky) * g.kw + kx];
+        });
         dx[i] = acc;
     }
 }

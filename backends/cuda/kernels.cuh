@@ -1,5 +1,5 @@
 // backends/cuda/kernels.cuh — what every .cu file of the backend shares: launch sizes, the float dispatch,
-// typed device pointers, and indices that live on the GPU whatever device the caller built them on.
+// scratch tensors and block-wide reductions.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -39,9 +39,6 @@ void dispatch_by_size(DType dtype, F&& f) {
     if (dtype_size(dtype) == 8) f(std::uint64_t{});
     else f(std::uint32_t{});
 }
-
-/// An index tensor on the GPU: `idx` itself when it is there, else a device copy (masks are drawn on the CPU).
-inline Tensor on_device(const Tensor& idx) { return idx.device().is_cpu() ? idx.to(Device::cuda()) : idx; }
 
 /// A scratch tensor on the GPU (counted by the allocator like any other).
 inline Tensor scratch(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype, Device::cuda()); }

@@ -1,5 +1,5 @@
 // backends/cuda/rows.cu — gather, scatter and fill of rows along one axis (SBP's keep/drop split), any dtype.
-// Views x as (outer, n, inner); indices may come from the CPU (masks are drawn there) and are copied over.
+// Views x as (outer, n, inner); the indices are on the GPU too (the front ends refuse anything else).
 #include "backends/cuda/kernels.cuh"
 
 namespace bplab::cuda {
@@ -30,11 +30,10 @@ template <bool Scatter>
 void move_rows(Tensor& dst, const Tensor& src, const Tensor& idx, std::int64_t outer, std::int64_t n, std::int64_t inner) {
     const std::int64_t k = idx.numel();
     if (outer * k * inner == 0) return;
-    const Tensor id = on_device(idx);
     dispatch_by_size(src.dtype(), [&](auto tag) {
         using U = decltype(tag);
         rows_kernel<U, Scatter><<<blocks_for(outer * k * inner), kThreads>>>(
-            static_cast<U*>(dst.raw_data()), static_cast<const U*>(src.raw_data()), id.data<std::int64_t>(), outer, n, k, inner);
+            static_cast<U*>(dst.raw_data()), static_cast<const U*>(src.raw_data()), idx.data<std::int64_t>(), outer, n, k, inner);
     });
     BPLAB_CUDA_LAUNCHED();
 }
@@ -55,10 +54,9 @@ void CudaBackend::fill_rows(Tensor& out, const Tensor& idx, double value, std::i
                             std::int64_t inner) {
     const std::int64_t k = idx.numel();
     if (outer * k * inner == 0) return;
-    const Tensor id = on_device(idx);
     dispatch_float("fill_rows", out.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        fill_rows_kernel<<<blocks_for(outer * k * inner), kThreads>>>(out.data<T>(), id.data<std::int64_t>(),
+        fill_rows_kernel<<<blocks_for(outer * k * inner), kThreads>>>(out.data<T>(), idx.data<std::int64_t>(),
                                                                       static_cast<T>(value), outer, n, k, inner);
     });
     BPLAB_CUDA_LAUNCHED();

@@ -84,12 +84,11 @@ void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor
                                         double smoothing) {
     const std::int64_t cols = logits.size(-1), rows = logits.numel() / cols;
     log_softmax_forward(logp, logits);
-    const Tensor y = on_device(labels);
     Tensor row_loss = scratch({rows}, logits.dtype());
     dispatch_float("cross_entropy", logits.dtype(), [&](auto tag) {
         using T = decltype(tag);
         cross_entropy_rows_kernel<<<static_cast<unsigned>(rows), kThreads>>>(
-            row_loss.data<T>(), logp.data<T>(), y.data<std::int64_t>(), cols, static_cast<T>(smoothing));
+            row_loss.data<T>(), logp.data<T>(), labels.data<std::int64_t>(), cols, static_cast<T>(smoothing));
     });
     BPLAB_CUDA_LAUNCHED();
     sum_axis(loss, row_loss, 1, rows, 1);
@@ -99,11 +98,10 @@ void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor
 void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& dloss, const Tensor& logp, const Tensor& labels,
                                          double smoothing) {
     const std::int64_t cols = logp.size(-1), rows = logp.numel() / cols;
-    const Tensor y = on_device(labels), g = on_device(dloss);
     dispatch_float("cross_entropy backward", logp.dtype(), [&](auto tag) {
         using T = decltype(tag);
         cross_entropy_backward_kernel<<<blocks_for(rows * cols), kThreads>>>(
-            dlogits.data<T>(), g.data<T>(), logp.data<T>(), y.data<std::int64_t>(), rows, cols, static_cast<T>(smoothing));
+            dlogits.data<T>(), dloss.data<T>(), logp.data<T>(), labels.data<std::int64_t>(), rows, cols, static_cast<T>(smoothing));
     });
     BPLAB_CUDA_LAUNCHED();
 }

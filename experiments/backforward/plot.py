@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl, save_figure  # noqa: E402
+from plot_common import pyplot, read_jsonl, report_written, save_figure  # noqa: E402
 
 
 def lr_study_figures(plt, study_dir, out_dir):
@@ -104,10 +104,7 @@ def main():
     toy = os.path.join(args.runs, "toy", "toy.jsonl")
     if os.path.exists(toy):
         written.append(toy_figure(plt, toy, args.out))
-    if not written:
-        sys.exit(f"plot.py: no runs found under {args.runs} (run experiments/backforward/lr_study.sh first)")
-    for path in written:
-        print("wrote", path)
+    report_written(written, "plot.py", f"no runs found under {args.runs} (run experiments/backforward/lr_study.sh first)")
 
 
 if __name__ == "__main__":

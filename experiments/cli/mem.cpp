@@ -20,7 +20,7 @@ struct StepMemory {
 
 /// One forward + backward of the model on a random batch; bytes relative to the model alone.
 StepMemory measure(const std::string& name, std::int64_t batch, std::int64_t size, std::int64_t channels,
-                   std::int64_t classes, const sbp::SbpConfig& config, std::uint64_t seed, Device device) {
+                   std::int64_t classes, const sbp::SbpConfig& config, std::uint64_t seed, Device device, int warmup) {
     auto model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
     model->to(device);
     model->set_sbp(config);
@@ -34,6 +34,11 @@ StepMemory measure(const std::string& name, std::int64_t batch, std::int64_t siz
     for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
     const Tensor x = Tensor::from_vector(xs, {batch, size, size, channels}).to(device);
     const Tensor y = Tensor::from_indices(ys, {batch}).to(device);
+    for (int i = 0; i < warmup; ++i) {  // first touches of fresh memory would otherwise be timed
+        backward(cross_entropy(model->forward(x), y));
+        model->zero_grad();
+        model->begin_step();
+    }
     const std::int64_t before = memory_stats(device).current_bytes;
     reset_peak(device);
     const auto t0 = std::chrono::steady_clock::now();
@@ -65,7 +70,8 @@ int mem_command(int argc, char** argv) {
         .add("in-channels", "3", "input channels")
         .add("classes", "1000", "classes")
         .add("seed", "0", "seed of the weights and the batch")
-        .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)");
+        .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)")
+        .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)");
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
@@ -77,9 +83,13 @@ int mem_command(int argc, char** argv) {
     const auto config = sbp_config_from(flags);
     const auto seed = static_cast<std::uint64_t>(flags.integer("seed"));
     const Device device = use_device(flags.str("device"));
-    const StepMemory exact =
-        measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), sbp::SbpConfig{}, seed, device);
-    const StepMemory split = measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), config, seed, device);
+    const std::int64_t warmup = flags.integer("warmup");
+    if (warmup < 0 || warmup > 100) throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected 0..100");
+    const auto measure_with = [&](const sbp::SbpConfig& c) {
+        return measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), c, seed, device,
+                       static_cast<int>(warmup));
+    };
+    const StepMemory exact = measure_with(sbp::SbpConfig{}), split = measure_with(config);
     std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)\n", name.c_str(),
                 device.str().c_str(),
                 static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), config.keep,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # experiments/sbp/design_study.sh — the SBP design study at small scale: the small ViT and ConvNeXt on a
-# Fashion-MNIST subset, one factor changed at a time from the default (SBP 0.5, grid, shared mask, qkv).
+# Fashion-MNIST subset, one factor changed at a time from the default (SBP 0.5, grid, shared mask, qkv);
+# three more seeds of the no-SBP and SBP 0.5 runs give the seed-to-seed spread.
 # Usage: bash experiments/sbp/design_study.sh [EPOCHS] [TRAIN_SIZE]   (defaults 3 and 30000, as in the book)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,10 +28,27 @@ runs=(
   "vit-attn-qkv-exact|vit-mini|--sbp-keep 0.5 --sbp-attn qkv-exact"
   "vit-attn-query|vit-mini|--sbp-keep 0.5 --sbp-attn query"
   "vit-attn-head|vit-mini|--sbp-keep 0.5 --sbp-attn head"
+  "vit-split-proj|vit-mini|--sbp-keep 0.5 --sbp-split-proj"
   "convnext-r1.00|convnext-mini|--sbp-keep 1"
   "convnext-r0.50|convnext-mini|--sbp-keep 0.5"
   "convnext-r0.25|convnext-mini|--sbp-keep 0.25"
   "convnext-mask-random|convnext-mini|--sbp-keep 0.5 --sbp-mask random"
+  "convnext-mask-fixed|convnext-mini|--sbp-keep 0.5 --sbp-mask fixed"
+  "convnext-mask-independent|convnext-mini|--sbp-keep 0.5 --sbp-independent"
+  "convnext-sched-increasing|convnext-mini|--sbp-keep 0.5 --sbp-schedule increasing"
+  "convnext-sched-decreasing|convnext-mini|--sbp-keep 0.5 --sbp-schedule decreasing"
+  "vit-r1.00-seed2|vit-mini|--sbp-keep 1 --seed 2526"
+  "vit-r0.50-seed2|vit-mini|--sbp-keep 0.5 --seed 2526"
+  "convnext-r1.00-seed2|convnext-mini|--sbp-keep 1 --seed 2526"
+  "convnext-r0.50-seed2|convnext-mini|--sbp-keep 0.5 --seed 2526"
+  "vit-r1.00-seed3|vit-mini|--sbp-keep 1 --seed 2527"
+  "vit-r0.50-seed3|vit-mini|--sbp-keep 0.5 --seed 2527"
+  "convnext-r1.00-seed3|convnext-mini|--sbp-keep 1 --seed 2527"
+  "convnext-r0.50-seed3|convnext-mini|--sbp-keep 0.5 --seed 2527"
+  "vit-r1.00-seed4|vit-mini|--sbp-keep 1 --seed 2528"
+  "vit-r0.50-seed4|vit-mini|--sbp-keep 0.5 --seed 2528"
+  "convnext-r1.00-seed4|convnext-mini|--sbp-keep 1 --seed 2528"
+  "convnext-r0.50-seed4|convnext-mini|--sbp-keep 0.5 --seed 2528"
 )
 for entry in "${runs[@]}"; do
   IFS='|' read -r name model sbp <<< "$entry"

@@ -3,9 +3,10 @@
 # Reads runs/sbp-design/<run>/{config.json,metrics.jsonl,grad_norms.jsonl} and runs/sbp-grad-sim/*.jsonl.
 """Figures and tables for docs/book/sbp.md.
 
-design study:  a markdown table (final test accuracy, its change against the same model without SBP, the
-               last epoch's train loss; speed is the step benchmark's job) and one figure of test accuracy per
-               epoch for each factor studied (keep ratio, blocks, mask, schedule, attention mode; ConvNeXt).
+design study:  markdown tables (per run: final test accuracy, its change against the same model and seed
+               without SBP, the last epoch's train loss; per setting run with several seeds: mean and spread)
+               and one figure of test accuracy per epoch for each factor studied (keep ratio, blocks, mask,
+               schedule, attention mode; ConvNeXt).
 grad norms:    per model, the L2 norm of every weight gradient during training without SBP and with SBP 0.5
                (the paper's Figs. 9-10), one line per weight, coloured by depth, and the ratio of their means.
 grad-sim:      per model, the cosine similarity of SBP and exact weight gradients per layer, one panel per
@@ -21,7 +22,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl, save_figure  # noqa: E402
+from plot_common import pyplot, read_jsonl, report_written, save_figure  # noqa: E402
 
 # Panels of the design-study figure: title -> run names (runs/sbp-design/<name>), the reference first.
 DESIGN_PANELS = {
@@ -29,8 +30,10 @@ DESIGN_PANELS = {
     "ViT: SBP blocks (r 0.5)": ["vit-r0.50", "vit-blocks-last2", "vit-blocks-all", "vit-blocks-first4"],
     "ViT: mask (r 0.5)": ["vit-r0.50", "vit-mask-random", "vit-mask-fixed", "vit-mask-independent"],
     "ViT: keep-ratio schedule (mean 0.5)": ["vit-r0.50", "vit-sched-increasing", "vit-sched-decreasing"],
-    "ViT: attention mode (r 0.5)": ["vit-r0.50", "vit-attn-qkv-exact", "vit-attn-query", "vit-attn-head"],
-    "ConvNeXt: keep ratio and mask": ["convnext-r1.00", "convnext-r0.50", "convnext-r0.25", "convnext-mask-random"],
+    "ViT: attention mode (r 0.5)": ["vit-r0.50", "vit-attn-qkv-exact", "vit-attn-query", "vit-attn-head", "vit-split-proj"],
+    "ConvNeXt: keep ratio": ["convnext-r1.00", "convnext-r0.50", "convnext-r0.25"],
+    "ConvNeXt: mask (r 0.5)": ["convnext-r0.50", "convnext-mask-random", "convnext-mask-fixed", "convnext-mask-independent"],
+    "ConvNeXt: keep-ratio schedule (mean 0.5)": ["convnext-r0.50", "convnext-sched-increasing", "convnext-sched-decreasing"],
 }
 # Panels of the grad-sim figure: title -> file-name stems after "<model>-" (runs/sbp-grad-sim/<model>-<stem>.jsonl).
 GRAD_SIM_PANELS = {
@@ -59,12 +62,13 @@ def design_table(runs):
     order = list(dict.fromkeys(n for names in DESIGN_PANELS.values() for n in names))
     for name in sorted(runs, key=lambda n: (order.index(n) if n in order else len(order), n)):
         config, rows = runs[name]
-        reference = runs.get(name.split("-")[0] + "-r1.00")
+        seed = name[name.rindex("-seed"):] if "-seed" in name else ""
+        reference = runs.get(name.split("-")[0] + "-r1.00" + seed)  # the same model and seed without SBP
         acc = rows[-1]["test_acc"]
         sbp = "none" if config["sbp_keep"] >= 1 else (
             f"r {config['sbp_keep']:g} {config['sbp_schedule']}, {config['sbp_mask']}"
             f"{' independent' if config['sbp_independent'] else ''}, blocks {config['sbp_blocks'] or 'default'}, "
-            f"attn {config['sbp_attn']}")
+            f"attn {config['sbp_attn']}{' + proj' if config.get('sbp_split_proj') else ''}")  # key added after the first runs
         delta = "—"
         if reference is not None and reference[1] is not rows:
             delta = f"{100 * (acc - reference[1][-1]['test_acc']):+.2f}"
@@ -72,9 +76,22 @@ def design_table(runs):
     return "\n".join(lines)
 
 
+def seed_table(runs):
+    """Markdown: the runs repeated with other seeds (<name>-seedK), their mean and spread of final test accuracy."""
+    groups = {}
+    for name, (_, rows) in runs.items():
+        groups.setdefault(name.split("-seed")[0], []).append(100 * rows[-1]["test_acc"])
+    lines = ["| run | seeds | test acc: each | mean | max − min |", "|---|---:|---|---:|---:|"]
+    for base, accs in groups.items():
+        if len(accs) > 1:
+            each = ", ".join(f"{a:.2f}" for a in accs)
+            lines.append(f"| {base} | {len(accs)} | {each} | {sum(accs) / len(accs):.2f} | {max(accs) - min(accs):.2f} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def design_figure(plt, runs, out_dir):
     """Test accuracy per epoch, one panel per factor."""
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8))
     for ax, (title, names) in zip(axes.flat, DESIGN_PANELS.items()):
         for name in names:
             if name in runs:
@@ -152,15 +169,14 @@ def main():
     written = []
     if runs:
         print(design_table(runs), end="\n\n")
+        seeds = seed_table(runs)
+        if seeds:
+            print(seeds, end="\n\n")
         written.append(design_figure(plt, runs, args.out))
     for model in ("vit", "convnext"):
         written.append(grad_norm_figure(plt, design_dir, model, args.out))
         written.append(grad_sim_figure(plt, sim_dir, model, args.out))
-    written = [w for w in written if w]
-    if not written:
-        sys.exit(f"plot.py: no runs under {args.runs} (run experiments/sbp/design_study.sh and grad_sim.sh first)")
-    for path in written:
-        print("wrote", path)
+    report_written(written, "plot.py", f"no runs under {args.runs} (run experiments/sbp/design_study.sh and grad_sim.sh first)")
 
 
 if __name__ == "__main__":
