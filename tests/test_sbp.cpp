@@ -252,6 +252,38 @@ TEST_CASE("SBP ViT block (qkv mode) has the published code's gradients: qkv on a
     }
 }
 
+TEST_CASE("SBP ViT (qkv, shared mask, class-token loss): dropped rows carry no gradient, so splitting the projection is free",
+          "[sbp][property]") {
+    // Two SBP blocks with one mask and a loss that reads only the class token (row 0), as in the ViT.
+    Rng init(40), noise(41);
+    const VitBlock b1(8, 2, {.drop_path = 0.0, .layer_scale = 0.7, .mlp_ratio = 2.0}, init, noise, DType::f64);
+    const VitBlock b2(8, 2, {.drop_path = 0.0, .layer_scale = 0.7, .mlp_ratio = 2.0}, init, noise, DType::f64);
+    const Tensor x0 = random_tensor({2, 7, 8}, 42, DType::f64), g = random_tensor({2, 1, 8}, 43, DType::f64);
+    Rng rng(44);
+    sbp::BlockPlan plan;
+    plan.mask = sbp::sample_mask(sbp::MaskKind::grid, 2, 3, 0.5, rng);
+    plan.rows = sbp::token_split(plan.mask, true);
+    std::vector<std::vector<Tensor>> grads;
+    for (bool split_proj : {false, true}) {
+        sbp::SbpConfig config;
+        config.keep = 0.5;
+        config.split_proj = split_proj;
+        Tensor x = x0.clone();
+        x.set_requires_grad(true);
+        const Tensor y = sbp::vit_block(b2, sbp::vit_block(b1, x, plan, config), plan, config);
+        backward(sum(mul(gather_rows(y, Tensor::from_indices({0}, {1}), 1), g)));
+        // The input gradient is exactly zero at the dropped rows.
+        const Tensor dropped = gather_rows(x.grad(), plan.rows.drop, 1);
+        CHECK(max_abs_diff(dropped, Tensor::zeros_like(dropped)) == 0.0);
+        CHECK(max_abs_diff(gather_rows(x.grad(), plan.rows.keep, 1), Tensor::zeros({2, plan.rows.keep.numel(), 8}, DType::f64)) > 1e-3);
+        std::vector<Tensor> gs;
+        for (const VitBlock* b : {&b1, &b2})
+            for (const Tensor& p : b->parameters()) gs.push_back(p.grad().clone()), Tensor(p).zero_grad();
+        grads.push_back(gs);
+    }
+    for (std::size_t i = 0; i < grads[0].size(); ++i) CHECK(max_abs_diff(grads[0][i], grads[1][i]) <= 1e-13);
+}
+
 TEST_CASE("SBP: keep ratio 1 is plain backprop; evaluation runs the exact model", "[sbp][property]") {
     auto plain = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 5, .dtype = DType::f64});
     auto full = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 5, .dtype = DType::f64});
