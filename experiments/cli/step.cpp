@@ -41,6 +41,7 @@ int step_command(int argc, char** argv) {
         .add("method", "backprop", "training method")
         .add("out", "", "safetensors file to write");
     add_optimizer_flags(flags, "0.1");
+    flags.add("device", "cpu", "cpu | cuda (the step runs there; the output file is written from the CPU)");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
@@ -57,6 +58,10 @@ int step_command(int argc, char** argv) {
     if (batch.x.dim() != 2 || batch.x.size(1) != model.config().inputs)
         throw std::runtime_error(flags.str("batch") + ": x has shape " + shape_str(batch.x.shape()) + " (expected (B, " +
                                  std::to_string(model.config().inputs) + "))");
+    const Device device = use_device(flags.str("device"));
+    model.to(device);
+    batch.x = batch.x.to(device);
+    batch.y = batch.y.to(device);
 
     auto optimizer = make_optimizer(flags, model.parameters());
     const double before = step_method(flags.str("method"))(model, batch, *optimizer);
