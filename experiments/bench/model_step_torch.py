@@ -55,6 +55,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mlp_step_torch import busy_fraction, describe_blas, openblas_threads   # noqa: E402  (no torch import)
+from sbp_torch import Sbp                                                    # noqa: E402
 
 MIB = 1024.0 * 1024.0
 
@@ -88,12 +89,15 @@ def parse_args(argv=None):
     p.add_argument("--omp-wait-policy", choices=("passive", "active", "inherit"), default="passive",
                    help="OMP_WAIT_POLICY for libgomp (default passive; see mlp_step_torch.py)")
     p.add_argument("--seed", type=int, default=2525, help="torch.manual_seed value (default 2525)")
+    p.add_argument("--sbp-keep", type=float, default=1.0, help="SBP keep ratio (default 1: no SBP; see sbp_torch.py)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); on cuda, peak memory is "
                                                    "torch.cuda.max_memory_allocated over one extra step")
     args = p.parse_args(argv)
     for name in ("batch", "in_channels", "steps", "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 1")
+    if not 0 < args.sbp_keep <= 1:
+        p.error(f"--sbp-keep {args.sbp_keep}: expected 0 < r <= 1")
     if args.classes < 2:
         p.error(f"--classes {args.classes}: must be at least 2")
     if args.warmup < 0:
@@ -246,10 +250,10 @@ def make_optimizer(torch, model):
                              lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
 
 
-def train_step(torch, model, optimizer, x, y):
-    """One step; returns the loss as a float (so that no graph outlives the step)."""
+def train_step(torch, model, optimizer, x, y, forward=None):
+    """One step (with `forward` instead of the model's own, e.g. SBP's); returns the loss as a float."""
     model.zero_grad(set_to_none=True)
-    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss = torch.nn.functional.cross_entropy((forward or model)(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -263,7 +267,7 @@ def persistent_bytes(model, optimizer, tensors):
     return total + sum(t.numel() * t.element_size() for t in tensors)
 
 
-def peak_above_persistent(torch, model, optimizer, x, y):
+def peak_above_persistent(torch, model, optimizer, x, y, forward=None):
     """Peak bytes of the allocator during one step, above what was live before it: on the CPU from the profiler's
     memory events, on a GPU from torch.cuda's peak statistics."""
     if x.is_cuda:
@@ -271,14 +275,14 @@ def peak_above_persistent(torch, model, optimizer, x, y):
         torch.cuda.synchronize()
         before = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
-        train_step(torch, model, optimizer, x, y)
+        train_step(torch, model, optimizer, x, y, forward)
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - before
     from torch.profiler import ProfilerActivity, profile
 
     model.zero_grad(set_to_none=True)       # drop the gradients before profiling: the step's own drop is then a no-op
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        train_step(torch, model, optimizer, x, y)
+        train_step(torch, model, optimizer, x, y, forward)
     allocation = torch._C._profiler._ExtraFields_Allocation
     peak, stack = 0, list(prof.profiler.kineto_results.experimental_event_tree())
     while stack:
@@ -327,11 +331,16 @@ def main(argv=None):
     x = torch.rand(args.batch, args.in_channels, args.image_size, args.image_size, device=args.device)  # (B, C_in, S, S)
     y = torch.randint(0, args.classes, (args.batch,), device=args.device)                              # (B,) int64
     on_gpu = x.is_cuda
+    forward = None
+    if args.sbp_keep < 1:
+        kind, _, sizes = MODELS[args.model]
+        forward = Sbp(torch, model, kind, args.sbp_keep, args.image_size, sizes, args.seed).forward
+        print(f"SBP keep {args.sbp_keep}: grid mask, the paper's blocks, qkv mode (downsampling not split here)")
 
     times_ms, loss = [], 0.0
     for i in range(args.warmup + args.steps):
         start = time.perf_counter()
-        loss = train_step(torch, model, optimizer, x, y)
+        loss = train_step(torch, model, optimizer, x, y, forward)
         if on_gpu:
             torch.cuda.synchronize()
         if i >= args.warmup:
@@ -340,7 +349,7 @@ def main(argv=None):
         raise RuntimeError(f"loss became {loss} during the benchmark")
 
     persistent = persistent_bytes(model, optimizer, (x, y))
-    above = peak_above_persistent(torch, model, optimizer, x, y)
+    above = peak_above_persistent(torch, model, optimizer, x, y, forward)
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024      # Linux: KiB
     median, mean = statistics.median(times_ms), statistics.fmean(times_ms)
     print(f"pytorch {args.model}, batch {args.batch}, {args.image_size}x{args.image_size}x{args.in_channels}, "
@@ -350,7 +359,8 @@ def main(argv=None):
           f"extra step): persistent {persistent / MIB:.1f} MiB (parameters, AdamW state, batch), "
           f"peak total {(persistent + above) / MIB:.1f} MiB, peak above persistent {above / MIB:.1f} MiB; "
           f"process max RSS {max_rss / MIB:.0f} MiB (context only: Python, libraries, heap)")
-    print(f"RESULT framework=pytorch model={args.model} device={args.device} threads={args.threads} ms_median={median:.4f} "
+    print(f"RESULT framework=pytorch model={args.model} device={args.device} sbp_keep={args.sbp_keep:g} "
+          f"threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
     return 0
 

@@ -29,9 +29,8 @@ bench=build/cuda/experiments/bench/bench_model_step
 for spec in vit-tiny:256 convnext-tiny:128; do
   model=${spec%%:*}; batch=${spec##*:}
   for keep in 1 0.5; do
-    "$bench" --model "$model" --batch "$batch" --in-channels 3 --classes 1000 --steps 10 --warmup 3 --device cuda \
-      --sbp-keep "$keep" 2>&1 | grep RESULT
+    common=(--model "$model" --batch "$batch" --in-channels 3 --classes 1000 --steps 10 --warmup 3 --device cuda --sbp-keep "$keep")
+    "$bench" "${common[@]}" 2>&1 | grep RESULT
+    python3 experiments/bench/model_step_torch.py "${common[@]}" 2>&1 | grep RESULT
   done
-  python3 experiments/bench/model_step_torch.py --model "$model" --batch "$batch" --in-channels 3 --classes 1000 \
-    --steps 10 --warmup 3 --device cuda 2>&1 | grep RESULT
 done | tee "$out/bench.txt"
