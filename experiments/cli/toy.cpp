@@ -31,7 +31,8 @@ int toy_command(int argc, char** argv) {
         .add("seeds", "5", "number of seeds (1..N)")
         .add("lr", "1.0", "learning rate of the single step")
         .add("methods", "backprop,backforward", "methods: " + method_list())
-        .add("out", "runs/toy", "output folder");
+        .add("out", "runs/toy", "output folder")
+        .add("device", "cpu", "cpu | cuda");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
@@ -41,6 +42,7 @@ int toy_command(int argc, char** argv) {
     const std::int64_t seeds = flags.integer("seeds");
     if (seeds < 1) throw std::invalid_argument("--seeds " + flags.str("seeds") + ": expected >= 1");
     const double lr = flags.real("lr");
+    const Device device = use_device(flags.str("device"));
     const TrainTest data = load_mnist(flags.str("data-dir"));
     std::filesystem::create_directories(flags.str("out"));
     std::ofstream jsonl(flags.str("out") + "/toy.jsonl", std::ios::trunc);
@@ -55,11 +57,14 @@ int toy_command(int argc, char** argv) {
                 for (std::int64_t seed = 1; seed <= seeds; ++seed) {
                     Rng pick(static_cast<std::uint64_t>(seed));
                     const auto order = pick.permutation(data.train.size());
-                    const Batch batch = make_batch(data.train, Tensor::from_indices({order.begin(), order.begin() + b}, {b}));
+                    Batch batch = make_batch(data.train, Tensor::from_indices({order.begin(), order.begin() + b}, {b}));
+                    batch.x = batch.x.to(device);
+                    batch.y = batch.y.to(device);
                     MlpConfig config;
                     config.hidden = {h};
                     config.seed = static_cast<std::uint64_t>(seed);
                     Mlp model(config);
+                    model.to(device);
                     Sgd sgd(model.parameters(), {.lr = lr});
                     const double before = step_method(method)(model, batch, sgd);
                     double after;
