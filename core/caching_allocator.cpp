@@ -18,6 +18,13 @@ std::string mib(std::int64_t bytes) {
 
 }  // namespace
 
+CachingAllocator::~CachingAllocator() {
+    try {
+        empty_cache();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing useful can be done at this point
+    }
+}
+
 std::size_t CachingAllocator::size_class(std::size_t nbytes) {
     if (nbytes == 0) return kSmallStep;
     if (nbytes < kLargeFrom) return (nbytes + kSmallStep - 1) / kSmallStep * kSmallStep;

@@ -34,7 +34,9 @@ public:
 class CachingAllocator final : public Allocator {
 public:
     explicit CachingAllocator(RawAllocator& raw) : raw_(raw) {}
-    ~CachingAllocator() override { empty_cache(); }
+    /// Returns the cache; errors are swallowed here (at exit the device may already be gone, and a
+    /// destructor must not throw).
+    ~CachingAllocator() override;
 
     void* allocate(std::size_t nbytes) override;
     void deallocate(void* ptr, std::size_t nbytes) override;

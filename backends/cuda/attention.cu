@@ -45,8 +45,8 @@ Geometry geometry(const Tensor& q, const Tensor& k) {
 
 void CudaBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                     double scale) {
+    if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute (as on the CPU)
     const Geometry g = geometry(q, k);
-    if (g.groups * g.nq == 0) return;
     Tensor s = scratch({g.groups, g.nq, g.nk}, q.dtype());  // the map lives only inside this call
     dispatch_float("attention", q.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -61,13 +61,14 @@ void CudaBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, c
 
 void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q,
                                      const Tensor& k, const Tensor& v, const Tensor& lse, double scale) {
-    const Geometry g = geometry(q, k);
-    if (g.groups * g.nq == 0) {
-        fill(dk, 0.0);
-        fill(dv, 0.0);
+    // Undefined outputs are inputs that need no gradient (SBP's query mode detaches q and k of dropped rows).
+    if (q.numel() == 0 || k.numel() == 0) {
+        for (Tensor* t : {&dq, &dk, &dv})
+            if (t->defined()) fill(*t, 0.0);
         return;
     }
-    Tensor p = scratch({g.groups, g.nq, g.nk}, q.dtype()), dp = scratch({g.groups, g.nq, g.nk}, q.dtype());
+    const Geometry g = geometry(q, k);
+    Tensor p = scratch({g.groups, g.nq, g.nk}, q.dtype());
     dispatch_float("attention backward", q.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T sc = static_cast<T>(scale);
@@ -75,18 +76,21 @@ void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const T
                 g.nk * g.d, sc, T(0));
         probabilities_kernel<<<blocks_for(p.numel()), kThreads>>>(p.data<T>(), lse.data<T>(), p.numel(), g.nk);
         BPLAB_CUDA_LAUNCHED();
-        // dV = Pᵀ dO; dP = dO Vᵀ
-        gemm<T>(cublas_, dv.data<T>(), p.data<T>(), dout.data<T>(), g.nk, g.d, g.nq, true, false, g.groups, g.nq * g.nk,
-                g.nq * g.d, T(1), T(0));
+        if (dv.defined())  // dV = Pᵀ dO
+            gemm<T>(cublas_, dv.data<T>(), p.data<T>(), dout.data<T>(), g.nk, g.d, g.nq, true, false, g.groups,
+                    g.nq * g.nk, g.nq * g.d, T(1), T(0));
+        if (!dq.defined() && !dk.defined()) return;
+        Tensor dp = scratch({g.groups, g.nq, g.nk}, q.dtype());  // dP = dO Vᵀ, then dS in place
         gemm<T>(cublas_, dp.data<T>(), dout.data<T>(), v.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
                 g.nk * g.d, T(1), T(0));
         softmax_grad_kernel<<<static_cast<unsigned>(g.groups * g.nq), kThreads>>>(dp.data<T>(), p.data<T>(), g.nk);
         BPLAB_CUDA_LAUNCHED();
-        // dQ = dS K · scale; dK = dSᵀ Q · scale
-        gemm<T>(cublas_, dq.data<T>(), dp.data<T>(), k.data<T>(), g.nq, g.d, g.nk, false, false, g.groups, g.nq * g.nk,
-                g.nk * g.d, sc, T(0));
-        gemm<T>(cublas_, dk.data<T>(), dp.data<T>(), q.data<T>(), g.nk, g.d, g.nq, true, false, g.groups, g.nq * g.nk,
-                g.nq * g.d, sc, T(0));
+        if (dq.defined())  // dQ = dS K · scale
+            gemm<T>(cublas_, dq.data<T>(), dp.data<T>(), k.data<T>(), g.nq, g.d, g.nk, false, false, g.groups,
+                    g.nq * g.nk, g.nk * g.d, sc, T(0));
+        if (dk.defined())  // dK = dSᵀ Q · scale
+            gemm<T>(cublas_, dk.data<T>(), dp.data<T>(), q.data<T>(), g.nk, g.d, g.nq, true, false, g.groups,
+                    g.nq * g.nk, g.nq * g.d, sc, T(0));
     });
 }
 

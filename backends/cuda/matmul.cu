@@ -14,9 +14,9 @@ __global__ void bias_rows_kernel(T* y, const T* bias, std::int64_t n, std::int64
 }  // namespace
 
 void CudaBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate) {
+    if (out.numel() == 0) return;
     const std::int64_t m = out.size(-2), n = out.size(-1), k = trans_a ? a.size(-2) : a.size(-1);
     const std::int64_t batch = out.numel() / (m * n);
-    if (out.numel() == 0) return;
     const bool shared_b = b.numel() == k * n;
     dispatch_float("matmul", a.dtype(), [&](auto tag) {
         using T = decltype(tag);

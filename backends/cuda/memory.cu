@@ -101,8 +101,10 @@ void CudaBackend::cast(Tensor& dst, const Tensor& src) {
 }
 
 void CudaBackend::transpose(Tensor& out, const Tensor& x) {
-    const std::int64_t m = x.size(-2), n = x.size(-1), batches = x.numel() / (m * n);
     if (x.numel() == 0) return;
+    const std::int64_t m = x.size(-2), n = x.size(-1), batches = x.numel() / (m * n);
+    if (batches > 65535 || (m + 31) / 32 > 65535)
+        throw std::invalid_argument("cuda transpose: " + shape_str(x.shape()) + " exceeds the launch grid (65535 batches or 2M rows)");
     const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>((m + 31) / 32), static_cast<unsigned>(batches));
     dispatch_any(x.dtype(), [&](auto tag) {
         using T = decltype(tag);

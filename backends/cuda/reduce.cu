@@ -1,5 +1,5 @@
 // backends/cuda/reduce.cu — sums over one axis and their backward, the sum of squares (norms, clipping) and
-// the argmax of rows; the twin of backends/cpu/reduce.cpp. Sums accumulate in the tensor's own type.
+// the argmax of rows; the twin of backends/cpu/reduce.cpp. Sums accumulate in double, as on the CPU.
 #include <algorithm>
 
 #include "backends/cuda/kernels.cuh"
@@ -7,22 +7,33 @@
 namespace bplab::cuda {
 namespace {
 
-/// One block per (outer, inner-chunk): threads walk n; for inner == 1 the block reduces a whole row.
+constexpr unsigned kMaxGridY = 65535;
+constexpr std::int64_t kMaxChunks = 64;  ///< row chunks summed separately when few outputs share a long axis
+
+/// inner == 1: each block sums whole rows (o = blockIdx.x, blockIdx.x + gridDim.x, ...), in double.
 template <class T>
-__global__ void sum_axis_kernel(T* out, const T* x, std::int64_t outer, std::int64_t n, std::int64_t inner) {
-    const std::int64_t o = blockIdx.y;
-    if (inner == 1) {
-        T acc = 0;
+__global__ void sum_rows_kernel(T* out, const T* x, std::int64_t outer, std::int64_t n) {
+    for (std::int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
+        double acc = 0;
         for (std::int64_t r = threadIdx.x; r < n; r += blockDim.x) acc += x[o * n + r];
         acc = block_sum(acc);
-        if (threadIdx.x == 0) out[o] = acc;
-        return;
+        if (threadIdx.x == 0) out[o] = static_cast<T>(acc);
     }
+}
+
+/// inner > 1: one thread per (outer, column) sums rows [chunk·per, (chunk+1)·per) of its column, in double;
+/// out is (outer, chunks, inner), blockIdx.y walks outer, blockIdx.z the chunks.
+template <class T>
+__global__ void sum_columns_kernel(T* out, const T* x, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                                   std::int64_t per) {
     const std::int64_t j = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-    if (j >= inner) return;
-    T acc = 0;
-    for (std::int64_t r = 0; r < n; ++r) acc += x[(o * n + r) * inner + j];
-    out[o * inner + j] = acc;
+    if (j >= inner) return;  // no block-wide reduction in this kernel, so an early return is safe
+    const std::int64_t r0 = blockIdx.z * per, r1 = r0 + per < n ? r0 + per : n;
+    for (std::int64_t o = blockIdx.y; o < outer; o += gridDim.y) {
+        double acc = 0;
+        for (std::int64_t r = r0; r < r1; ++r) acc += x[(o * n + r) * inner + j];
+        out[(o * gridDim.z + blockIdx.z) * inner + j] = static_cast<T>(acc);
+    }
 }
 
 template <class T>
@@ -36,10 +47,10 @@ __global__ void repeat_axis_kernel(T* out, const T* x, std::int64_t total, std::
 /// One partial sum of squares per block (grid-stride), reduced by sum_axis afterwards.
 template <class T>
 __global__ void sum_squares_kernel(T* partial, const T* x, std::int64_t n) {
-    T acc = 0;
-    BPLAB_GRID_STRIDE(i, n) acc += x[i] * x[i];
+    double acc = 0;
+    BPLAB_GRID_STRIDE(i, n) acc += static_cast<double>(x[i]) * x[i];
     acc = block_sum(acc);
-    if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+    if (threadIdx.x == 0) partial[blockIdx.x] = static_cast<T>(acc);
 }
 
 template <class T>
@@ -58,10 +69,27 @@ __global__ void argmax_rows_kernel(std::int64_t* out, const T* x, std::int64_t r
 void CudaBackend::sum_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) {
     if (out.numel() == 0) return;
     if (n == 0) return fill(out, 0.0);
-    const dim3 grid(inner == 1 ? 1u : static_cast<unsigned>((inner + kThreads - 1) / kThreads), static_cast<unsigned>(outer));
+    const auto grid_y = static_cast<unsigned>(std::min<std::int64_t>(outer, kMaxGridY));
     dispatch_float("sum_axis", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        sum_axis_kernel<<<grid, kThreads>>>(out.data<T>(), x.data<T>(), outer, n, inner);
+        if (inner == 1) {
+            sum_rows_kernel<<<grid_y, kThreads>>>(out.data<T>(), x.data<T>(), outer, n);
+            return;
+        }
+        // Few outputs over a long axis (a bias gradient over B·H·W rows): split the axis into chunks, sum
+        // each in parallel, then sum the chunks.
+        const std::int64_t columns = (inner + kThreads - 1) / kThreads;
+        const std::int64_t chunks = outer * columns >= 64 ? 1 : std::min<std::int64_t>(kMaxChunks, (n + 255) / 256);
+        const std::int64_t per = (n + chunks - 1) / chunks;
+        const dim3 grid(static_cast<unsigned>(columns), grid_y, static_cast<unsigned>(chunks));
+        if (chunks == 1) {
+            sum_columns_kernel<<<grid, kThreads>>>(out.data<T>(), x.data<T>(), outer, n, inner, per);
+            return;
+        }
+        Tensor partial = scratch({outer, chunks, inner}, x.dtype());
+        sum_columns_kernel<<<grid, kThreads>>>(partial.data<T>(), x.data<T>(), outer, n, inner, per);
+        BPLAB_CUDA_LAUNCHED();
+        sum_axis(out, partial, outer, chunks, inner);
     });
     BPLAB_CUDA_LAUNCHED();
 }

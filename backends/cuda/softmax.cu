@@ -84,6 +84,7 @@ void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor
                                         double smoothing) {
     const std::int64_t cols = logits.size(-1), rows = logits.numel() / cols;
     log_softmax_forward(logp, logits);
+    if (rows == 0) return fill(loss, 0.0);
     Tensor row_loss = scratch({rows}, logits.dtype());
     dispatch_float("cross_entropy", logits.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -98,6 +99,7 @@ void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor
 void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& dloss, const Tensor& logp, const Tensor& labels,
                                          double smoothing) {
     const std::int64_t cols = logp.size(-1), rows = logp.numel() / cols;
+    if (rows == 0) return;
     dispatch_float("cross_entropy backward", logp.dtype(), [&](auto tag) {
         using T = decltype(tag);
         cross_entropy_backward_kernel<<<blocks_for(rows * cols), kThreads>>>(

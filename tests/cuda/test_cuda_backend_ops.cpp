@@ -110,6 +110,8 @@ TEST_CASE("cuda ops: elementwise with broadcasting, activations, reductions", "[
     for (std::int64_t axis : {0, 1, 2})
         compare_both("sum axis", [axis](const auto& in) { return sum(in[0], axis); }, {leaf({5, 300, 7}, 21)});
     compare_both("mean all", [](const auto& in) { return mean(in[0]); }, {leaf({70001}, 22)});
+    compare_both("sum, more rows than a grid dimension", [](const auto& in) { return sum(in[0], 1); }, {leaf({70001, 3}, 60)});
+    compare_both("sum, one long column axis", [](const auto& in) { return sum(in[0], 0); }, {leaf({50000, 5}, 61)});
     compare_both("scale_rows", [](const auto& in) { return scale_rows(in[0], in[1]); }, {leaf({9, 5, 3}, 23), random_tensor({9}, 24)});
     const Tensor x = random_tensor({37, 1001}, 25);
     CHECK(argmax(x).to_vector() == argmax(x.to(Device::cuda())).to(Device::cpu()).to_vector());
@@ -141,6 +143,9 @@ TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
     compare_both("layer_norm no affine", [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor()); }, {leaf({300, 1000}, 36)});
     compare_both("attention", [](const auto& in) { return attention(in[0], in[1], in[2], 0.37); },
                  {leaf({2, 3, 7, 6}, 37), leaf({2, 3, 11, 6}, 38), leaf({2, 3, 11, 6}, 39)});
+    // SBP's query mode: q and k of the dropped rows are detached, only v wants a gradient.
+    compare_both("attention, gradient for v only", [](const auto& in) { return attention(in[0], in[1], in[2], 0.37); },
+                 {random_tensor({2, 3, 7, 6}, 62), random_tensor({2, 3, 11, 6}, 63), leaf({2, 3, 11, 6}, 64)});
     compare_both("attention ViT-Tiny sized", [](const auto& in) { return attention(in[0], in[1], in[2], 0.125); },
                  {leaf({2, 3, 197, 64}, 40), leaf({2, 3, 197, 64}, 41), leaf({2, 3, 197, 64}, 42)});
 }
