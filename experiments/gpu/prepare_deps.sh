@@ -11,5 +11,5 @@ cp -r /usr/share/eigen3/cmake .deps/share/eigen3/
 cp -r /usr/include/catch2 .deps/include/
 cp -r /usr/lib/cmake/Catch2 .deps/lib/cmake/
 cp /usr/include/zlib.h /usr/include/zconf.h .deps/include/
-cp /usr/lib/x86_64-linux-gnu/libz.a .deps/lib/
+cp /usr/lib/x86_64-linux-gnu/libz.a /usr/lib/libCatch2WithMain.a .deps/lib/
 du -sh .deps
