@@ -58,8 +58,9 @@ Batch Trainer::train_batch(const Tensor& idx) {
         b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
                                : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
     b.label_smoothing = options_.label_smoothing;
-    b.x = b.x.to(model_.device());
-    b.y = b.y.to(model_.device());
+    const Device device = model_.device();
+    b.x = b.x.to(device);
+    b.y = b.y.to(device);
     return b;
 }
 

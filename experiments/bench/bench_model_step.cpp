@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <numeric>
@@ -74,7 +73,11 @@ int main(int argc, char** argv) try {
             continue;
         }
         if (flag == "--sbp-keep") {
-            keep = std::atof(value.c_str());
+            try {
+                keep = std::stod(value);
+            } catch (const std::exception&) {
+                return usage(flag + " " + value + ": not a number");
+            }
             continue;
         }
         long long v = 0;

@@ -72,12 +72,20 @@ Setup setup(const Flags& f) {
     return s;
 }
 
+/// The rows `idx` of the data as a batch on the model's device (moved once, used by every pass over it).
+Batch batch_on_device(const Setup& s, const Tensor& idx) {
+    Batch b = make_batch(s.data, idx);
+    b.x = b.x.to(s.model->device());
+    b.y = b.y.to(s.model->device());
+    return b;
+}
+
 /// Gradients of every parameter for one batch, with the model's current SBP configuration.
 std::vector<Tensor> gradients(Model& model, const Batch& b, Tensor* logits_out = nullptr, double* loss_out = nullptr) {
     model.zero_grad();
     model.begin_step();
-    const Tensor logits = model.forward(b.x.to(model.device()));
-    const Tensor loss = cross_entropy(logits, b.y.to(model.device()));
+    const Tensor logits = model.forward(b.x);
+    const Tensor loss = cross_entropy(logits, b.y);
     backward(loss);
     if (logits_out) *logits_out = logits.detach();
     if (loss_out) *loss_out = loss.item();
@@ -107,7 +115,7 @@ int grads_command(int argc, char** argv) {
     const std::int64_t b = flags.integer("batch");
     std::vector<std::int64_t> idx(static_cast<std::size_t>(b));
     for (std::int64_t i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = i;
-    const Batch batch = make_batch(s.data, Tensor::from_indices(idx, {b}));
+    const Batch batch = batch_on_device(s, Tensor::from_indices(idx, {b}));
     Tensor logits;
     double loss = 0;
     const auto grads = gradients(*s.model, batch, &logits, &loss);
@@ -148,7 +156,7 @@ int grad_sim_command(int argc, char** argv) {
     const auto names = s.model->named_parameters();
     std::vector<double> total(names.size(), 0.0);
     for (std::int64_t i = 0; i < k; ++i) {
-        const Batch batch = make_batch(s.data, batches[static_cast<std::size_t>(i)]);
+        const Batch batch = batch_on_device(s, batches[static_cast<std::size_t>(i)]);
         s.model->set_sbp(sbp::SbpConfig{});
         const auto exact = gradients(*s.model, batch);
         s.model->set_sbp(config);
