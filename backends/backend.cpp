@@ -13,10 +13,9 @@ Backend* g_backends[2] = {nullptr, nullptr};
 
 Backend& backend_for(Device device) {
     static CpuBackend cpu;
+    if (Backend* b = g_backends[static_cast<int>(device.type)]) return *b;
     if (device.is_cpu()) return cpu;
-    Backend* b = g_backends[static_cast<int>(DeviceType::cuda)];
-    if (!b) throw std::runtime_error("backend: no backend for " + device.str() + " (bplab was built without CUDA, or no GPU is present)");
-    return *b;
+    throw std::runtime_error("backend: no backend for " + device.str() + " (bplab was built without CUDA, or no GPU is present)");
 }
 
 void register_backend(DeviceType type, Backend* backend) { g_backends[static_cast<int>(type)] = backend; }

@@ -21,6 +21,9 @@ class Backend {
 public:
     virtual ~Backend() = default;
 
+    /// Waits until the work queued so far has finished (a device backend runs asynchronously; the CPU does not).
+    virtual void synchronize() {}
+
     // memory
     virtual void fill(Tensor& out, double value) = 0;
     /// Same shape and dtype; on a device backend, either side may be on the CPU.
@@ -141,7 +144,8 @@ public:
 
 /// The backend of a device; throws if bplab has none for it.
 Backend& backend_for(Device device);
-/// Installs the backend for a device type (the CUDA backend calls this at start-up).
+/// Installs the backend for a device type (the CUDA backend calls this at start-up; a BackendProfiler puts
+/// itself in front of either device's). Registering nullptr for the CPU restores its built-in backend.
 void register_backend(DeviceType type, Backend* backend);
 
 }  // namespace bplab

@@ -12,6 +12,8 @@ CudaBackend::~CudaBackend() {
     if (cublas_) cublasDestroy(cublas_);
 }
 
+void CudaBackend::synchronize() { cuda::synchronize(); }
+
 CudaBackend& install(int index) {
     static const int selected = [&] {
         if (index < 0 || index >= device_count())

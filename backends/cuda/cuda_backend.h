@@ -12,6 +12,8 @@ public:
     CudaBackend();
     ~CudaBackend() override;
 
+    void synchronize() override;
+
     void fill(Tensor& out, double value) override;
     void copy(Tensor& dst, const Tensor& src) override;
     void cast(Tensor& dst, const Tensor& src) override;

@@ -16,8 +16,8 @@
 
 #ifdef BPLAB_HAVE_CUDA
 #include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/device.h"
 #endif
+#include "backends/profiling_backend.h"
 #include "core/allocator.h"
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
@@ -38,25 +38,43 @@ int usage(const std::string& why) {
                  "bench_model_step: %s\n"
                  "flags: --model %s (default vit-mini) --batch 128 --image-size S (default: the model's) --classes 10\n"
                  "       --in-channels 1 --steps 20 --warmup 3 --threads N (default: OpenMP's) --device cpu|cuda\n"
-                 "       --sbp-keep R (default 1: no SBP; otherwise grid mask, the model's default blocks, qkv)\n",
+                 "       --sbp-keep R (default 1: no SBP; otherwise grid mask, the model's default blocks, qkv)\n"
+                 "       --profile N (default 0: off; else N more steps with every backend op timed, printed per op)\n",
                  why.c_str(), names.c_str());
     return 2;
 }
 
-/// Waits for the device's queued work, so that a step's time includes all of it.
-void synchronize(Device device) {
-#ifdef BPLAB_HAVE_CUDA
-    if (!device.is_cpu()) cuda::synchronize();
-#else
-    (void)device;
-#endif
+/// Runs `steps` more training steps with every backend op timed; prints where a step's time goes.
+void print_profile(Model& model, const Batch& b, AdamW& adamw, Device device, std::int64_t steps, double unprofiled_ms) {
+    Backend& backend = backend_for(device);
+    BackendProfiler profiler(device);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < steps; ++i) {
+        model.begin_step();
+        backprop_step(model, b, adamw);
+    }
+    backend.synchronize();
+    const double per_step = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+                            static_cast<double>(steps);
+    std::printf("profile over %lld steps: %.3f ms/step with each op waited for (%.3f ms/step unprofiled)\n",
+                static_cast<long long>(steps), per_step, unprofiled_ms);
+    std::printf("  %-28s %11s %11s %7s\n", "backend op", "calls/step", "ms/step", "share");
+    double in_ops = 0;
+    for (const OpTime& row : profiler.report()) {
+        const double ms = row.seconds * 1e3 / static_cast<double>(steps);
+        in_ops += ms;
+        std::printf("  %-28s %11.1f %11.3f %6.1f%%\n", row.op.c_str(),
+                    static_cast<double>(row.calls) / static_cast<double>(steps), ms, 100.0 * ms / per_step);
+    }
+    std::printf("  %-28s %11s %11.3f %6.1f%%\n", "(outside backend ops)", "", per_step - in_ops,
+                100.0 * (per_step - in_ops) / per_step);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
     std::string name = "vit-mini";
-    std::int64_t batch = 128, image = 0, classes = 10, in_channels = 1, steps = 20, warmup = 3;
+    std::int64_t batch = 128, image = 0, classes = 10, in_channels = 1, steps = 20, warmup = 3, profile = 0;
     int threads = 0;
     double keep = 1.0;
     Device device = Device::cpu();
@@ -93,10 +111,11 @@ int main(int argc, char** argv) try {
         else if (flag == "--steps") steps = v;
         else if (flag == "--warmup") warmup = v;
         else if (flag == "--threads") threads = static_cast<int>(v);
+        else if (flag == "--profile") profile = v;
         else return usage("unknown flag " + flag);
     }
-    if (batch < 1 || classes < 2 || in_channels < 1 || steps < 1 || warmup < 0)
-        return usage("--batch, --in-channels, --steps must be >= 1, --classes >= 2, --warmup >= 0");
+    if (batch < 1 || classes < 2 || in_channels < 1 || steps < 1 || warmup < 0 || profile < 0)
+        return usage("--batch, --in-channels, --steps must be >= 1, --classes >= 2, --warmup and --profile >= 0");
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
     threads = omp_get_max_threads();
@@ -155,7 +174,7 @@ int main(int argc, char** argv) try {
         model->begin_step();
         loss = backprop_step(*model, b, adamw);
     }
-    synchronize(device);
+    backend_for(device).synchronize();
     // Persistent: parameters, AdamW's two moments (created by the warm-up; by the first timed step otherwise),
     // the batch. Gradients are dropped here, as every step starts by dropping them.
     model->zero_grad();
@@ -166,7 +185,7 @@ int main(int argc, char** argv) try {
         const auto t0 = std::chrono::steady_clock::now();
         model->begin_step();  // SBP draws this step's masks
         loss = backprop_step(*model, b, adamw);
-        synchronize(device);
+        backend_for(device).synchronize();
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     const std::int64_t peak = memory_stats(device).peak_bytes;
@@ -192,6 +211,7 @@ int main(int argc, char** argv) try {
     std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld\n",
                 name.c_str(), device.str().c_str(), keep, threads, median, mean, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params));
+    if (profile > 0) print_profile(*model, b, adamw, device, profile, median);
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_model_step: %s\n", e.what());

@@ -92,6 +92,8 @@ def parse_args(argv=None):
     p.add_argument("--sbp-keep", type=float, default=1.0, help="SBP keep ratio (default 1: no SBP; see sbp_torch.py)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); on cuda, peak memory is "
                                                    "torch.cuda.max_memory_allocated over one extra step")
+    p.add_argument("--profile", type=int, default=0,
+                   help="N more steps under torch.profiler, its table of kernels/ops printed (default 0: off)")
     args = p.parse_args(argv)
     for name in ("batch", "in_channels", "steps", "threads"):
         if getattr(args, name) < 1:
@@ -102,6 +104,8 @@ def parse_args(argv=None):
         p.error(f"--classes {args.classes}: must be at least 2")
     if args.warmup < 0:
         p.error(f"--warmup {args.warmup}: must be at least 0")
+    if args.profile < 0:
+        p.error(f"--profile {args.profile}: must be at least 0")
     if args.image_size == 0:
         args.image_size = MODELS[args.model][1]
     return args
@@ -293,6 +297,28 @@ def peak_above_persistent(torch, model, optimizer, x, y, forward=None):
     return peak
 
 
+def print_profile(torch, model, optimizer, x, y, forward, steps):
+    """`steps` more steps under torch.profiler; prints the ops (CPU) or kernels (GPU) that take the most time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if x.is_cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            train_step(torch, model, optimizer, x, y, forward)
+        if x.is_cuda:
+            torch.cuda.synchronize()
+    averages = prof.key_averages()
+    keys = ("self_device_time_total", "self_cuda_time_total") if x.is_cuda else ("self_cpu_time_total",)
+    for key in keys:    # torch >= 2.4 names GPU time "device", older ones "cuda"
+        try:
+            table = averages.table(sort_by=key, row_limit=30)
+            break
+        except (AttributeError, KeyError):
+            continue
+    print(f"profile over {steps} steps (totals for all of them, sorted by {key}):")
+    print(table)
+
+
 def main(argv=None):
     """Set threads, check the BLAS, build the model, time the steps, measure memory, print the RESULT line."""
     args = parse_args(argv)
@@ -322,6 +348,11 @@ def main(argv=None):
         print(f"warning: the CPUs were {100 * busy:.0f}% busy before timing; "
               "timings will be slower and noisier than on a quiet machine", file=sys.stderr)
 
+    if args.device.startswith("cuda"):    # fp32 means fp32: no TF32 in cuBLAS or cuDNN (bplab's cuBLAS uses none)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(f"cuda: {torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()}, TF32 off, "
+              f"cudnn.benchmark {torch.backends.cudnn.benchmark}")
     model = build_model(torch, args)
     model.train()
     params = sum(p.numel() for p in model.parameters())
@@ -362,6 +393,8 @@ def main(argv=None):
     print(f"RESULT framework=pytorch model={args.model} device={args.device} sbp_keep={args.sbp_keep:g} "
           f"threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
+    if args.profile:
+        print_profile(torch, model, optimizer, x, y, forward, args.profile)
     return 0
 
 

@@ -1,36 +1,91 @@
 #!/usr/bin/env bash
-# experiments/gpu/check.sh — everything a GPU session runs, in one call of the device tool: build with CUDA,
-# the whole test suite, compute-sanitizer memcheck on the CUDA tests, and the step benchmark against PyTorch.
-# Usage (there): bash experiments/gpu/check.sh [quick]   (carry [".deps"], made by prepare_deps.sh; logs in $OUT)
+# experiments/gpu/check.sh — what a GPU session runs there, in one or two device calls: build with CUDA, the whole
+# test suite, the step benchmark against PyTorch, per-op profiles of both, and compute-sanitizer memcheck.
+# Usage (there): bash experiments/gpu/check.sh [STAGE...]  with STAGE among build test bench profile memcheck
+# (default: all five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is cut at its own
+# limit and no stage starts once BUDGET seconds (default 540) are spent, so a call never loses all its output.
+# Logs go to $OUT, six files at most (the device tool returns eight); the build folder stays on a warm machine,
+# so a second call can rerun only the stages it needs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-out=${OUT:-/tmp/bplab-gpu}
+export out=${OUT:-/tmp/bplab-gpu} deps=$PWD/.deps build=build/cuda
 mkdir -p "$out"
-deps=$PWD/.deps
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+budget=${BUDGET:-540}
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(build test bench profile memcheck)
 
-cmake -S . -B build/cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DBPLAB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DCMAKE_PREFIX_PATH="$deps" -DZLIB_INCLUDE_DIR="$deps/include" -DZLIB_LIBRARY="$deps/lib/libz.a" \
-  -DBPLAB_DOCS=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-cmake --build build/cuda -j 16 > "$out/build.log" 2>&1 || { grep -E "error|Error" "$out/build.log" | head -40; exit 1; }
-echo "== build ok"
+say() { echo "$*" | tee -a "$out/summary.txt"; }
 
-ctest --test-dir build/cuda -j 8 --output-on-failure > "$out/ctest.log" 2>&1
-echo "== ctest: $(grep -E 'tests passed|tests failed' "$out/ctest.log")"
-grep -E "Failed|\*\*\*|Skipped" "$out/ctest.log" | head -30
+stage_build() {
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBPLAB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DCMAKE_PREFIX_PATH="$deps" -DZLIB_INCLUDE_DIR="$deps/include" -DZLIB_LIBRARY="$deps/lib/libz.a" \
+    -DBPLAB_DOCS=OFF > "$out/build.log" 2>&1 &&
+    cmake --build "$build" -j 16 >> "$out/build.log" 2>&1
+  local rc=$?
+  [ $rc -ne 0 ] && grep -E "error|Error" "$out/build.log" | head -40
+  return $rc
+}
 
-for t in build/cuda/tests/test_cuda_*; do
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$t" > "$out/memcheck-$(basename "$t").log" 2>&1
-  echo "== memcheck $(basename "$t"): exit $? ($(grep -c 'Invalid\|ERROR' "$out/memcheck-$(basename "$t").log") error lines)"
-done
-[ "${1:-}" = quick ] && exit 0
+stage_test() {
+  ctest --test-dir "$build" -j 16 --timeout 200 --output-on-failure > "$out/ctest.log" 2>&1
+  local rc=$?
+  grep -E "tests passed|tests failed" "$out/ctest.log"
+  grep -E "\(Failed\)|\(Timeout\)|\(Subprocess|\*\*\*" "$out/ctest.log" | head -30
+  return $rc
+}
 
-bench=build/cuda/experiments/bench/bench_model_step
-for spec in vit-tiny:256 convnext-tiny:128; do
-  model=${spec%%:*}; batch=${spec##*:}
-  for keep in 1 0.5; do
-    common=(--model "$model" --batch "$batch" --in-channels 3 --classes 1000 --steps 10 --warmup 3 --device cuda --sbp-keep "$keep")
-    "$bench" "${common[@]}" 2>&1 | grep RESULT
-    python3 experiments/bench/model_step_torch.py "${common[@]}" 2>&1 | grep RESULT
+# bench_pair MODEL BATCH KEEP [extra flags...]: bplab, then PyTorch, on the same step; full output on stdout.
+bench_pair() {
+  local common=(--model "$1" --batch "$2" --in-channels 3 --classes 1000 --device cuda --sbp-keep "$3")
+  shift 3
+  "$build/experiments/bench/bench_model_step" "${common[@]}" "$@" 2>&1
+  PYTHONUNBUFFERED=1 python3 experiments/bench/model_step_torch.py "${common[@]}" "$@" 2>&1
+}
+export -f bench_pair
+
+stage_bench() {
+  for spec in vit-tiny:256 convnext-tiny:128; do
+    for keep in 1 0.5; do bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3; done
+  done > "$out/bench.txt"
+  grep RESULT "$out/bench.txt"
+}
+
+stage_profile() {
+  for spec in vit-tiny:256 convnext-tiny:128; do
+    bench_pair "${spec%%:*}" "${spec##*:}" 1 --steps 2 --warmup 2 --profile 3
+  done > "$out/profile.txt"
+  grep -E "^profile over|RESULT" "$out/profile.txt"
+}
+
+stage_memcheck() {
+  local rc=0 t
+  : > "$out/memcheck.log"
+  for t in "$build"/tests/test_cuda_*; do
+    echo "#### $(basename "$t")" >> "$out/memcheck.log"
+    timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 "$t" >> "$out/memcheck.log" 2>&1
+    local r=$?
+    echo "memcheck $(basename "$t"): exit $r"
+    [ $r -ne 0 ] && rc=$r
   done
-done | tee "$out/bench.txt"
+  grep -E "Invalid|ERROR SUMMARY" "$out/memcheck.log" | sort | uniq -c | head -20
+  return $rc
+}
+export -f stage_build stage_test stage_bench stage_profile stage_memcheck
+
+declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=200)
+for stage in "${stages[@]}"; do
+  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench profile memcheck)"; exit 2; }
+done
+say "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1)"
+say "== nvcc: $(nvcc --version | tail -1); $(cmake --version | head -1); torch $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"
+for stage in "${stages[@]}"; do
+  left=$((budget - SECONDS))
+  if [ "$left" -lt 20 ]; then say "== $stage: not started ($budget s budget spent)"; continue; fi
+  cut=${limit[$stage]}
+  [ "$cut" -gt "$left" ] && cut=$left
+  t0=$SECONDS
+  timeout --kill-after=5 "$cut" bash -c "stage_$stage" 2>&1 | tee -a "$out/summary.txt"
+  rc=${PIPESTATUS[0]}
+  say "== $stage: exit $rc after $((SECONDS - t0)) s$([ "$rc" = 124 ] && echo " (cut at $cut s)")"
+  if [ "$stage" = build ] && [ "$rc" -ne 0 ]; then say "== build failed: later stages not run"; exit 1; fi
+done
