@@ -51,6 +51,10 @@ Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis);
 /// A copy of `base` whose rows idx along `axis` are replaced by `src` (index-put).
 /// Gradients: base gets dy with those rows zeroed, src gets dy's rows idx.
 Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, std::int64_t axis);
+/// parts[i] placed at rows idx[i] along `axis`; together the indices name every row of the result exactly once.
+/// Gradients: parts[i] gets dy's rows idx[i]. concat is this with consecutive ranges; SBP merges with it.
+/// Row indices of these ops may live on the CPU for tensors on a GPU (the cheap way: no wait for the GPU).
+Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tensor>& idx, std::int64_t axis);
 
 /// Layer normalisation over the last dim: (x − mean) / sqrt(var + eps) · w + b; w, b (C) may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-6);

@@ -25,7 +25,7 @@ std::array<Tensor, 3> MultiHeadAttention::qkv(const Tensor& x) const {
     const Tensor t = permute(qkv_.forward(x).reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
     std::array<Tensor, 3> out;
     for (std::int64_t i = 0; i < 3; ++i)
-        out[static_cast<std::size_t>(i)] = gather_rows(t, Tensor::from_indices({i}, {1}).to(x.device()), 0).reshape({b, heads_, n, dim_ / heads_});
+        out[static_cast<std::size_t>(i)] = gather_rows(t, Tensor::from_indices({i}, {1}), 0).reshape({b, heads_, n, dim_ / heads_});
     return out;
 }
 

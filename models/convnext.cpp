@@ -101,7 +101,7 @@ void ConvNeXt::begin_step() {
         sbp::BlockPlan b;
         b.ratio = r;
         b.mask = sbp::upsample(*base, std::int64_t{1} << (coarsest - blocks_[i].stage));
-        b.rows = sbp::token_split(b.mask, false, device());
+        b.rows = sbp::token_split(b.mask, false);
         plan.blocks[i] = std::move(b);
     }
     plan_ = std::move(plan);

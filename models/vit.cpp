@@ -50,7 +50,7 @@ Tensor Vit::forward_unit(std::int64_t k, const Tensor& x) const {
             return sbp::vit_block(block, x, *plan_->blocks[static_cast<std::size_t>(k - 1)], plan_->config);
         return block.forward(x);
     }
-    const Tensor cls = gather_rows(norm_.forward(x), Tensor::from_indices({0}, {1}).to(x.device()), 1);  // (B, 1, C)
+    const Tensor cls = gather_rows(norm_.forward(x), Tensor::from_indices({0}, {1}), 1);  // (B, 1, C)
     return head_.forward(cls.reshape({x.size(0), config_.dim}));
 }
 
@@ -79,7 +79,7 @@ void Vit::begin_step() {
             sbp::BlockPlan b;
             b.ratio = r;
             b.mask = sbp::sample_mask(sbp_.mask, grid, grid, r, noise_);
-            b.rows = sbp::token_split(b.mask, true, device());
+            b.rows = sbp::token_split(b.mask, true);
             const auto order = noise_.permutation(config_.heads);
             const auto kept = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(r * static_cast<double>(config_.heads))));
             b.heads.assign(order.begin(), order.begin() + kept);

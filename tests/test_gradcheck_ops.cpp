@@ -97,6 +97,22 @@ TEST_CASE("gradcheck: gather_rows and scatter_rows along the token axis", "[grad
     check_gradients([&](const auto& in) { return gather_rows(in[0], idx, -1); }, {param({2, 4}, 4)});
 }
 
+TEST_CASE("gradcheck: interleave_rows puts each part at its rows (SBP's merge of kept and dropped rows)", "[gradcheck]") {
+    const Tensor kept = Tensor::from_indices({4, 0, 2}, {3}), dropped = Tensor::from_indices({1, 3}, {2});
+    check_gradients([&](const auto& in) { return interleave_rows({in[0], in[1]}, {kept, dropped}, 1); },
+                    {param({2, 3, 3}, 5), param({2, 2, 3}, 6)});
+    // Independent side: row kept[i] of the result is row i of the first part, dropped[i] of the second.
+    const Tensor a = random_tensor({2, 3, 3}, 7, DType::f64), b = random_tensor({2, 2, 3}, 8, DType::f64);
+    const std::vector<double> out = interleave_rows({a, b}, {kept, dropped}, 1).to_vector(), av = a.to_vector(),
+                              bv = b.to_vector();
+    const std::vector<std::size_t> from_a = {4, 0, 2}, from_b = {1, 3};
+    for (std::size_t o = 0; o < 2; ++o)
+        for (std::size_t c = 0; c < 3; ++c) {
+            for (std::size_t i = 0; i < 3; ++i) CHECK(out[(o * 5 + from_a[i]) * 3 + c] == av[(o * 3 + i) * 3 + c]);
+            for (std::size_t i = 0; i < 2; ++i) CHECK(out[(o * 5 + from_b[i]) * 3 + c] == bv[(o * 2 + i) * 3 + c]);
+        }
+}
+
 TEST_CASE("gradcheck: broadcast of a (1, N, C) operand, as a position embedding", "[gradcheck]") {
     check_gradients([](const auto& in) { return add(in[0], in[1]); }, {param({2, 3, 4}, 1), param({1, 3, 4}, 2)});
 }

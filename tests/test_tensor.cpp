@@ -58,6 +58,14 @@ TEST_CASE("ops: mismatched inputs give errors that name the op and the shapes", 
                         Catch::Contains("label 200000 out of range"));
     REQUIRE_THROWS_WITH(gather_rows(a, Tensor::from_indices({1, 1}, {2}), 0), Catch::Contains("appears twice"));
     REQUIRE_THROWS_WITH(gather_rows(a, Tensor::from_indices({64}, {1}), 0), Catch::Contains("out of range [0, 64)"));
+    const Tensor top = random_tensor({2, 192}, 7, DType::f32), bottom = random_tensor({1, 192}, 8, DType::f32);
+    const auto rows = [](std::vector<std::int64_t> v) { return Tensor::from_indices(v, {static_cast<std::int64_t>(v.size())}); };
+    REQUIRE_THROWS_WITH(interleave_rows({top, bottom}, {rows({0, 2}), rows({2})}, 0), Catch::Contains("index 2 appears twice"));
+    REQUIRE_THROWS_WITH(interleave_rows({top, bottom}, {rows({0, 1}), rows({3})}, 0),
+                        Catch::Contains("interleave_rows: index 3 out of range [0, 3)"));
+    REQUIRE_THROWS_WITH(interleave_rows({top, bottom}, {rows({0, 2}), rows({1, 3})}, 0),
+                        Catch::Contains("part 1 of shape (1, 192) (expected (2, 192)"));
+    REQUIRE_THROWS_WITH(interleave_rows({top}, {rows({0, 1}), rows({2})}, 0), Catch::Contains("1 parts and 2 index tensors"));
 }
 
 TEST_CASE("ops: f32 results agree with f64 on the same inputs", "[tensor]") {

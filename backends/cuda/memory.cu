@@ -84,7 +84,14 @@ void CudaBackend::copy(Tensor& dst, const Tensor& src) {
     if (dst.nbytes() != src.nbytes() || dst.dtype() != src.dtype())
         throw std::invalid_argument("cuda copy: " + shape_str(src.shape()) + " " + dtype_name(src.dtype()) + " into " +
                                     shape_str(dst.shape()) + " " + dtype_name(dst.dtype()));
-    if (src.nbytes()) BPLAB_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault));
+    if (src.nbytes() == 0) return;
+    if (dst.device().is_cpu()) {  // the host reads dst next: wait for the copy
+        BPLAB_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault));
+        return;
+    }
+    // Into the GPU, queued on the default stream: the host does not wait for the GPU's earlier work (row indices
+    // and batches go up this way). A pageable source is staged by the driver before the call returns.
+    BPLAB_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault, nullptr));
 }
 
 void CudaBackend::cast(Tensor& dst, const Tensor& src) {

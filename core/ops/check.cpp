@@ -44,15 +44,18 @@ std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end
     return n;
 }
 
-void require_row_indices(const char* op, const Tensor& idx, std::int64_t n) {
+namespace {
+
+/// Marks idx's values in `seen` (n entries); throws on a bad tensor, a value outside [0, n) or a repeat.
+/// Returns idx on `device`.
+Tensor mark_rows(const char* op, const Tensor& idx, std::int64_t n, Device device, std::vector<bool>& seen) {
     if (!idx.defined() || idx.dtype() != DType::i64 || idx.dim() != 1)
         throw std::invalid_argument(std::string(op) + ": indices must be a 1-D I64 tensor" +
                                     (idx.defined() ? ", got " + std::string(dtype_name(idx.dtype())) + " of shape " +
                                                          shape_str(idx.shape())
                                                    : std::string()));
-    const Tensor host = idx.to(Device::cpu());
+    const Tensor host = idx.device().is_cpu() ? idx : idx.to(Device::cpu());
     const auto* p = host.data<std::int64_t>();
-    std::vector<bool> seen(static_cast<std::size_t>(n), false);
     for (std::int64_t i = 0; i < idx.numel(); ++i) {
         if (p[i] < 0 || p[i] >= n)
             throw std::out_of_range(std::string(op) + ": index " + std::to_string(p[i]) + " out of range [0, " +
@@ -62,6 +65,28 @@ void require_row_indices(const char* op, const Tensor& idx, std::int64_t n) {
                                         " appears twice (expected distinct indices)");
         seen[static_cast<std::size_t>(p[i])] = true;
     }
+    return idx.device() == device ? idx : idx.to(device);
+}
+
+}  // namespace
+
+Tensor row_indices(const char* op, const Tensor& idx, std::int64_t n, Device device) {
+    std::vector<bool> seen(static_cast<std::size_t>(n), false);
+    return mark_rows(op, idx, n, device, seen);
+}
+
+std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, std::int64_t n, Device device) {
+    std::vector<bool> seen(static_cast<std::size_t>(n), false);
+    std::vector<Tensor> out;
+    std::int64_t count = 0;
+    for (const Tensor& i : idx) {
+        out.push_back(mark_rows(op, i, n, device, seen));
+        count += i.numel();
+    }
+    if (count != n)
+        throw std::invalid_argument(std::string(op) + ": the indices name " + std::to_string(count) + " of " +
+                                    std::to_string(n) + " rows (expected every row exactly once)");
+    return out;
 }
 
 void require_nhwc(const char* op, const Tensor& x, const char* what) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -19,8 +20,12 @@ std::int64_t normalize_axis(const char* op, std::int64_t axis, std::int64_t dims
 /// Product of shape[begin, end).
 std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end);
 
-/// Throws unless idx is a 1-D i64 tensor of distinct values in [0, n).
-void require_row_indices(const char* op, const Tensor& idx, std::int64_t n);
+/// Checks that idx is a 1-D i64 tensor of distinct values in [0, n) and returns it on `device`. Indices on the
+/// CPU are checked where they are and uploaded without waiting for the GPU; indices already on a GPU are copied
+/// back for the check, which waits for it. So ops on GPU tensors take their row indices from the CPU.
+Tensor row_indices(const char* op, const Tensor& idx, std::int64_t n, Device device);
+/// Like row_indices for several index tensors that together must name every row of [0, n) exactly once.
+std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, std::int64_t n, Device device);
 
 /// Throws unless x is 4-D, read as channels-last images (B, H, W, C).
 void require_nhwc(const char* op, const Tensor& x, const char* what = "input");

@@ -1,5 +1,5 @@
-// core/ops/permute.cpp — permute (reorder dims), concat (join along an axis) and per-row scaling.
-// All three are data movement or a broadcast the elementwise ops do not cover (a leading axis).
+// core/ops/permute.cpp — permute (reorder dims), concat (interleave_rows with consecutive ranges) and per-row
+// scaling: data movement or a broadcast that the elementwise ops do not cover (a leading axis).
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
@@ -35,8 +35,6 @@ Tensor concat(const std::vector<Tensor>& parts, std::int64_t axis) {
     if (parts.empty()) throw std::invalid_argument("concat: no tensors");
     const Tensor& first = parts[0];
     const std::int64_t a = detail::normalize_axis("concat", axis, first.dim());
-    Shape shape = first.shape();
-    shape[static_cast<std::size_t>(a)] = 0;
     for (const Tensor& p : parts) {
         detail::require_same("concat", first, p);
         Shape s = p.shape(), f = first.shape();
@@ -48,32 +46,16 @@ Tensor concat(const std::vector<Tensor>& parts, std::int64_t axis) {
         if (!same)
             throw std::invalid_argument("concat: shapes " + shape_str(first.shape()) + " and " + shape_str(p.shape()) +
                                         " differ outside axis " + std::to_string(axis));
-        shape[static_cast<std::size_t>(a)] += p.size(a);
     }
-    const std::int64_t outer = detail::span_numel(shape, 0, a), n = shape[static_cast<std::size_t>(a)],
-                       inner = detail::span_numel(shape, a + 1, static_cast<std::int64_t>(shape.size()));
-    Tensor out = Tensor::empty(shape, first.dtype(), first.device());
-    std::vector<Tensor> ranges;  // the rows of each part along the axis
+    std::vector<Tensor> ranges;  // the rows of each part along the axis, on the CPU (see detail::row_indices)
     std::int64_t start = 0;
     for (const Tensor& p : parts) {
         std::vector<std::int64_t> idx(static_cast<std::size_t>(p.size(a)));
         std::iota(idx.begin(), idx.end(), start);
         start += p.size(a);
-        ranges.push_back(Tensor::from_indices(idx, {static_cast<std::int64_t>(idx.size())}).to(first.device()));
-        backend_for(first.device()).scatter_rows(out, p, ranges.back(), outer, n, inner);
+        ranges.push_back(Tensor::from_indices(idx, {p.size(a)}));
     }
-    return record(out, "concat", parts,
-                  [ranges, a, outer, n, inner](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
-                      std::vector<Tensor> grads(ranges.size());
-                      for (std::size_t i = 0; i < ranges.size(); ++i) {
-                          if (!needs[i]) continue;
-                          Shape s = dy.shape();
-                          s[static_cast<std::size_t>(a)] = ranges[i].numel();
-                          grads[i] = Tensor::empty(s, dy.dtype(), dy.device());
-                          backend_for(dy.device()).gather_rows(grads[i], dy, ranges[i], outer, n, inner);
-                      }
-                      return grads;
-                  });
+    return interleave_rows(parts, ranges, a);
 }
 
 Tensor scale_rows(const Tensor& x, const Tensor& s) {

@@ -1,5 +1,5 @@
-// core/ops/rows.cpp — gather_rows / scatter_rows: index-select and index-put along one axis.
-// SBP splits a block's token rows into kept (with graph) and dropped (no graph) with these two.
+// core/ops/rows.cpp — gather_rows / scatter_rows / interleave_rows: index-select, index-put and the join of
+// parts at given rows along one axis. SBP splits a block's token rows into kept and dropped and merges them back.
 #include <stdexcept>
 
 #include "backends/backend.h"
@@ -31,15 +31,12 @@ Tensor gather_raw(const Tensor& x, const Tensor& idx, const RowView& v) {
 
 Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis) {
     const RowView v = row_view("gather_rows", x, axis);
-    detail::require_row_indices("gather_rows", idx, v.n);
-    if (idx.device() != x.device())
-        throw std::invalid_argument("gather_rows: indices on " + idx.device().str() + ", input on " + x.device().str());
-    Tensor out = gather_raw(x, idx, v);
+    const Tensor on = detail::row_indices("gather_rows", idx, v.n, x.device());
+    Tensor out = gather_raw(x, on, v);
     const Shape x_shape = x.shape();
-    const Tensor sidx = idx.detach();
-    return record(out, "gather_rows", {x}, [x_shape, sidx, v](const Tensor& dy, const NeedsGrad&) -> std::vector<Tensor> {
+    return record(out, "gather_rows", {x}, [x_shape, on, v](const Tensor& dy, const NeedsGrad&) -> std::vector<Tensor> {
         Tensor dx = Tensor::zeros(x_shape, dy.dtype(), dy.device());
-        backend_for(dy.device()).scatter_rows(dx, dy, sidx, v.outer, v.n, v.inner);
+        backend_for(dy.device()).scatter_rows(dx, dy, on, v.outer, v.n, v.inner);
         return {dx};
     });
 }
@@ -48,7 +45,7 @@ Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, st
     const RowView v = row_view("scatter_rows", base, axis);
     if (!src.defined()) throw std::invalid_argument("scatter_rows: src is undefined");
     detail::require_same("scatter_rows", base, src);
-    detail::require_row_indices("scatter_rows", idx, v.n);
+    const Tensor on = detail::row_indices("scatter_rows", idx, v.n, base.device());
     Shape expected = base.shape();
     expected[static_cast<std::size_t>(v.axis)] = idx.numel();
     if (src.shape() != expected)
@@ -56,16 +53,47 @@ Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, st
                                     shape_str(expected) + " for " + std::to_string(idx.numel()) + " rows into " +
                                     shape_str(base.shape()) + ")");
     Tensor out = base.clone();
-    backend_for(base.device()).scatter_rows(out, src, idx, v.outer, v.n, v.inner);
-    const Tensor sidx = idx.detach();
-    return record(out, "scatter_rows", {base, src}, [sidx, v](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+    backend_for(base.device()).scatter_rows(out, src, on, v.outer, v.n, v.inner);
+    return record(out, "scatter_rows", {base, src}, [on, v](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
         Tensor dbase, dsrc;
         if (needs[0]) {
             dbase = dy.clone();
-            backend_for(dy.device()).fill_rows(dbase, sidx, 0.0, v.outer, v.n, v.inner);
+            backend_for(dy.device()).fill_rows(dbase, on, 0.0, v.outer, v.n, v.inner);
         }
-        if (needs[1]) dsrc = gather_raw(dy, sidx, v);
+        if (needs[1]) dsrc = gather_raw(dy, on, v);
         return {dbase, dsrc};
+    });
+}
+
+Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tensor>& idx, std::int64_t axis) {
+    if (parts.empty() || parts.size() != idx.size())
+        throw std::invalid_argument("interleave_rows: " + std::to_string(parts.size()) + " parts and " +
+                                    std::to_string(idx.size()) + " index tensors (expected the same number, at least one)");
+    const Tensor& first = parts[0];
+    const RowView part_view = row_view("interleave_rows", first, axis);
+    Shape shape = first.shape();
+    shape[static_cast<std::size_t>(part_view.axis)] = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        detail::require_same("interleave_rows", first, parts[i]);
+        Shape expected = first.shape();
+        expected[static_cast<std::size_t>(part_view.axis)] = idx[i].defined() ? idx[i].numel() : 0;
+        if (parts[i].shape() != expected)
+            throw std::invalid_argument("interleave_rows: part " + std::to_string(i) + " of shape " +
+                                        shape_str(parts[i].shape()) + " (expected " + shape_str(expected) +
+                                        ": the first part's shape with one row per index along axis " +
+                                        std::to_string(axis) + ")");
+        shape[static_cast<std::size_t>(part_view.axis)] += expected[static_cast<std::size_t>(part_view.axis)];
+    }
+    const RowView v{part_view.axis, part_view.outer, shape[static_cast<std::size_t>(part_view.axis)], part_view.inner};
+    const std::vector<Tensor> on = detail::row_partition("interleave_rows", idx, v.n, first.device());
+    Tensor out = Tensor::empty(shape, first.dtype(), first.device());  // every row is written below
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        backend_for(out.device()).scatter_rows(out, parts[i], on[i], v.outer, v.n, v.inner);
+    return record(out, "interleave_rows", parts, [on, v](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+        std::vector<Tensor> grads(on.size());
+        for (std::size_t i = 0; i < on.size(); ++i)
+            if (needs[i]) grads[i] = gather_raw(dy, on[i], v);
+        return grads;
     });
 }
 

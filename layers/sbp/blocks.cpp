@@ -14,14 +14,14 @@ using Qkv = std::array<Tensor, 3>;  // each (B, heads, rows, d)
 Qkv full_qkv_of(const VitBlock& block, const Tensor& x) { return block.attn().qkv(block.norm1().forward(x)); }
 
 /// The kept heads and the others, as row indices along the head axis.
-RowSplit head_split(const std::vector<std::int64_t>& kept, std::int64_t heads, Device device) {
+RowSplit head_split(const std::vector<std::int64_t>& kept, std::int64_t heads) {
     std::vector<std::int64_t> drop;
     for (std::int64_t h = 0, i = 0; h < heads; ++h) {
         if (i < static_cast<std::int64_t>(kept.size()) && kept[static_cast<std::size_t>(i)] == h) ++i;
         else drop.push_back(h);
     }
-    return {Tensor::from_indices(kept, {static_cast<std::int64_t>(kept.size())}).to(device),
-            Tensor::from_indices(drop, {static_cast<std::int64_t>(drop.size())}).to(device)};
+    return {Tensor::from_indices(kept, {static_cast<std::int64_t>(kept.size())}),
+            Tensor::from_indices(drop, {static_cast<std::int64_t>(drop.size())})};
 }
 
 /// Attention of the kept heads with graph and of the others without, merged along the head axis.
@@ -92,7 +92,7 @@ Tensor attention_branch(const VitBlock& block, const Tensor& x, const BlockPlan&
         case AttnMode::head: {
             // A subset of heads keeps its graph; the others run without it. Token rows are not split.
             const Qkv q = full_qkv_of(block, x);
-            const RowSplit heads = head_split(plan.heads, q[0].size(1), x.device());
+            const RowSplit heads = head_split(plan.heads, q[0].size(1));
             const Tensor o = split_heads(q, heads, scale);
             return block.attn().project(o);
         }

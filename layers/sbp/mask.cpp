@@ -110,7 +110,7 @@ KeepMask upsample(const KeepMask& base, std::int64_t factor) {
     });
 }
 
-RowSplit token_split(const KeepMask& mask, bool class_token, Device device) {
+RowSplit token_split(const KeepMask& mask, bool class_token) {
     const std::int64_t shift = class_token ? 1 : 0;
     std::vector<std::int64_t> keep, drop;
     keep.reserve(mask.keep.size() + 1);
@@ -119,7 +119,7 @@ RowSplit token_split(const KeepMask& mask, bool class_token, Device device) {
     for (const std::int64_t p : mask.keep) keep.push_back(p + shift);
     for (const std::int64_t p : mask.drop) drop.push_back(p + shift);
     const auto len = [](const std::vector<std::int64_t>& v) { return static_cast<std::int64_t>(v.size()); };
-    return {Tensor::from_indices(keep, {len(keep)}).to(device), Tensor::from_indices(drop, {len(drop)}).to(device)};
+    return {Tensor::from_indices(keep, {len(keep)}), Tensor::from_indices(drop, {len(drop)})};
 }
 
 KeepMask intersect(const KeepMask& a, const KeepMask& b) {

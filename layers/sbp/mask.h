@@ -60,8 +60,9 @@ struct RowSplit {
 /// Token indices for a sequence of positions. With a class token at row 0 (ViT):
 /// keep = {0} ∪ {1 + p for p in mask.keep}, drop = {1 + p for p in mask.drop}; the class token is always kept.
 /// Without: keep = mask.keep, drop = mask.drop. Both ascending; drop may be empty (shape (0)). The index
-/// tensors are made on `device`, the model's (ops refuse indices on another device than their input).
-RowSplit token_split(const KeepMask& mask, bool class_token, Device device = Device::cpu());
+/// tensors stay on the CPU for a model on any device: the row ops check them there and upload them without
+/// waiting for the GPU (see detail::row_indices).
+RowSplit token_split(const KeepMask& mask, bool class_token);
 
 /// Intersection of keep sets (for the independent-mask study of Eq. 10); drop is the complement.
 /// a and b must have the same h and w.

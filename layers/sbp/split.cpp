@@ -1,4 +1,4 @@
-// layers/sbp/split.cpp — split_apply and merge_rows on top of gather_rows / scatter_rows.
+// layers/sbp/split.cpp — split_apply and merge_rows on top of gather_rows / interleave_rows.
 // The dropped branch reads a detached x, so nothing below it is reached from the dropped rows.
 #include "layers/sbp/split.h"
 
@@ -7,11 +7,7 @@
 namespace bplab::sbp {
 
 Tensor merge_rows(const Tensor& kept, const Tensor& dropped, const RowSplit& rows, std::int64_t axis) {
-    const std::int64_t a = axis < 0 ? axis + kept.dim() : axis;
-    Shape shape = kept.shape();
-    shape[static_cast<std::size_t>(a)] = rows.keep.numel() + rows.drop.numel();
-    const Tensor with_kept = scatter_rows(Tensor::zeros(shape, kept.dtype(), kept.device()), kept, rows.keep, a);
-    return scatter_rows(with_kept, dropped, rows.drop, a);
+    return interleave_rows({kept, dropped}, {rows.keep, rows.drop}, axis);
 }
 
 Tensor split_apply(const Tensor& x, const RowSplit& rows, std::int64_t axis, const std::function<Tensor(const Tensor&)>& f) {

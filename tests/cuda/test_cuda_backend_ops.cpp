@@ -133,11 +133,14 @@ TEST_CASE("cuda ops: softmax, log-softmax, cross-entropy with label smoothing", 
 TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
     require_gpu();
     const Tensor keep = Tensor::from_indices({0, 3, 4, 9, 12}, {5}), drop = Tensor::from_indices({1, 2, 5, 6, 7, 8, 10, 11}, {8});
-    // Indices live where the input does: ops refuse to move anything implicitly.
+    // Indices on the GPU are copied back for their check; indices on the CPU are checked there and uploaded.
     compare_both("gather_rows", [&](const auto& in) { return gather_rows(in[0], keep.to(in[0].device()), 1); },
                  {leaf({3, 13, 7}, 30)});
+    compare_both("gather_rows, CPU indices", [&](const auto& in) { return gather_rows(in[0], keep, 1); }, {leaf({3, 13, 7}, 30)});
     compare_both("scatter_rows", [&](const auto& in) { return scatter_rows(in[0], in[1], drop.to(in[0].device()), 1); },
                  {leaf({3, 13, 7}, 31), leaf({3, 8, 7}, 32)});
+    compare_both("interleave_rows, CPU indices", [&](const auto& in) { return interleave_rows({in[0], in[1]}, {keep, drop}, 1); },
+                 {leaf({3, 5, 7}, 65), leaf({3, 8, 7}, 66)});
     compare_both("layer_norm", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
                  {leaf({7, 11, 37}, 33), leaf({37}, 34), leaf({37}, 35)});
     compare_both("layer_norm no affine", [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor()); }, {leaf({300, 1000}, 36)});
