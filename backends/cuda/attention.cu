@@ -6,14 +6,16 @@
 namespace bplab::cuda {
 namespace {
 
-/// In place over each row of s (the scaled scores): s = softmax(s); lse = log Σ exp(s).
+/// In place over each row of s (the scaled scores), one warp per row: s = softmax(s); lse = log Σ exp(s).
 template <class T>
-__global__ void softmax_lse_kernel(T* s, T* lse, std::int64_t cols) {
-    T* row = s + blockIdx.x * cols;
+__global__ void softmax_lse_kernel(T* s, T* lse, std::int64_t rows, std::int64_t cols) {
+    const std::int64_t r = warp_row(rows);
+    if (r < 0) return;
+    T* row = s + r * cols;
     T m, sum;
-    row_max_sum_exp(row, cols, m, sum);
-    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) row[c] = exp(row[c] - m) / sum;
-    if (threadIdx.x == 0) lse[blockIdx.x] = m + log(sum);
+    warp_row_max_sum_exp(row, cols, m, sum);
+    for (std::int64_t c = threadIdx.x; c < cols; c += 32) row[c] = exp(row[c] - m) / sum;
+    if (threadIdx.x == 0) lse[r] = m + log(sum);
 }
 
 /// p = exp(s − lse) in place, from the recomputed scaled scores.
@@ -22,14 +24,16 @@ __global__ void probabilities_kernel(T* s, const T* lse, std::int64_t n, std::in
     BPLAB_GRID_STRIDE(i, n) s[i] = exp(s[i] - lse[i / cols]);
 }
 
-/// dS = P ⊙ (dP − Σ_c dP ⊙ P), in place over dP, one row per block.
+/// dS = P ⊙ (dP − Σ_c dP ⊙ P), in place over dP, one warp per row.
 template <class T>
-__global__ void softmax_grad_kernel(T* dp, const T* p, std::int64_t cols) {
-    const std::int64_t base = blockIdx.x * cols;
+__global__ void softmax_grad_kernel(T* dp, const T* p, std::int64_t rows, std::int64_t cols) {
+    const std::int64_t r = warp_row(rows);
+    if (r < 0) return;
+    const std::int64_t base = r * cols;
     T s = 0;
-    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) s += dp[base + c] * p[base + c];
-    s = block_sum(s);
-    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) dp[base + c] = p[base + c] * (dp[base + c] - s);
+    for (std::int64_t c = threadIdx.x; c < cols; c += 32) s += dp[base + c] * p[base + c];
+    s = warp_sum(s);
+    for (std::int64_t c = threadIdx.x; c < cols; c += 32) dp[base + c] = p[base + c] * (dp[base + c] - s);
 }
 
 struct Geometry {
@@ -52,7 +56,8 @@ void CudaBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, c
         using T = decltype(tag);
         gemm<T>(cublas_, s.data<T>(), q.data<T>(), k.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
                 g.nk * g.d, static_cast<T>(scale), T(0));
-        softmax_lse_kernel<<<static_cast<unsigned>(g.groups * g.nq), kThreads>>>(s.data<T>(), lse.data<T>(), g.nk);
+        softmax_lse_kernel<<<row_blocks(g.groups * g.nq), dim3(32, kRowsPerBlock)>>>(s.data<T>(), lse.data<T>(),
+                                                                                   g.groups * g.nq, g.nk);
         BPLAB_CUDA_LAUNCHED();
         gemm<T>(cublas_, out.data<T>(), s.data<T>(), v.data<T>(), g.nq, g.d, g.nk, false, false, g.groups, g.nq * g.nk,
                 g.nk * g.d, T(1), T(0));
@@ -83,7 +88,8 @@ void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const T
         Tensor dp = scratch({g.groups, g.nq, g.nk}, q.dtype());  // dP = dO Vᵀ, then dS in place
         gemm<T>(cublas_, dp.data<T>(), dout.data<T>(), v.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
                 g.nk * g.d, T(1), T(0));
-        softmax_grad_kernel<<<static_cast<unsigned>(g.groups * g.nq), kThreads>>>(dp.data<T>(), p.data<T>(), g.nk);
+        softmax_grad_kernel<<<row_blocks(g.groups * g.nq), dim3(32, kRowsPerBlock)>>>(dp.data<T>(), p.data<T>(),
+                                                                                    g.groups * g.nq, g.nk);
         BPLAB_CUDA_LAUNCHED();
         if (dq.defined())  // dQ = dS K · scale
             gemm<T>(cublas_, dq.data<T>(), dp.data<T>(), k.data<T>(), g.nq, g.d, g.nk, false, false, g.groups,

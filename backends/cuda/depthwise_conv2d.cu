@@ -1,5 +1,6 @@
-// backends/cuda/depthwise_conv2d.cu — per-channel convolution on channels-last tensors (ConvNeXt's 7×7):
-// direct kernels with the channel fastest, so neighbouring threads read neighbouring bytes. Twin of the CPU file.
+// backends/cuda/depthwise_conv2d.cu — per-channel convolution on channels-last tensors (ConvNeXt's 7×7): direct
+// kernels with the channel fastest and the weights reordered tap-major, so neighbouring threads read neighbouring
+// bytes of both; at stride 1, dx is the forward kernel run on dy with flipped weights. Twin of the CPU file.
 #include "backends/cuda/conv_windows.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -10,18 +11,30 @@ using cpu::ConvGeometry;
 
 constexpr std::int64_t kPositionChunks = 128;  ///< chunks of output positions in the dw reduction
 
+/// wt (taps, C) = w (C, 1, kh, kw) with the taps first, reversed when `flip` (a 180° turn of every filter).
 template <class T>
-__global__ void dw_forward_kernel(T* y, const T* x, const T* w, const T* b, ConvGeometry g, std::int64_t n) {
-    BPLAB_GRID_STRIDE(i, n) {
-        const std::int64_t ch = i % g.c, ox = (i / g.c) % g.wo, oy = (i / (g.c * g.wo)) % g.ho, bb = i / (g.c * g.wo * g.ho);
+__global__ void weights_by_tap_kernel(T* wt, const T* w, std::int64_t c, std::int64_t taps, bool flip) {
+    BPLAB_GRID_STRIDE(i, c * taps) {
+        const std::int64_t ch = i % c, tap = i / c;
+        wt[i] = w[ch * taps + (flip ? taps - 1 - tap : tap)];
+    }
+}
+
+/// y (B, Ho, Wo, C) = x ⋆ filters, with wt (taps, C) tap-major; I splits y's flat index (see dispatch_index).
+template <class T, class I>
+__global__ void dw_forward_kernel(T* y, const T* x, const T* wt, const T* b, ConvGeometry g, I n) {
+    const I c = static_cast<I>(g.c), wo = static_cast<I>(g.wo), ho = static_cast<I>(g.ho);
+    BPLAB_GRID_STRIDE_AS(I, i, n) {
+        const std::int64_t ch = i % c, ox = (i / c) % wo, oy = (i / (c * wo)) % ho, bb = i / (c * wo * ho);
         T acc = b ? b[ch] : T(0);
         for (std::int64_t ky = 0; ky < g.kh; ++ky) {
             const std::int64_t iy = oy * g.sh - g.ph + ky;
             if (iy < 0 || iy >= g.h) continue;
+            const T* x_row = x + (bb * g.h + iy) * g.w * g.c + ch;
+            const T* w_row = wt + ky * g.kw * g.c + ch;
             for (std::int64_t kx = 0; kx < g.kw; ++kx) {
                 const std::int64_t ix = ox * g.sw - g.pw + kx;
-                if (ix < 0 || ix >= g.w) continue;
-                acc += x[((bb * g.h + iy) * g.w + ix) * g.c + ch] * w[(ch * g.kh + ky) * g.kw + kx];
+                if (ix >= 0 && ix < g.w) acc += x_row[ix * g.c] * w_row[kx * g.c];
             }
         }
         y[i] = acc;
@@ -40,7 +53,8 @@ __global__ void dw_dx_kernel(T* dx, const T* dy, const T* w, ConvGeometry g, std
     }
 }
 
-/// partial[chunk, tap, c] = Σ over the chunk's output positions of dy · x at that tap.
+/// partial[chunk, tap, c] = Σ over the chunk's output positions of dy · x at that tap. The position is
+/// stepped forward (ox, then oy, then the image) rather than divided out at every step.
 template <class T>
 __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g, std::int64_t positions) {
     const std::int64_t taps = g.kh * g.kw;
@@ -49,13 +63,41 @@ __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g
     const std::int64_t ch = j % g.c, tap = j / g.c, ky = tap / g.kw, kx = tap % g.kw;
     const std::int64_t per = (positions + gridDim.y - 1) / gridDim.y, p0 = blockIdx.y * per;
     const std::int64_t p1 = p0 + per < positions ? p0 + per : positions;
+    std::int64_t ox = p0 % g.wo, oy = (p0 / g.wo) % g.ho, bb = p0 / (g.wo * g.ho);
     T acc = 0;
     for (std::int64_t p = p0; p < p1; ++p) {
-        const std::int64_t ox = p % g.wo, oy = (p / g.wo) % g.ho, bb = p / (g.wo * g.ho);
         const std::int64_t iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
         if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) acc += dy[p * g.c + ch] * x[((bb * g.h + iy) * g.w + ix) * g.c + ch];
+        if (++ox == g.wo) {
+            ox = 0;
+            if (++oy == g.ho) {
+                oy = 0;
+                ++bb;
+            }
+        }
     }
     partial[blockIdx.y * taps * g.c + j] = acc;
+}
+
+/// Launches dw_forward_kernel over the n elements of y.
+template <class T>
+void forward(T* y, const T* x, const T* wt, const T* b, const ConvGeometry& g, std::int64_t n) {
+    dispatch_index(n, [&](auto index) {
+        using I = decltype(index);
+        dw_forward_kernel<<<blocks_for(n), kThreads>>>(y, x, wt, b, g, static_cast<I>(n));
+    });
+    BPLAB_CUDA_LAUNCHED();
+}
+
+/// wt (taps, C) from w, flipped or not, in a scratch tensor.
+Tensor weights_by_tap(const Tensor& w, std::int64_t c, std::int64_t taps, bool flip) {
+    Tensor wt = scratch({taps, c}, w.dtype());
+    dispatch_float("depthwise_conv2d", w.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        weights_by_tap_kernel<<<blocks_for(c * taps), kThreads>>>(wt.data<T>(), w.data<T>(), c, taps, flip);
+    });
+    BPLAB_CUDA_LAUNCHED();
+    return wt;
 }
 
 }  // namespace
@@ -65,12 +107,11 @@ void CudaBackend::depthwise_conv2d_forward(Tensor& y, const Tensor& x, const Ten
     const ConvGeometry g = cpu::conv_geometry(x, w, y, stride, padding);
     const std::int64_t n = y.numel();
     if (n == 0) return;
+    const Tensor wt = weights_by_tap(w, g.c, g.kh * g.kw, false);
     dispatch_float("depthwise_conv2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        dw_forward_kernel<<<blocks_for(n), kThreads>>>(y.data<T>(), x.data<T>(), w.data<T>(),
-                                                       b.defined() ? b.data<T>() : nullptr, g, n);
+        forward(y.data<T>(), x.data<T>(), wt.data<T>(), b.defined() ? b.data<T>() : nullptr, g, n);
     });
-    BPLAB_CUDA_LAUNCHED();
 }
 
 void CudaBackend::depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
@@ -80,7 +121,13 @@ void CudaBackend::depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, 
     const std::int64_t positions = g.batch * g.ho * g.wo, taps = g.kh * g.kw;
     dispatch_float("depthwise_conv2d backward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        if (dx.defined() && dx.numel()) {
+        if (dx.defined() && dx.numel() && g.sh == 1 && g.sw == 1) {
+            // dx[iy, ix] = Σ dy[iy + ph − ky, ix + pw − kx] w[ky, kx]: the forward over dy with every filter
+            // turned by 180° and padding k − 1 − p, which gives back H × W.
+            const ConvGeometry back{g.batch, g.ho, g.wo, g.c, g.kh, g.kw, g.h, g.w, 1, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw};
+            const Tensor flipped = weights_by_tap(w, g.c, taps, true);
+            forward(dx.data<T>(), dy.data<T>(), flipped.data<T>(), static_cast<const T*>(nullptr), back, dx.numel());
+        } else if (dx.defined() && dx.numel()) {
             dw_dx_kernel<<<blocks_for(dx.numel()), kThreads>>>(dx.data<T>(), dy.data<T>(), w.data<T>(), g, dx.numel());
             BPLAB_CUDA_LAUNCHED();
         }

@@ -5,10 +5,10 @@
 namespace bplab::cuda {
 namespace {
 
-template <class T>
-__global__ void binary_kernel(T* out, const T* a, const T* b, std::int64_t n, std::int64_t inner, BinaryOp op) {
-    BPLAB_GRID_STRIDE(i, n) {
-        const T x = a[i], y = b[i % inner];
+template <class T, class I>
+__global__ void binary_kernel(T* out, const T* a, const T* b, I n, I inner, BinaryOp op) {
+    BPLAB_GRID_STRIDE_AS(I, i, n) {
+        const T x = a[i], y = b[inner == n ? i : i % inner];
         switch (op) {
             case BinaryOp::add: out[i] = x + y; break;
             case BinaryOp::sub: out[i] = x - y; break;
@@ -35,7 +35,11 @@ void CudaBackend::binary(Tensor& out, const Tensor& a, const Tensor& b, BinaryOp
     if (n == 0) return;
     dispatch_float("binary", a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        binary_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), a.data<T>(), b.data<T>(), n, b.numel(), op);
+        dispatch_index(n, [&](auto index) {
+            using I = decltype(index);
+            binary_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), a.data<T>(), b.data<T>(), static_cast<I>(n),
+                                                       static_cast<I>(b.numel()), op);
+        });
     });
     BPLAB_CUDA_LAUNCHED();
 }

@@ -35,16 +35,17 @@ __global__ void transpose_kernel(T* out, const T* x, std::int64_t m, std::int64_
 }
 
 constexpr int kMaxDims = 8;
+template <class I>
 struct PermuteGeometry {
     int dims;
-    std::int64_t out_shape[kMaxDims];
-    std::int64_t in_stride[kMaxDims];  ///< stride in x of the dim that lands at out's position i
+    I out_shape[kMaxDims];
+    I in_stride[kMaxDims];  ///< stride in x of the dim that lands at out's position i
 };
 
-template <class T>
-__global__ void permute_kernel(T* out, const T* x, PermuteGeometry g, std::int64_t n) {
-    BPLAB_GRID_STRIDE(i, n) {
-        std::int64_t rest = i, offset = 0;
+template <class T, class I>
+__global__ void permute_kernel(T* out, const T* x, PermuteGeometry<I> g, I n) {
+    BPLAB_GRID_STRIDE_AS(I, i, n) {
+        I rest = i, offset = 0;
         for (int d = g.dims - 1; d >= 0; --d) {
             offset += (rest % g.out_shape[d]) * g.in_stride[d];
             rest /= g.out_shape[d];
@@ -124,17 +125,20 @@ void CudaBackend::permute(Tensor& out, const Tensor& x, const std::vector<std::i
     const std::int64_t n = x.numel();
     if (n == 0) return;
     if (dims.size() > kMaxDims) throw std::invalid_argument("cuda permute: at most 8 dims, got " + std::to_string(dims.size()));
-    PermuteGeometry g{};
-    g.dims = static_cast<int>(dims.size());
     std::vector<std::int64_t> stride(dims.size(), 1);
-    for (int d = g.dims - 2; d >= 0; --d) stride[d] = stride[d + 1] * x.size(d + 1);
-    for (int d = 0; d < g.dims; ++d) {
-        g.out_shape[d] = out.size(d);
-        g.in_stride[d] = stride[static_cast<std::size_t>(dims[static_cast<std::size_t>(d)])];
-    }
-    dispatch_any(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        permute_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), x.data<T>(), g, n);
+    for (int d = static_cast<int>(dims.size()) - 2; d >= 0; --d) stride[d] = stride[d + 1] * x.size(d + 1);
+    dispatch_index(n, [&](auto index) {
+        using I = decltype(index);
+        PermuteGeometry<I> g{};
+        g.dims = static_cast<int>(dims.size());
+        for (int d = 0; d < g.dims; ++d) {
+            g.out_shape[d] = static_cast<I>(out.size(d));
+            g.in_stride[d] = static_cast<I>(stride[static_cast<std::size_t>(dims[static_cast<std::size_t>(d)])]);
+        }
+        dispatch_any(x.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            permute_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), x.data<T>(), g, static_cast<I>(n));
+        });
     });
     BPLAB_CUDA_LAUNCHED();
 }

@@ -7,8 +7,7 @@
 namespace bplab::cuda {
 namespace {
 
-constexpr unsigned kMaxGridY = 65535;
-constexpr std::int64_t kMaxChunks = 64;  ///< row chunks summed separately when few outputs share a long axis
+constexpr std::int64_t kMaxGrid = 65535;
 
 /// inner == 1: each block sums whole rows (o = blockIdx.x, blockIdx.x + gridDim.x, ...), in double.
 template <class T>
@@ -21,18 +20,28 @@ __global__ void sum_rows_kernel(T* out, const T* x, std::int64_t outer, std::int
     }
 }
 
-/// inner > 1: one thread per (outer, column) sums rows [chunk·per, (chunk+1)·per) of its column, in double;
-/// out is (outer, chunks, inner), blockIdx.y walks outer, blockIdx.z the chunks.
+/// inner > 1: a block of 32 × kTileRows threads sums 32 neighbouring columns over rows [chunk·per,
+/// (chunk+1)·per): each warp reads 32 consecutive elements of a row, the kTileRows warps take every
+/// kTileRows-th row, and shared memory adds up their partial sums, in double. out is (outer, chunks, inner);
+/// blockIdx.x walks the column tiles, y the chunks, z the outer index.
 template <class T>
 __global__ void sum_columns_kernel(T* out, const T* x, std::int64_t outer, std::int64_t n, std::int64_t inner,
                                    std::int64_t per) {
-    const std::int64_t j = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-    if (j >= inner) return;  // no block-wide reduction in this kernel, so an early return is safe
-    const std::int64_t r0 = blockIdx.z * per, r1 = r0 + per < n ? r0 + per : n;
-    for (std::int64_t o = blockIdx.y; o < outer; o += gridDim.y) {
+    __shared__ double partial[kTileRows][32];
+    const std::int64_t j = blockIdx.x * std::int64_t{32} + threadIdx.x;
+    const std::int64_t r0 = blockIdx.y * per, r1 = r0 + per < n ? r0 + per : n;
+    for (std::int64_t o = blockIdx.z; o < outer; o += gridDim.z) {  // the same trip count for the whole block
         double acc = 0;
-        for (std::int64_t r = r0; r < r1; ++r) acc += x[(o * n + r) * inner + j];
-        out[(o * gridDim.z + blockIdx.z) * inner + j] = static_cast<T>(acc);
+        if (j < inner)
+            for (std::int64_t r = r0 + threadIdx.y; r < r1; r += kTileRows) acc += x[(o * n + r) * inner + j];
+        partial[threadIdx.y][threadIdx.x] = acc;
+        __syncthreads();
+        if (threadIdx.y == 0 && j < inner) {
+            double total = 0;
+            for (int k = 0; k < kTileRows; ++k) total += partial[k][threadIdx.x];
+            out[(o * gridDim.y + blockIdx.y) * inner + j] = static_cast<T>(total);
+        }
+        __syncthreads();
     }
 }
 
@@ -69,25 +78,25 @@ __global__ void argmax_rows_kernel(std::int64_t* out, const T* x, std::int64_t r
 void CudaBackend::sum_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) {
     if (out.numel() == 0) return;
     if (n == 0) return fill(out, 0.0);
-    const auto grid_y = static_cast<unsigned>(std::min<std::int64_t>(outer, kMaxGridY));
     dispatch_float("sum_axis", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (inner == 1) {
-            sum_rows_kernel<<<grid_y, kThreads>>>(out.data<T>(), x.data<T>(), outer, n);
+            sum_rows_kernel<<<static_cast<unsigned>(std::min(outer, kMaxGrid)), kThreads>>>(
+                out.data<T>(), x.data<T>(), outer, n);
             return;
         }
-        // Few outputs over a long axis (a bias gradient over B·H·W rows): split the axis into chunks, sum
-        // each in parallel, then sum the chunks.
-        const std::int64_t columns = (inner + kThreads - 1) / kThreads;
-        const std::int64_t chunks = outer * columns >= 64 ? 1 : std::min<std::int64_t>(kMaxChunks, (n + 255) / 256);
-        const std::int64_t per = (n + chunks - 1) / chunks;
-        const dim3 grid(static_cast<unsigned>(columns), grid_y, static_cast<unsigned>(chunks));
+        // Few outputs over a long axis (a bias gradient over B·H·W rows): split the axis into chunks, enough
+        // of them to fill the GPU, sum each in parallel, then sum the chunks.
+        const std::int64_t chunks = column_chunks(n, inner, outer), per = (n + chunks - 1) / chunks;
+        const dim3 grid(static_cast<unsigned>((inner + 31) / 32), static_cast<unsigned>(chunks),
+                        static_cast<unsigned>(std::min(outer, kMaxGrid)));
+        const dim3 block(32, kTileRows);
         if (chunks == 1) {
-            sum_columns_kernel<<<grid, kThreads>>>(out.data<T>(), x.data<T>(), outer, n, inner, per);
+            sum_columns_kernel<<<grid, block>>>(out.data<T>(), x.data<T>(), outer, n, inner, per);
             return;
         }
         Tensor partial = scratch({outer, chunks, inner}, x.dtype());
-        sum_columns_kernel<<<grid, kThreads>>>(partial.data<T>(), x.data<T>(), outer, n, inner, per);
+        sum_columns_kernel<<<grid, block>>>(partial.data<T>(), x.data<T>(), outer, n, inner, per);
         BPLAB_CUDA_LAUNCHED();
         sum_axis(out, partial, outer, chunks, inner);
     });

@@ -112,6 +112,9 @@ TEST_CASE("cuda ops: elementwise with broadcasting, activations, reductions", "[
     compare_both("mean all", [](const auto& in) { return mean(in[0]); }, {leaf({70001}, 22)});
     compare_both("sum, more rows than a grid dimension", [](const auto& in) { return sum(in[0], 1); }, {leaf({70001, 3}, 60)});
     compare_both("sum, one long column axis", [](const auto& in) { return sum(in[0], 0); }, {leaf({50000, 5}, 61)});
+    compare_both("sum, a bias gradient's shape", [](const auto& in) { return sum(in[0], 0); }, {leaf({20000, 96}, 67)});
+    compare_both("sum, long middle axis", [](const auto& in) { return sum(in[0], 1); }, {leaf({3, 4000, 40}, 68)});
+    compare_both("sum, more outer rows than a grid dimension", [](const auto& in) { return sum(in[0], 1); }, {leaf({70000, 2, 3}, 78)});
     compare_both("scale_rows", [](const auto& in) { return scale_rows(in[0], in[1]); }, {leaf({9, 5, 3}, 23), random_tensor({9}, 24)});
     const Tensor x = random_tensor({37, 1001}, 25);
     CHECK(argmax(x).to_vector() == argmax(x.to(Device::cuda())).to(Device::cpu()).to_vector());
@@ -144,6 +147,10 @@ TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
     compare_both("layer_norm", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
                  {leaf({7, 11, 37}, 33), leaf({37}, 34), leaf({37}, 35)});
     compare_both("layer_norm no affine", [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor()); }, {leaf({300, 1000}, 36)});
+    compare_both("layer_norm ConvNeXt rows", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
+                 {leaf({5003, 96}, 69), leaf({96}, 70), leaf({96}, 71)});
+    compare_both("layer_norm one row", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
+                 {leaf({1, 50}, 79), leaf({50}, 80), leaf({50}, 81)});
     compare_both("attention", [](const auto& in) { return attention(in[0], in[1], in[2], 0.37); },
                  {leaf({2, 3, 7, 6}, 37), leaf({2, 3, 11, 6}, 38), leaf({2, 3, 11, 6}, 39)});
     // SBP's query mode: q and k of the dropped rows are detached, only v wants a gradient.
@@ -164,6 +171,12 @@ TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-
     for (auto [stride, pad] : StridePad{{1, 3}, {2, 3}, {1, 0}})
         compare_both("depthwise 7x7", [=](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {stride, stride}, {pad, pad}); },
                      {leaf({2, 9, 11, 5}, 49), leaf({5, 1, 7, 7}, 50), leaf({5}, 51)});
+    compare_both("depthwise 7x7, more channels than a warp", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 3}); },
+                 {leaf({3, 14, 13, 40}, 72), leaf({40, 1, 7, 7}, 73), leaf({40}, 74)});
+    compare_both("depthwise 3x3, padding beyond the kernel", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 2}); },
+                 {leaf({2, 5, 6, 3}, 75), leaf({3, 1, 3, 3}, 76), leaf({3}, 77)});
+    compare_both("depthwise 3x3, strides (1, 2)", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 2}, {1, 1}); },
+                 {leaf({2, 7, 9, 4}, 82), leaf({4, 1, 3, 3}, 83), leaf({4}, 84)});
     compare_both("space_to_depth", [](const auto& in) { return space_to_depth(in[0], 2); }, {leaf({2, 6, 4, 3}, 52)});
     compare_both("depth_to_space", [](const auto& in) { return depth_to_space(in[0], 2); }, {leaf({2, 3, 2, 12}, 53)});
 }
