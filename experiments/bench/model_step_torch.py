@@ -92,6 +92,9 @@ def parse_args(argv=None):
     p.add_argument("--sbp-keep", type=float, default=1.0, help="SBP keep ratio (default 1: no SBP; see sbp_torch.py)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); on cuda, peak memory is "
                                                    "torch.cuda.max_memory_allocated over one extra step")
+    p.add_argument("--sdpa", action="store_true",
+                   help="ViT attention through F.scaled_dot_product_attention (torch >= 2.0) instead of the explicit "
+                        "softmax(q k^T * scale) v that bplab's CPU comparisons use")
     p.add_argument("--profile", type=int, default=0,
                    help="N more steps under torch.profiler, its table of kernels/ops printed (default 0: off)")
     args = p.parse_args(argv)
@@ -139,11 +142,18 @@ def define_models(torch):
             self.heads, self.scale = heads, (dim // heads) ** -0.5
             self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
 
+        sdpa = False    # --sdpa: F.scaled_dot_product_attention (fused kernels, no map kept) instead of explicit
+
+        def attend(self, q, k, v):                                      # (B, h, N, d) each -> (B, h, N, d)
+            if self.sdpa:
+                return F.scaled_dot_product_attention(q, k, v)          # its default scale is d^-0.5 too
+            attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)   # (B, h, N, N)
+            return attn @ v
+
         def forward(self, x):
             b, n, c = x.shape
             q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
-            attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)   # (B, h, N, N)
-            return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
+            return self.proj(self.attend(q, k, v).transpose(1, 2).reshape(b, n, c))
 
     class VitBlock(nn.Module):
         def __init__(self, dim, heads, mlp_ratio):
@@ -233,7 +243,7 @@ def define_models(torch):
         def forward(self, x):                                      # (B, C_in, S, S)
             return self.head(self.stages(self.stem(x)))
 
-    return {"vit": Vit, "convnext": ConvNeXt}
+    return {"vit": Vit, "convnext": ConvNeXt, "attention": Attention}
 
 
 def build_model(torch, args):
@@ -242,7 +252,12 @@ def build_model(torch, args):
     kind, _, sizes = MODELS[args.model]
     if kind == "vit" and args.image_size % sizes["patch"]:
         raise ValueError(f"vit: image size {args.image_size} is not a multiple of patch {sizes['patch']}")
-    return define_models(torch)[kind](args.image_size, args.in_channels, args.classes, **sizes)
+    models = define_models(torch)
+    if args.sdpa:
+        if not hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+            raise ValueError(f"--sdpa: torch {torch.__version__} has no F.scaled_dot_product_attention (2.0 or later)")
+        models["attention"].sdpa = True
+    return models[kind](args.image_size, args.in_channels, args.classes, **sizes)
 
 
 def make_optimizer(torch, model):
@@ -390,7 +405,8 @@ def main(argv=None):
           f"extra step): persistent {persistent / MIB:.1f} MiB (parameters, AdamW state, batch), "
           f"peak total {(persistent + above) / MIB:.1f} MiB, peak above persistent {above / MIB:.1f} MiB; "
           f"process max RSS {max_rss / MIB:.0f} MiB (context only: Python, libraries, heap)")
-    print(f"RESULT framework=pytorch model={args.model} device={args.device} sbp_keep={args.sbp_keep:g} "
+    print(f"RESULT framework=pytorch{'-sdpa' if args.sdpa else ''} model={args.model} device={args.device} "
+          f"sbp_keep={args.sbp_keep:g} "
           f"threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
     if args.profile:

@@ -82,8 +82,7 @@ class Sbp:
         def attention(t):                                          # (B, n, C) -> (B, n, C), rows among themselves
             b, n, c = t.shape
             q, k, v = attn.qkv(block.norm1(t)).reshape(b, n, 3, attn.heads, c // attn.heads).permute(2, 0, 3, 1, 4).unbind(0)
-            p = ((q @ k.transpose(-2, -1)) * attn.scale).softmax(dim=-1)
-            return (p @ v).transpose(1, 2).reshape(b, n, c)
+            return attn.attend(q, k, v).transpose(1, 2).reshape(b, n, c)
 
         h = x + attn.proj(split_rows(torch, x, keep, drop, attention))
         return h + split_rows(torch, h, keep, drop, lambda t: block.mlp(block.norm2(t)))

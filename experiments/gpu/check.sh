@@ -44,9 +44,15 @@ bench_pair() {
 export -f bench_pair
 
 stage_bench() {
-  for spec in vit-tiny:256 convnext-tiny:128; do
-    for keep in 1 0.5; do bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3; done
-  done > "$out/bench.txt"
+  {
+    for spec in vit-tiny:256 convnext-tiny:128; do
+      for keep in 1 0.5; do bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3; done
+    done
+    for keep in 1 0.5; do  # PyTorch's fused attention too: the stronger eager baseline on a GPU
+      PYTHONUNBUFFERED=1 python3 experiments/bench/model_step_torch.py --model vit-tiny --batch 256 --in-channels 3 \
+        --classes 1000 --device cuda --sbp-keep "$keep" --steps 10 --warmup 3 --sdpa 2>&1
+    done
+  } > "$out/bench.txt"
   grep RESULT "$out/bench.txt"
 }
 
