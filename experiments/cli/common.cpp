@@ -36,16 +36,17 @@ void apply_threads(const Flags& flags) {
     Eigen::setNbThreads(static_cast<int>(n));
 }
 
-Device use_device(const std::string& text) {
+Device use_device(const std::string& text) try {
     const Device device = parse_device(text);
     if (device.is_cpu()) return device;
 #ifdef BPLAB_HAVE_CUDA
     cuda::install(device.index);
     return device;
 #else
-    throw std::invalid_argument("--device " + text + ": this bplab was built without CUDA (configure where nvcc is found, "
-                                "with -DBPLAB_CUDA=ON)");
+    throw std::invalid_argument("this bplab was built without CUDA (configure where nvcc is found, with -DBPLAB_CUDA=ON)");
 #endif
+} catch (const std::exception& e) {
+    throw std::invalid_argument("--device " + text + ": " + e.what());
 }
 
 void add_optimizer_flags(Flags& flags, const std::string& default_lr) {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tests/cli/cli_test.sh — the command lines a user types: bplab train's study flags (--train-size,
+# --grad-norms-every, --device) on a tiny IDX dataset made here, and bench_model_step's --profile.
+# Usage (CTest runs it): cli_test.sh path/to/bplab path/to/bench_model_step
+set -uo pipefail
+bplab=$1 bench=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# expect_error WHAT REGEX CMD...: CMD must exit non-zero and print a line matching REGEX.
+expect_error() {
+  local what=$1 regex=$2; shift 2
+  if out=$("$@" 2>&1); then fail "$what: exit 0 (expected an error)"; return; fi
+  grep -Eq -- "$regex" <<< "$out" || fail "$what: no line matches '$regex' in: $out"
+}
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+# IDX files: a big-endian header, then bytes. 80 training and 20 test images of 28×28, labels 0..9.
+be32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
+make_split() {  # make_split PREFIX N
+  { be32 2051; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } > "$work/data/$1-images-idx3-ubyte"
+  { be32 2049; be32 "$2"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } > "$work/data/$1-labels-idx1-ubyte"
+}
+mkdir -p "$work/data"
+make_split train 80
+make_split t10k 20
+
+help=$("$bplab" train --help 2>&1) || fail "train --help: exit non-zero"
+for flag in --train-size --grad-norms-every --device; do
+  grep -q -- "$flag" <<< "$help" || fail "train --help does not list $flag"
+done
+
+common=(train --model mlp --hidden 16 --data-dir "$work/data" --batch 16 --epochs 1 --no-progress)
+expect_error "--device tpu" "--device.*tpu" "$bplab" "${common[@]}" --device tpu --out "$work/bad"
+expect_error "--train-size too large" "--train-size 81: expected 0 \(all\) to 80" \
+  "$bplab" "${common[@]}" --train-size 81 --out "$work/bad"
+expect_error "--train-size negative" "--train-size -1" "$bplab" "${common[@]}" --train-size -1 --out "$work/bad"
+expect_error "--grad-norms-every not a number" "--grad-norms-every" \
+  "$bplab" "${common[@]}" --grad-norms-every often --out "$work/bad"
+if ! nvidia-smi -L > /dev/null 2>&1; then  # no GPU here: asking for one is a clear error, not a crash
+  expect_error "--device cuda without a GPU" "GPU|CUDA|cuda" "$bplab" "${common[@]}" --device cuda --out "$work/bad"
+fi
+
+# 48 of the 80 images, batches of 16: 3 steps, a gradient-norm line at steps 2 (every 2); one metrics line.
+if "$bplab" "${common[@]}" --train-size 48 --grad-norms-every 2 --out "$work/run" > "$work/run.log" 2>&1; then
+  [ "$(lines "$work/run/metrics.jsonl")" = 1 ] || fail "metrics.jsonl: $(lines "$work/run/metrics.jsonl") lines (expected 1)"
+  [ "$(lines "$work/run/grad_norms.jsonl")" = 1 ] || fail "grad_norms.jsonl: $(lines "$work/run/grad_norms.jsonl") lines (expected 1: step 2 of 3)"
+  grep -q '"step": *2' "$work/run/grad_norms.jsonl" || fail "grad_norms.jsonl does not record step 2"
+  grep -q '"device": *"cpu"' "$work/run/config.json" || fail "config.json does not record the device"
+  grep -q '"train_examples": *48' "$work/run/config.json" || fail "config.json does not record --train-size 48"
+else
+  fail "tiny training run: $(tail -5 "$work/run.log")"
+fi
+
+expect_error "bench --profile -1" "--profile" "$bench" --profile -1
+if out=$("$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2 2>&1); then
+  grep -q "^profile over 2 steps" <<< "$out" || fail "bench --profile 2: no profile header in: $out"
+  grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --profile: vit-mini calls linear_forward 25 times a step (4 per block, 1 head): $out"
+else
+  fail "bench --profile 2: $out"
+fi
+
+[ "$failures" -eq 0 ] && echo "cli: all checks passed"
+exit $((failures > 0))
