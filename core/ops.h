@@ -55,6 +55,9 @@ Tensor scatter_rows(const Tensor& base, const Tensor& src, const Tensor& idx, st
 /// Gradients: parts[i] gets dy's rows idx[i]. concat is this with consecutive ranges; SBP merges with it.
 /// Row indices of these ops may live on the CPU for tensors on a GPU (the cheap way: no wait for the GPU).
 Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tensor>& idx, std::int64_t axis);
+/// The slices of x along `axis`, each without that axis (q, k and v out of one packed tensor). One autograd
+/// node for all of them: its backward writes every slice's gradient into one dx (zeros where none came).
+std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis);
 
 /// Layer normalisation over the last dim: (x − mean) / sqrt(var + eps) · w + b; w, b (C) may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-6);

@@ -42,6 +42,7 @@ struct TensorImpl {
     bool requires_grad = false;
     std::shared_ptr<TensorImpl> grad;        ///< accumulated gradient of a leaf
     std::shared_ptr<Node> grad_fn;           ///< the node that made this tensor (non-leaves)
+    std::size_t output_index = 0;            ///< which of grad_fn's outputs this tensor is
     std::shared_ptr<Node> grad_accumulator;  ///< the node that accumulates into `grad` (leaves)
 };
 

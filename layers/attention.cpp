@@ -23,10 +23,8 @@ MultiHeadAttention::MultiHeadAttention(std::int64_t dim, std::int64_t heads, Rng
 std::array<Tensor, 3> MultiHeadAttention::qkv(const Tensor& x) const {
     const std::int64_t b = x.size(0), n = x.size(1);
     const Tensor t = permute(qkv_.forward(x).reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
-    std::array<Tensor, 3> out;
-    for (std::int64_t i = 0; i < 3; ++i)
-        out[static_cast<std::size_t>(i)] = gather_rows(t, Tensor::from_indices({i}, {1}), 0).reshape({b, heads_, n, dim_ / heads_});
-    return out;
+    const std::vector<Tensor> q_k_v = unbind(t, 0);                                                      // each (B, h, N, d)
+    return {q_k_v[0], q_k_v[1], q_k_v[2]};
 }
 
 Tensor MultiHeadAttention::project(const Tensor& heads) const {

@@ -126,3 +126,25 @@ TEST_CASE("autograd: retain_graph keeps the saved tensors alive", "[autograd][me
     backward(loss, {}, {.retain_graph = true});
     CHECK(memory_stats().current_bytes - base == 4 + 8192 + 2048 + 4096);
 }
+
+TEST_CASE("autograd: a node with several outputs runs once, with undefined gradients for unused outputs", "[autograd]") {
+    Tensor x = param({3, 4}, 7);
+    const std::vector<Tensor> rows = unbind(x, 0);  // three (4) slices, one node
+    REQUIRE(rows.size() == 3);
+    REQUIRE(rows[0].grad_fn() == rows[2].grad_fn());
+    REQUIRE(graph_size(rows[1]) == 2);  // unbind and x's accumulator
+    backward(sum(mul(rows[2], rows[0])), {}, {.retain_graph = true});
+    // Independent side: d/dx of Σ x[2]·x[0] is x[2] in row 0, zeros in row 1, x[0] in row 2.
+    const auto xv = x.to_vector(), g = x.grad().to_vector();
+    for (std::size_t c = 0; c < 4; ++c) {
+        CHECK(g[c] == xv[8 + c]);
+        CHECK(g[4 + c] == 0.0);
+        CHECK(g[8 + c] == xv[c]);
+    }
+    backward(sum(mul(rows[2], rows[0])));  // retain_graph kept the node's closure: it runs again and accumulates
+    for (std::size_t c = 0; c < 4; ++c) CHECK(x.grad().to_vector()[c] == 2 * xv[8 + c]);
+    {
+        NoGradGuard no_grad;
+        for (const Tensor& r : unbind(x, 0)) CHECK(r.grad_fn() == nullptr);
+    }
+}

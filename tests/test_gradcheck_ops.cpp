@@ -113,6 +113,19 @@ TEST_CASE("gradcheck: interleave_rows puts each part at its rows (SBP's merge of
         }
 }
 
+TEST_CASE("gradcheck: unbind (q, k, v out of one tensor), every slice used differently or not at all", "[gradcheck]") {
+    // Along axis 0, as attention's qkv; slice 2 is used twice (its gradients add up in one output slot).
+    check_gradients([](const auto& in) {
+        const std::vector<Tensor> s = unbind(in[0], 0);
+        return add(mul(s[0], s[1]), mul(s[2], s[2]));
+    }, {param({3, 2, 4}, 9)});
+    // Along a middle axis; the middle slice is unused, so its rows of dx must be zeros.
+    check_gradients([](const auto& in) {
+        const std::vector<Tensor> s = unbind(in[0], 1);
+        return mul(s[0], s[2]);
+    }, {param({2, 3, 5}, 10)});
+}
+
 TEST_CASE("gradcheck: broadcast of a (1, N, C) operand, as a position embedding", "[gradcheck]") {
     check_gradients([](const auto& in) { return add(in[0], in[1]); }, {param({2, 3, 4}, 1), param({1, 3, 4}, 2)});
 }

@@ -1,5 +1,5 @@
-// core/ops/rows.cpp — gather_rows / scatter_rows / interleave_rows: index-select, index-put and the join of
-// parts at given rows along one axis. SBP splits a block's token rows into kept and dropped and merges them back.
+// core/ops/rows.cpp — gather_rows / scatter_rows / interleave_rows / unbind: index-select, index-put, the join of
+// parts at given rows and the split into slices along one axis. SBP splits and merges token rows with them.
 #include <stdexcept>
 
 #include "backends/backend.h"
@@ -95,6 +95,31 @@ Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tenso
             if (needs[i]) grads[i] = gather_raw(dy, on[i], v);
         return grads;
     });
+}
+
+std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis) {
+    const RowView v = row_view("unbind", x, axis);
+    Shape slice_shape = x.shape();
+    slice_shape.erase(slice_shape.begin() + v.axis);
+    std::vector<Tensor> slices, rows;
+    for (std::int64_t i = 0; i < v.n; ++i) {
+        rows.push_back(Tensor::from_indices({i}, {1}).to(x.device()));
+        slices.push_back(gather_raw(x, rows.back(), v).reshape(slice_shape));
+    }
+    const Shape x_shape = x.shape();
+    return record_outputs(std::move(slices), "unbind", {x},
+                          [rows, v, x_shape](const std::vector<Tensor>& douts, const NeedsGrad&) -> std::vector<Tensor> {
+                              const Tensor* some = nullptr;
+                              for (const Tensor& d : douts)
+                                  if (d.defined()) some = &d;
+                              Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());  // every row written
+                              Backend& be = backend_for(dx.device());
+                              for (std::size_t i = 0; i < douts.size(); ++i) {
+                                  if (douts[i].defined()) be.scatter_rows(dx, douts[i], rows[i], v.outer, v.n, v.inner);
+                                  else be.fill_rows(dx, rows[i], 0.0, v.outer, v.n, v.inner);
+                              }
+                              return {dx};
+                          });
 }
 
 }  // namespace bplab
