@@ -1,6 +1,7 @@
-// backends/cuda/depthwise_conv2d.cu — per-channel convolution on channels-last tensors (ConvNeXt's 7×7): direct
-// kernels with the channel fastest and the weights reordered tap-major, so neighbouring threads read neighbouring
-// bytes of both; at stride 1, dx is the forward kernel run on dy with flipped weights. Twin of the CPU file.
+// backends/cuda/depthwise_conv2d.cu — per-channel conv on channels-last tensors (ConvNeXt's 7×7), twin of the CPU
+// file: channel fastest, weights tap-major, runs of output columns per thread at stride 1, dx as a flipped forward.
+#include <type_traits>
+
 #include "backends/cuda/conv_windows.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -38,6 +39,45 @@ __global__ void dw_forward_kernel(T* y, const T* x, const T* wt, const T* b, Con
             }
         }
         y[i] = acc;
+    }
+}
+
+constexpr int kRun = 4;  ///< output columns per thread in the stride-1 kernel
+
+/// The same at stride 1 with K × K filters known at compile time: each thread computes kRun neighbouring
+/// output columns of one channel, so every input value it loads serves up to K of them: (kRun + K − 1)·K input
+/// and K² weight loads per kRun outputs instead of 2K² per output. I splits the thread index.
+template <class T, int K, class I>
+__global__ void dw_forward_runs_kernel(T* y, const T* x, const T* wt, const T* b, ConvGeometry g, I threads) {
+    const I c = static_cast<I>(g.c), runs = static_cast<I>((g.wo + kRun - 1) / kRun), ho = static_cast<I>(g.ho);
+    BPLAB_GRID_STRIDE_AS(I, t, threads) {
+        const std::int64_t ch = t % c, ox0 = (t / c) % runs * kRun, oy = (t / (c * runs)) % ho, bb = t / (c * runs * ho);
+        const T bias = b ? b[ch] : T(0);
+        T acc[kRun];
+#pragma unroll
+        for (int r = 0; r < kRun; ++r) acc[r] = bias;
+#pragma unroll
+        for (int ky = 0; ky < K; ++ky) {
+            const std::int64_t iy = oy - g.ph + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            const T* x_row = x + (bb * g.h + iy) * g.w * g.c + ch;
+            T xs[kRun + K - 1];  // input columns ox0 − pw .. ox0 − pw + kRun + K − 2 (zero outside the image)
+#pragma unroll
+            for (int j = 0; j < kRun + K - 1; ++j) {
+                const std::int64_t ix = ox0 - g.pw + j;
+                xs[j] = ix >= 0 && ix < g.w ? x_row[ix * g.c] : T(0);
+            }
+#pragma unroll
+            for (int kx = 0; kx < K; ++kx) {
+                const T wv = wt[(ky * K + kx) * g.c + ch];
+#pragma unroll
+                for (int r = 0; r < kRun; ++r) acc[r] += xs[r + kx] * wv;
+            }
+        }
+        T* y_run = y + ((bb * g.ho + oy) * g.wo + ox0) * g.c + ch;
+#pragma unroll
+        for (int r = 0; r < kRun; ++r)
+            if (ox0 + r < g.wo) y_run[r * g.c] = acc[r];
     }
 }
 
@@ -79,13 +119,35 @@ __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g
     partial[blockIdx.y * taps * g.c + j] = acc;
 }
 
-/// Launches dw_forward_kernel over the n elements of y.
+/// Calls f(std::integral_constant<int, K>{}) for the square filter sizes with a compiled stride-1 kernel;
+/// returns false (and calls nothing) for others.
+template <class F>
+bool with_filter_size(std::int64_t kh, std::int64_t kw, F&& f) {
+    if (kh != kw) return false;
+    switch (kh) {
+        case 3: f(std::integral_constant<int, 3>{}); return true;
+        case 5: f(std::integral_constant<int, 5>{}); return true;
+        case 7: f(std::integral_constant<int, 7>{}); return true;
+        default: return false;
+    }
+}
+
+/// y (n elements) = x ⋆ filters: the run kernel at stride 1 for 3×3, 5×5 and 7×7, the general one otherwise.
 template <class T>
 void forward(T* y, const T* x, const T* wt, const T* b, const ConvGeometry& g, std::int64_t n) {
-    dispatch_index(n, [&](auto index) {
-        using I = decltype(index);
-        dw_forward_kernel<<<blocks_for(n), kThreads>>>(y, x, wt, b, g, static_cast<I>(n));
+    const std::int64_t threads = g.batch * g.ho * ((g.wo + kRun - 1) / kRun) * g.c;
+    const bool runs = g.sh == 1 && g.sw == 1 && with_filter_size(g.kh, g.kw, [&](auto k) {
+        dispatch_index(threads, [&](auto index) {
+            using I = decltype(index);
+            dw_forward_runs_kernel<T, decltype(k)::value><<<blocks_for(threads), kThreads>>>(y, x, wt, b, g,
+                                                                                            static_cast<I>(threads));
+        });
     });
+    if (!runs)
+        dispatch_index(n, [&](auto index) {
+            using I = decltype(index);
+            dw_forward_kernel<<<blocks_for(n), kThreads>>>(y, x, wt, b, g, static_cast<I>(n));
+        });
     BPLAB_CUDA_LAUNCHED();
 }
 
