@@ -175,6 +175,8 @@ TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-
                  {leaf({3, 14, 13, 40}, 72), leaf({40, 1, 7, 7}, 73), leaf({40}, 74)});
     compare_both("depthwise 3x3, padding beyond the kernel", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 2}); },
                  {leaf({2, 5, 6, 3}, 75), leaf({3, 1, 3, 3}, 76), leaf({3}, 77)});
+    compare_both("depthwise 5x5 (a run kernel of its own)", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {2, 2}); },
+                 {leaf({2, 6, 9, 33}, 85), leaf({33, 1, 5, 5}, 86), leaf({33}, 87)});
     compare_both("depthwise 3x3, strides (1, 2)", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 2}, {1, 1}); },
                  {leaf({2, 7, 9, 4}, 82), leaf({4, 1, 3, 3}, 83), leaf({4}, 84)});
     compare_both("space_to_depth", [](const auto& in) { return space_to_depth(in[0], 2); }, {leaf({2, 6, 4, 3}, 52)});
