@@ -6,9 +6,9 @@
 namespace bplab::cuda {
 namespace {
 
-template <class T>
-__global__ void bias_rows_kernel(T* y, const T* bias, std::int64_t n, std::int64_t cols) {
-    BPLAB_GRID_STRIDE(i, n) y[i] = bias[i % cols];
+template <class T, class I>
+__global__ void bias_rows_kernel(T* y, const T* bias, I n, I cols) {
+    BPLAB_GRID_STRIDE_AS(I, i, n) y[i] = bias[i % cols];
 }
 
 }  // namespace
@@ -31,7 +31,11 @@ void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, co
     dispatch_float("linear", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (b.defined()) {
-            bias_rows_kernel<<<blocks_for(y.numel()), kThreads>>>(y.data<T>(), b.data<T>(), y.numel(), out);
+            dispatch_index(y.numel(), [&](auto index) {
+                using I = decltype(index);
+                bias_rows_kernel<<<blocks_for(y.numel()), kThreads>>>(y.data<T>(), b.data<T>(), static_cast<I>(y.numel()),
+                                                                      static_cast<I>(out));
+            });
             BPLAB_CUDA_LAUNCHED();
         }
         gemm<T>(cublas_, y.data<T>(), x.data<T>(), w.data<T>(), rows, out, in, false, true, 1, 0, 0, T(1),
