@@ -1,6 +1,7 @@
 // backends/cuda/memory.cu — fill, copies between and within devices, dtype casts, transpose, permute and
 // per-row scaling on the GPU; the twin of backends/cpu/memory.cpp.
 #include "backends/cuda/kernels.cuh"
+#include "backends/cuda/staging.h"
 
 namespace bplab::cuda {
 namespace {
@@ -90,9 +91,10 @@ void CudaBackend::copy(Tensor& dst, const Tensor& src) {
         BPLAB_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault));
         return;
     }
-    // Into the GPU, queued on the default stream: the host does not wait for the GPU's earlier work (row indices
-    // and batches go up this way). A pageable source is staged by the driver before the call returns.
-    BPLAB_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDefault, nullptr));
+    // Into the GPU, queued on the default stream without waiting for the GPU's earlier work: from the host
+    // through the pinned ring of staging.h (row indices, masks; batches go straight), within the GPU directly.
+    if (src.device().is_cpu()) upload(dst.raw_data(), src.raw_data(), src.nbytes());
+    else BPLAB_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDeviceToDevice, nullptr));
 }
 
 void CudaBackend::cast(Tensor& dst, const Tensor& src) {
