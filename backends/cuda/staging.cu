@@ -13,8 +13,6 @@
 namespace bplab::cuda {
 namespace {
 
-constexpr std::size_t kRingBytes = 2 << 20, kSlotAlign = 256;
-
 /// One queued copy: the ring bytes it reads and the event recorded after it.
 struct Pending {
     std::size_t begin, end;
@@ -22,7 +20,8 @@ struct Pending {
 };
 
 /// Slots are taken in ring order, so the copies still pending form one arc from the oldest (front) to the
-/// newest, and a new slot can only run into the oldest ones.
+/// newest, and a new slot can only run into the oldest ones, once the previous lap's copies in the tail that
+/// a wrap skips are retired too.
 struct Ring {
     std::mutex mutex;
     char* base = nullptr;
@@ -34,6 +33,13 @@ struct Ring {
         for (const Pending& p : pending) cudaEventDestroy(p.done);
         for (cudaEvent_t e : spare) cudaEventDestroy(e);
         if (base) cudaFreeHost(base);
+    }
+
+    /// Waits for the oldest pending copy and recycles its event.
+    void retire_front() {
+        BPLAB_CUDA_CHECK(cudaEventSynchronize(pending.front().done));  // long done, normally
+        spare.push_back(pending.front().done);
+        pending.pop_front();
     }
 
     cudaEvent_t event() {
@@ -55,6 +61,12 @@ Ring& ring() {
 
 }  // namespace
 
+std::size_t pending_uploads() {
+    Ring& r = ring();
+    const std::lock_guard<std::mutex> lock(r.mutex);
+    return r.pending.size();
+}
+
 void upload(void* device_dst, const void* host_src, std::size_t n) {
     if (n == 0) return;
     if (n > kMaxStagedBytes) {
@@ -64,14 +76,13 @@ void upload(void* device_dst, const void* host_src, std::size_t n) {
     Ring& r = ring();
     const std::lock_guard<std::mutex> lock(r.mutex);
     if (!r.base) BPLAB_CUDA_CHECK(cudaMallocHost(&r.base, kRingBytes));
-    const std::size_t size = (n + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
-    if (r.head + size > kRingBytes) r.head = 0;  // the tail is left unused this round
-    const std::size_t begin = r.head, end = begin + size;
-    while (!r.pending.empty() && r.pending.front().begin < end && begin < r.pending.front().end) {
-        BPLAB_CUDA_CHECK(cudaEventSynchronize(r.pending.front().done));  // long done, normally
-        r.spare.push_back(r.pending.front().done);
-        r.pending.pop_front();
+    const std::size_t size = (n + kSlotBytes - 1) / kSlotBytes * kSlotBytes;
+    if (r.head + size > kRingBytes) {  // wrap: the tail is left unused this lap
+        while (!r.pending.empty() && r.pending.front().begin >= r.head) r.retire_front();  // the last lap's tail
+        r.head = 0;
     }
+    const std::size_t begin = r.head, end = begin + size;
+    while (!r.pending.empty() && r.pending.front().begin < end && begin < r.pending.front().end) r.retire_front();
     std::memcpy(r.base + begin, host_src, n);
     BPLAB_CUDA_CHECK(cudaMemcpyAsync(device_dst, r.base + begin, n, cudaMemcpyHostToDevice, nullptr));
     const cudaEvent_t done = r.event();

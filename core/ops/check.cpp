@@ -65,7 +65,8 @@ Tensor mark_rows(const char* op, const Tensor& idx, std::int64_t n, Device devic
                                         " appears twice (expected distinct indices)");
         seen[static_cast<std::size_t>(p[i])] = true;
     }
-    return idx.device() == device ? idx : idx.to(device);
+    if (idx.device() == device) return idx;
+    return device.is_cpu() ? host : idx.to(device);
 }
 
 }  // namespace

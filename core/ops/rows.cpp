@@ -112,6 +112,7 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis) {
                               const Tensor* some = nullptr;
                               for (const Tensor& d : douts)
                                   if (d.defined()) some = &d;
+                              if (!some) throw std::logic_error("unbind: backward ran without any gradient");
                               Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());  // every row written
                               Backend& be = backend_for(dx.device());
                               for (std::size_t i = 0; i < douts.size(); ++i) {
