@@ -78,7 +78,7 @@ stage_memcheck() {
 }
 export -f stage_build stage_test stage_bench stage_profile stage_memcheck
 
-declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=200)
+declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=300)
 for stage in "${stages[@]}"; do
   [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench profile memcheck)"; exit 2; }
 done
