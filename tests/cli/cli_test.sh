@@ -18,7 +18,7 @@ expect_error() {
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 
 # IDX files: a big-endian header, then bytes. 80 training and 20 test images of 28×28, labels 0..9.
-be32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
+be32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"; }
 make_split() {  # make_split PREFIX N
   { be32 2051; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } > "$work/data/$1-images-idx3-ubyte"
   { be32 2049; be32 "$2"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } > "$work/data/$1-labels-idx1-ubyte"
