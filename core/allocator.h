@@ -8,8 +8,8 @@
 
 namespace bplab {
 
-/// What an allocator has handed out. `reserved_bytes` equals `current_bytes` on the CPU;
-/// a caching allocator (CUDA) also counts the free blocks it keeps.
+/// What an allocator has handed out: current and peak count the bytes tensors asked for; `reserved_bytes`
+/// also counts the free blocks the (caching) allocator keeps for reuse, on the CPU as on the GPU.
 struct MemoryStats {
     std::int64_t current_bytes = 0;
     std::int64_t peak_bytes = 0;

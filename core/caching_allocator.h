@@ -1,5 +1,5 @@
-// core/caching_allocator.h — a caching allocator over a raw device allocator: freed blocks are kept by size
-// class and reused, so a training loop stops calling cudaMalloc after its first step. Host-only policy.
+// core/caching_allocator.h — a caching allocator over a raw allocator: freed blocks are kept by size class and
+// reused, so a training loop stops calling cudaMalloc (or malloc, on the CPU) after its first step.
 #pragma once
 #include <cstddef>
 #include <cstdint>
