@@ -26,7 +26,11 @@ Allocator& allocator_for(Device device) {
     // Freed blocks are kept and reused, as on the GPU: otherwise a step's large tensors come back from the OS as
     // fresh pages each time and their first writes fault (about a quarter of a convnext-mini step on 2 cores).
     // Never destroyed: tensors in static storage may be freed after it at exit.
+#ifdef __SANITIZE_ADDRESS__
+    static CachingAllocator* const cpu = new CachingAllocator(*new AlignedMalloc, false);  // let ASan see frees
+#else
     static CachingAllocator* const cpu = new CachingAllocator(*new AlignedMalloc);
+#endif
     if (device.is_cpu()) return *cpu;
     Allocator* a = g_allocators[static_cast<int>(DeviceType::cuda)];
     if (!a) throw std::runtime_error("allocator: no allocator for " + device.str() + " (bplab was built without CUDA, or no GPU is present)");

@@ -63,9 +63,14 @@ void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
     const std::size_t block = size_class(nbytes);
     std::lock_guard lock(mutex_);
+    current_ -= static_cast<std::int64_t>(nbytes);
+    if (!keep_freed_) {
+        raw_.deallocate(ptr);
+        reserved_ -= static_cast<std::int64_t>(block);
+        return;
+    }
     cached_[block].push_back(ptr);
     cached_bytes_ += static_cast<std::int64_t>(block);
-    current_ -= static_cast<std::int64_t>(nbytes);
 }
 
 MemoryStats CachingAllocator::stats() const {

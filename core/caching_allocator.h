@@ -33,7 +33,9 @@ public:
 /// number on every device) and adds reserved bytes: blocks held from the device, in use or cached.
 class CachingAllocator final : public Allocator {
 public:
-    explicit CachingAllocator(RawAllocator& raw) : raw_(raw) {}
+    /// keep_freed = false returns every freed block at once (for AddressSanitizer builds, which can only see a
+    /// use after free of memory that was really freed); the counting is the same.
+    explicit CachingAllocator(RawAllocator& raw, bool keep_freed = true) : raw_(raw), keep_freed_(keep_freed) {}
     /// Returns the cache; errors are swallowed here (at exit the device may already be gone, and a
     /// destructor must not throw).
     ~CachingAllocator() override;
@@ -56,6 +58,7 @@ private:
     std::string stats_text_locked() const;
 
     RawAllocator& raw_;
+    const bool keep_freed_;
     mutable std::mutex mutex_;
     std::unordered_map<std::size_t, std::vector<void*>> cached_;  // size class -> free blocks
     std::int64_t current_ = 0, peak_ = 0, reserved_ = 0, cached_bytes_ = 0, allocations_ = 0, raw_allocations_ = 0;
