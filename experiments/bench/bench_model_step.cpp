@@ -188,7 +188,8 @@ int main(int argc, char** argv) try {
         backend_for(device).synchronize();
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    const std::int64_t peak = memory_stats(device).peak_bytes;
+    const MemoryStats after = memory_stats(device);
+    const std::int64_t peak = after.peak_bytes;
     if (!std::isfinite(loss)) {
         std::fprintf(stderr, "bench_model_step: loss became %g during the benchmark\n", loss);
         return 1;
@@ -205,12 +206,13 @@ int main(int argc, char** argv) try {
                 static_cast<long long>(image), static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
                 ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));
     std::printf("bplab memory (bplab's allocator: bytes of live tensors): persistent %.1f MiB (parameters, AdamW moments, "
-                "batch), peak total %.1f MiB, peak above persistent %.1f MiB\n",
+                "batch), peak total %.1f MiB, peak above persistent %.1f MiB; blocks held (reserved) %.1f MiB\n",
                 static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
-                static_cast<double>(peak - persistent) / kMiB);
-    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld\n",
+                static_cast<double>(peak - persistent) / kMiB, static_cast<double>(after.reserved_bytes) / kMiB);
+    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
                 name.c_str(), device.str().c_str(), keep, threads, median, mean, static_cast<double>(peak) / kMiB,
-                static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params));
+                static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params),
+                static_cast<double>(after.reserved_bytes) / kMiB);
     if (profile > 0) print_profile(*model, b, adamw, device, profile, median);
     return 0;
 } catch (const std::exception& e) {
