@@ -2,6 +2,8 @@
 // Error texts are part of the interface: tests check that they name the op, the shapes and the fix.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "core/allocator.h"
 #include "core/ops.h"
@@ -94,4 +96,13 @@ TEST_CASE("ops: permute moves every element where its index says", "[tensor]") {
     for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 3; ++b)
             for (int c = 0; c < 4; ++c) REQUIRE(pv[static_cast<std::size_t>((b * 4 + c) * 2 + a)] == xv[static_cast<std::size_t>((a * 3 + b) * 4 + c)]);
+}
+
+TEST_CASE("allocator: with BPLAB_POISON=1 (the 'poisoned memory' runs) a new tensor reads NaN until written", "[tensor]") {
+    const char* poison = std::getenv("BPLAB_POISON");
+    const Tensor t = Tensor::empty({5}, DType::f64), z = Tensor::zeros({5}, DType::f64);
+    for (double v : z.to_vector()) CHECK(v == 0.0);  // writing still works as usual
+    if (!poison || std::string(poison) != "1") return;
+    for (double v : t.to_vector()) CHECK(std::isnan(v));
+    CHECK(Tensor::empty({3}, DType::i64).to_vector() == std::vector<double>{-1.0, -1.0, -1.0});
 }
