@@ -20,14 +20,13 @@ public:
     std::string name() const override { return "cpu"; }
 };
 
-/// BPLAB_POISON=1: every new CPU tensor starts as 0xFF bytes (NaN in floats, −1 in integers), so an op that
-/// reads memory it never wrote shows up as NaN in the tests that run this way, not as a reused block's numbers.
+/// Hands out inner's blocks filled with 0xFF bytes by `fill`.
 class Poisoned final : public Allocator {
 public:
-    explicit Poisoned(Allocator& inner) : inner_(inner) {}
+    Poisoned(Allocator& inner, void (*fill)(void*, std::size_t)) : inner_(inner), fill_(fill) {}
     void* allocate(std::size_t nbytes) override {
         void* p = inner_.allocate(nbytes);
-        std::memset(p, 0xFF, nbytes);
+        fill_(p, nbytes);
         return p;
     }
     void deallocate(void* ptr, std::size_t nbytes) override { inner_.deallocate(ptr, nbytes); }
@@ -36,6 +35,7 @@ public:
 
 private:
     Allocator& inner_;
+    void (*fill_)(void*, std::size_t);
 };
 
 Allocator* make_cpu_allocator() {
@@ -44,8 +44,7 @@ Allocator* make_cpu_allocator() {
 #else
     auto* caching = new CachingAllocator(*new AlignedMalloc);
 #endif
-    const char* poison = std::getenv("BPLAB_POISON");
-    if (poison && std::string(poison) == "1") return new Poisoned(*caching);
+    if (poison_requested()) return new Poisoned(*caching, [](void* p, std::size_t n) { std::memset(p, 0xFF, n); });
     return caching;
 }
 
@@ -65,5 +64,14 @@ Allocator& allocator_for(Device device) {
 }
 
 void register_allocator(DeviceType type, Allocator* allocator) { g_allocators[static_cast<int>(type)] = allocator; }
+
+bool poison_requested() {
+    const char* poison = std::getenv("BPLAB_POISON");
+    return poison && std::string(poison) == "1";
+}
+
+std::unique_ptr<Allocator> poisoned(Allocator& inner, void (*fill)(void* ptr, std::size_t nbytes)) {
+    return std::make_unique<Poisoned>(inner, fill);
+}
 
 }  // namespace bplab

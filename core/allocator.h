@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "core/device.h"
 
@@ -31,6 +32,13 @@ public:
 Allocator& allocator_for(Device device);
 /// Installs the allocator for a device type (used by backends at start-up).
 void register_allocator(DeviceType type, Allocator* allocator);
+
+/// True when the environment says BPLAB_POISON=1: then every device's new tensors start as 0xFF bytes (NaN in
+/// floats, −1 in integers), so that an op reading memory it never wrote fails the tests that run this way
+/// (tests/CMakeLists.txt), where a caching allocator would otherwise hand it a reused block's stale numbers.
+bool poison_requested();
+/// An allocator that hands out inner's blocks after `fill` (which writes 0xFF bytes on its device).
+std::unique_ptr<Allocator> poisoned(Allocator& inner, void (*fill)(void* ptr, std::size_t nbytes));
 
 inline MemoryStats memory_stats(Device device = Device::cpu()) { return allocator_for(device).stats(); }
 inline void reset_peak(Device device = Device::cpu()) { allocator_for(device).reset_peak(); }

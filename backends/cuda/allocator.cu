@@ -33,7 +33,11 @@ CachingAllocator& install_allocator() {
     if (device_count() == 0) throw std::runtime_error("cuda: no GPU is present (cudaGetDeviceCount found none)");
     static CudaMalloc raw;
     static CachingAllocator allocator(raw);
-    static const bool registered = (register_allocator(DeviceType::cuda, &allocator), true);
+    static const std::unique_ptr<Allocator> poisoned_allocator =
+        poison_requested() ? poisoned(allocator, [](void* p, std::size_t n) { BPLAB_CUDA_CHECK(cudaMemset(p, 0xFF, n)); })
+                           : nullptr;
+    static const bool registered =
+        (register_allocator(DeviceType::cuda, poisoned_allocator ? poisoned_allocator.get() : &allocator), true);
     (void)registered;
     return allocator;
 }
