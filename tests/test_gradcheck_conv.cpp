@@ -133,6 +133,8 @@ const std::vector<DepthwiseCase> kDepthwiseCases = {
     {"3x3 stride 2 pad 1 on 7x6, no bias", {1, 7, 6, 2}, 3, 3, {2, 2}, {1, 1}, false},
     {"7x7 pad 3 on 2x3 (kernel bigger than the map)", {2, 2, 3, 3}, 7, 7, {1, 1}, {3, 3}, true},
     {"2x3 stride (1, 2) pad (0, 2)", {1, 4, 5, 2}, 2, 3, {1, 2}, {0, 2}, true},
+    {"7x7 stride 1 pad 3, 40 channels (whole register blocks of the weight gradient and a tail)", {1, 5, 6, 40}, 7,
+     7, {1, 1}, {3, 3}, true},
 };
 
 Tensor bias_or_none(bool on, std::int64_t n, std::uint64_t seed) { return on ? param({n}, seed) : Tensor(); }

@@ -27,6 +27,26 @@ inline void multiply_add(T* __restrict out, const T* __restrict a, const T* __re
     for (std::int64_t i = 0; i < n; ++i) out[i] += a[i] * b[i];
 }
 
+/// out[c] += Σ_{j < count} a[j·step + c] · b[j·step + c] for c < n: the sum over a row's positions of one
+/// kernel tap, kept in registers kBlock channels at a time instead of loading and storing out at every step.
+template <class T>
+inline void dot_rows_add(T* __restrict out, const T* __restrict a, const T* __restrict b, std::int64_t count,
+                         std::int64_t step, std::int64_t n) {
+    constexpr std::int64_t kBlock = 64 / sizeof(T) * 2;  // two cache lines of channels
+    std::int64_t c0 = 0;
+    for (; c0 + kBlock <= n; c0 += kBlock) {
+        T acc[kBlock] = {};
+        for (std::int64_t j = 0; j < count; ++j) {
+            const T *pa = a + j * step + c0, *pb = b + j * step + c0;
+#pragma omp simd
+            for (std::int64_t c = 0; c < kBlock; ++c) acc[c] += pa[c] * pb[c];
+        }
+#pragma omp simd
+        for (std::int64_t c = 0; c < kBlock; ++c) out[c0 + c] += acc[c];
+    }
+    for (std::int64_t j = 0; j < count; ++j) multiply_add(out + c0, a + j * step + c0, b + j * step + c0, n - c0);
+}
+
 int max_threads() {
 #ifdef _OPENMP
     return omp_get_max_threads();
@@ -131,10 +151,14 @@ void CpuBackend::depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, c
                     if (iy < 0 || iy >= g.h) continue;
                     const T* x_row = px + (img * g.h + iy) * g.w * g.c;  // (W, C)
                     for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-                        T* dwk = dwt + (ky * g.kw + kx) * g.c;
                         const auto [ox0, ox1] = g.ox_range(kx);
-                        for (std::int64_t ox = ox0; ox < ox1; ++ox)
-                            multiply_add(dwk, dy_row + ox * g.c, x_row + (ox * g.sw - g.pw + kx) * g.c, g.c);
+                        if (g.sw == 1)  // the taps' positions are consecutive columns: sum them in registers
+                            dot_rows_add(dwt + (ky * g.kw + kx) * g.c, dy_row + ox0 * g.c,
+                                         x_row + (ox0 - g.pw + kx) * g.c, ox1 - ox0, g.c, g.c);
+                        else
+                            for (std::int64_t ox = ox0; ox < ox1; ++ox)
+                                multiply_add(dwt + (ky * g.kw + kx) * g.c, dy_row + ox * g.c,
+                                             x_row + (ox * g.sw - g.pw + kx) * g.c, g.c);
                     }
                 }
             }
