@@ -19,8 +19,10 @@ void CpuBackend::layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const
         for (std::int64_t r = 0; r < rows; ++r) {
             const T* xr = px + r * c;
             double s = 0, s2 = 0;
+#pragma omp simd reduction(+ : s)
             for (std::int64_t j = 0; j < c; ++j) s += xr[j];
             const double mu = s / static_cast<double>(c);
+#pragma omp simd reduction(+ : s2)
             for (std::int64_t j = 0; j < c; ++j) s2 += (xr[j] - mu) * (xr[j] - mu);
             const double inv = 1.0 / std::sqrt(s2 / static_cast<double>(c) + eps);
             pm[r] = static_cast<T>(mu);
@@ -50,6 +52,7 @@ void CpuBackend::layer_norm_backward(Tensor& dx, Tensor& dw, Tensor& db, const T
                 const T *xr = px + r * c, *gr = pdy + r * c;
                 const T m = pm[r], is = pr[r];
                 double sg = 0, sgx = 0;
+#pragma omp simd reduction(+ : sg, sgx)
                 for (std::int64_t j = 0; j < c; ++j) {
                     const T g = pw ? gr[j] * pw[j] : gr[j];
                     sg += g;
