@@ -1,5 +1,5 @@
-// backends/backend.cpp — the registry that maps a device to its backend.
-// The CPU backend always exists; the CUDA backend registers itself when built and a GPU is present.
+// backends/backend.cpp — the registry that maps a device to its backend. The CPU backend always exists; the
+// CUDA backend registers itself when a GPU is present, and a BackendProfiler stands in front of either for a time.
 #include "backends/backend.h"
 
 #include <stdexcept>

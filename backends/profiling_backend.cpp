@@ -106,11 +106,21 @@ public:
 #undef BPLAB_TIMED
 
 private:
+    /// Times `call` as op; a backend call made inside another (conv2d's backward zero-filling through
+    /// Tensor::zeros) is part of the outer op's time and is not counted again.
     template <class Call>
     void timed(const char* op, Call&& call) {
+        if (depth_ > 0) return call();
         inner_.synchronize();  // the time of work queued before this op is not this op's
         const auto t0 = std::chrono::steady_clock::now();
-        call();
+        ++depth_;
+        try {
+            call();
+        } catch (...) {
+            --depth_;
+            throw;
+        }
+        --depth_;
         inner_.synchronize();
         OpTime& row = table[op];
         row.op = op;
@@ -119,6 +129,7 @@ private:
     }
 
     Backend& inner_;
+    int depth_ = 0;
 };
 
 BackendProfiler::BackendProfiler(Device device)

@@ -32,6 +32,7 @@ public:
     void deallocate(void* ptr, std::size_t nbytes) override { inner_.deallocate(ptr, nbytes); }
     MemoryStats stats() const override { return inner_.stats(); }
     void reset_peak() override { inner_.reset_peak(); }
+    void empty_cache() override { inner_.empty_cache(); }
 
 private:
     Allocator& inner_;

@@ -26,6 +26,8 @@ public:
     virtual MemoryStats stats() const = 0;
     /// Sets the peak to the current number of bytes.
     virtual void reset_peak() = 0;
+    /// Gives the blocks kept for reuse back to the system (a caching allocator; others keep none).
+    virtual void empty_cache() {}
 };
 
 /// The allocator of a device. CUDA's is installed by the CUDA backend when it is built.
@@ -42,5 +44,6 @@ std::unique_ptr<Allocator> poisoned(Allocator& inner, void (*fill)(void* ptr, st
 
 inline MemoryStats memory_stats(Device device = Device::cpu()) { return allocator_for(device).stats(); }
 inline void reset_peak(Device device = Device::cpu()) { allocator_for(device).reset_peak(); }
+inline void empty_cache(Device device = Device::cpu()) { allocator_for(device).empty_cache(); }
 
 }  // namespace bplab

@@ -29,8 +29,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Counts like the CPU allocator (current and peak are requested bytes, so a graph's peak is the same
-/// number on every device) and adds reserved bytes: blocks held from the device, in use or cached.
+/// Counts requested bytes as current and peak (so a graph's peak is the same number on every device) and
+/// reserved bytes: blocks held from the raw allocator, in use or cached. Every device's allocator is one.
 class CachingAllocator final : public Allocator {
 public:
     /// keep_freed = false returns every freed block at once (for AddressSanitizer builds, which can only see a
@@ -45,7 +45,7 @@ public:
     MemoryStats stats() const override;
     void reset_peak() override;
     /// Returns every cached (free) block to the device.
-    void empty_cache();
+    void empty_cache() override;
     /// Calls made to the raw allocator so far (a warm loop makes none).
     std::int64_t raw_allocations() const;
 

@@ -33,11 +33,12 @@ CachingAllocator& install_allocator() {
     if (device_count() == 0) throw std::runtime_error("cuda: no GPU is present (cudaGetDeviceCount found none)");
     static CudaMalloc raw;
     static CachingAllocator allocator(raw);
-    static const std::unique_ptr<Allocator> poisoned_allocator =
-        poison_requested() ? poisoned(allocator, [](void* p, std::size_t n) { BPLAB_CUDA_CHECK(cudaMemset(p, 0xFF, n)); })
-                           : nullptr;
+    static Allocator* const poisoned_allocator =  // never destroyed, like the CPU's: tensors may outlive statics
+        poison_requested()
+            ? poisoned(allocator, [](void* p, std::size_t n) { BPLAB_CUDA_CHECK(cudaMemset(p, 0xFF, n)); }).release()
+            : nullptr;
     static const bool registered =
-        (register_allocator(DeviceType::cuda, poisoned_allocator ? poisoned_allocator.get() : &allocator), true);
+        (register_allocator(DeviceType::cuda, poisoned_allocator ? poisoned_allocator : &allocator), true);
     (void)registered;
     return allocator;
 }

@@ -65,7 +65,7 @@ Tensor mark_rows(const char* op, const Tensor& idx, std::int64_t n, Device devic
                                         " appears twice (expected distinct indices)");
         seen[static_cast<std::size_t>(p[i])] = true;
     }
-    if (idx.device() == device) return idx;
+    if (idx.device() == device) return idx.detach();  // what op closures keep: no history
     return device.is_cpu() ? host : idx.to(device);
 }
 
@@ -76,17 +76,12 @@ Tensor row_indices(const char* op, const Tensor& idx, std::int64_t n, Device dev
     return mark_rows(op, idx, n, device, seen);
 }
 
-std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, std::int64_t n, Device device) {
+std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, Device device) {
+    std::int64_t n = 0;
+    for (const Tensor& i : idx) n += i.defined() ? i.numel() : 0;
     std::vector<bool> seen(static_cast<std::size_t>(n), false);
     std::vector<Tensor> out;
-    std::int64_t count = 0;
-    for (const Tensor& i : idx) {
-        out.push_back(mark_rows(op, i, n, device, seen));
-        count += i.numel();
-    }
-    if (count != n)
-        throw std::invalid_argument(std::string(op) + ": the indices name " + std::to_string(count) + " of " +
-                                    std::to_string(n) + " rows (expected every row exactly once)");
+    for (const Tensor& i : idx) out.push_back(mark_rows(op, i, n, device, seen));
     return out;
 }
 

@@ -24,8 +24,9 @@ std::int64_t span_numel(const Shape& shape, std::int64_t begin, std::int64_t end
 /// CPU are checked where they are and uploaded without waiting for the GPU; indices already on a GPU are copied
 /// back for the check, which waits for it. So ops on GPU tensors take their row indices from the CPU.
 Tensor row_indices(const char* op, const Tensor& idx, std::int64_t n, Device device);
-/// Like row_indices for several index tensors that together must name every row of [0, n) exactly once.
-std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, std::int64_t n, Device device);
+/// Like row_indices for several index tensors that together name every row of [0, n) exactly once, n being
+/// their total count (distinct values in [0, n), n of them, are all of [0, n)).
+std::vector<Tensor> row_partition(const char* op, const std::vector<Tensor>& idx, Device device);
 
 /// Throws unless x is 4-D, read as channels-last images (B, H, W, C).
 void require_nhwc(const char* op, const Tensor& x, const char* what = "input");

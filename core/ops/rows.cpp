@@ -85,7 +85,7 @@ Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tenso
         shape[static_cast<std::size_t>(part_view.axis)] += expected[static_cast<std::size_t>(part_view.axis)];
     }
     const RowView v{part_view.axis, part_view.outer, shape[static_cast<std::size_t>(part_view.axis)], part_view.inner};
-    const std::vector<Tensor> on = detail::row_partition("interleave_rows", idx, v.n, first.device());
+    const std::vector<Tensor> on = detail::row_partition("interleave_rows", idx, first.device());
     Tensor out = Tensor::empty(shape, first.dtype(), first.device());  // every row is written below
     for (std::size_t i = 0; i < parts.size(); ++i)
         backend_for(out.device()).scatter_rows(out, parts[i], on[i], v.outer, v.n, v.inner);

@@ -330,6 +330,8 @@ def print_profile(torch, model, optimizer, x, y, forward, steps):
             break
         except (AttributeError, KeyError):
             continue
+    else:
+        raise RuntimeError(f"--profile: this torch's profiler sorts by none of {keys}")
     print(f"profile over {steps} steps (totals for all of them, sorted by {key}):")
     print(table)
 

@@ -86,6 +86,7 @@ int mem_command(int argc, char** argv) {
     const std::int64_t warmup = flags.integer("warmup");
     if (warmup < 0 || warmup > 100) throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected 0..100");
     const auto measure_with = [&](const sbp::SbpConfig& c) {
+        empty_cache(device);  // the exact run's cached blocks would otherwise sit beside the SBP run's
         return measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), c, seed, device,
                        static_cast<int>(warmup));
     };

@@ -52,7 +52,7 @@ KeepMask sample_mask(MaskKind kind, std::int64_t h, std::int64_t w, double r, Rn
 /// The ratio is preserved exactly. factor must be >= 1.
 KeepMask upsample(const KeepMask& base, std::int64_t factor);
 
-/// Row indices for gather_rows/scatter_rows, as 1-D i64 CPU tensors.
+/// Row indices for gather_rows/interleave_rows, as 1-D i64 CPU tensors.
 struct RowSplit {
     Tensor keep, drop;
 };

@@ -40,7 +40,8 @@ expect_error "--train-size negative" "--train-size -1" "$bplab" "${common[@]}" -
 expect_error "--grad-norms-every not a number" "--grad-norms-every" \
   "$bplab" "${common[@]}" --grad-norms-every often --out "$work/bad"
 if ! nvidia-smi -L > /dev/null 2>&1; then  # no GPU here: asking for one is a clear error, not a crash
-  expect_error "--device cuda without a GPU" "GPU|CUDA|cuda" "$bplab" "${common[@]}" --device cuda --out "$work/bad"
+  expect_error "--device cuda without a GPU" "built without CUDA|usable GPU|no GPU is present" \
+    "$bplab" "${common[@]}" --device cuda --out "$work/bad"
 fi
 
 # 48 of the 80 images, batches of 16: 3 steps, a gradient-norm line at steps 2 (every 2); one metrics line.
@@ -54,7 +55,7 @@ else
   fail "tiny training run: $(tail -5 "$work/run.log")"
 fi
 
-expect_error "bench --profile -1" "--profile" "$bench" --profile -1
+expect_error "bench --profile -1" "--profile >= 0" "$bench" --profile -1
 if out=$("$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2 2>&1); then
   grep -q "^profile over 2 steps" <<< "$out" || fail "bench --profile 2: no profile header in: $out"
   grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --profile: vit-mini calls linear_forward 25 times a step (4 per block, 1 head): $out"
