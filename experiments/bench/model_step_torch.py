@@ -347,16 +347,17 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(args.threads)
-    blas, openblas_path, is_reference = describe_blas(torch)
-    blas_threads = openblas_threads(openblas_path, args.threads)
     print(f"torch {torch.__version__}, python {sys.version.split()[0]}, os.cpu_count() {os.cpu_count()}, "
           f"oneDNN (mkldnn) {'on' if torch.backends.mkldnn.is_available() else 'off'}")
-    print(f"BLAS: {blas}")
-    if blas_threads is not None:
-        print(f"OpenBLAS threads: {blas_threads[0]}  config: {blas_threads[1]}")
-    if is_reference:
-        print("WARNING: torch is using the REFERENCE (netlib) BLAS: timings are meaningless "
-              "(install libopenblas0-pthread; see mlp_step_torch.py)", file=sys.stderr)
+    if not args.device.startswith("cuda"):   # the CPU's BLAS matters only to a CPU run
+        blas, openblas_path, is_reference = describe_blas(torch)
+        blas_threads = openblas_threads(openblas_path, args.threads)
+        print(f"BLAS: {blas}")
+        if blas_threads is not None:
+            print(f"OpenBLAS threads: {blas_threads[0]}  config: {blas_threads[1]}")
+        if is_reference:
+            print("WARNING: torch is using the REFERENCE (netlib) BLAS: timings are meaningless "
+                  "(install libopenblas0-pthread; see mlp_step_torch.py)", file=sys.stderr)
     print(f"torch threads: {torch.get_num_threads()} (intra-op), {torch.get_num_interop_threads()} (inter-op); "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     busy = busy_fraction()
