@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "backends/backend.h"
 #include "core/allocator.h"
 #include "core/ops.h"
 #include "tests/test_helpers.h"
@@ -121,4 +122,11 @@ TEST_CASE("allocator: the CPU keeps freed blocks for reuse until empty_cache giv
     CHECK(held - after >= k4MiB);
 #endif
     CHECK(after >= memory_stats().current_bytes);
+}
+
+TEST_CASE("backend: a float kernel given integers names the backend, the op and the dtype", "[tensor]") {
+    const Tensor ints = Tensor::from_indices({1, 2, 3}, {3});
+    Tensor out = Tensor::empty({3}, DType::i64);
+    REQUIRE_THROWS_WITH(backend_for(Device::cpu()).gelu_forward(out, ints),
+                        Catch::Contains("cpu gelu_forward: I64 is not a float type"));
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backends/backend.h"
+#include "backends/dispatch.h"
 
 namespace bplab {
 
@@ -79,14 +80,10 @@ public:
 
 namespace cpu {
 
-/// Calls f(T{}) with T = float or double, as the dtype says; other dtypes are an error naming `op`.
+/// bplab::dispatch_float for the CPU's kernels (errors say "cpu <op>").
 template <class F>
 void dispatch_float(const char* op, DType dtype, F&& f) {
-    switch (dtype) {
-        case DType::f32: f(float{}); return;
-        case DType::f64: f(double{}); return;
-        default: throw std::invalid_argument(std::string("cpu ") + op + ": " + dtype_name(dtype) + " is not a float type");
-    }
+    bplab::dispatch_float("cpu", op, dtype, std::forward<F>(f));
 }
 
 /// Below this many elements a loop runs on one thread (thread start-up costs more than it saves).

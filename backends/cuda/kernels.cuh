@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backends/cuda/check.h"
+#include "backends/dispatch.h"
 #include "backends/cuda/cuda_backend.h"
 
 namespace bplab::cuda {
@@ -23,14 +24,10 @@ inline unsigned blocks_for(std::int64_t n) {
 /// Checks the last launch (asynchronous errors surface at the next synchronising call).
 #define BPLAB_CUDA_LAUNCHED() BPLAB_CUDA_CHECK(cudaGetLastError())
 
-/// Calls f(T{}) with T = float or double, as the dtype says; other dtypes are an error naming `op`.
+/// bplab::dispatch_float for the GPU's kernels (errors say "cuda <op>").
 template <class F>
 void dispatch_float(const char* op, DType dtype, F&& f) {
-    switch (dtype) {
-        case DType::f32: f(float{}); return;
-        case DType::f64: f(double{}); return;
-        default: throw std::invalid_argument(std::string("cuda ") + op + ": " + dtype_name(dtype) + " is not a float type");
-    }
+    bplab::dispatch_float("cuda", op, dtype, std::forward<F>(f));
 }
 
 /// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements work for any dtype.
