@@ -35,6 +35,18 @@ def pyplot(script):
     return plt
 
 
+def plot_arguments(doc, runs_help):
+    """Parses a plot script's --runs and --out, makes --out, and returns (args, pyplot)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", default="runs", help=f"folder holding {runs_help} (default: runs)")
+    parser.add_argument("--out", default="docs/book/figures", help="folder for the SVG files")
+    args = parser.parse_args()
+    plt = pyplot("plot.py")
+    os.makedirs(args.out, exist_ok=True)
+    return args, plt
+
+
 def report_written(paths, script, hint):
     """Prints the files a plot script wrote, or exits with `hint` when it found nothing to plot."""
     paths = [p for p in paths if p]

@@ -11,7 +11,6 @@ the single step (median over seeds, whiskers min..max), per hidden size, batch s
 Needs matplotlib (Debian: python3-matplotlib).
 """
 
-import argparse
 import collections
 import glob
 import json
@@ -19,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl, report_written, save_figure  # noqa: E402
+from plot_common import plot_arguments, read_jsonl, report_written, save_figure  # noqa: E402
 
 
 def lr_study_figures(plt, study_dir, out_dir):
@@ -92,12 +91,7 @@ def toy_figure(plt, toy_path, out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", default="runs", help="folder holding lr-study-*/ and toy/ (default: runs)")
-    parser.add_argument("--out", default="docs/book/figures", help="folder for the SVG files")
-    args = parser.parse_args()
-    plt = pyplot("plot.py")
-    os.makedirs(args.out, exist_ok=True)
+    args, plt = plot_arguments(__doc__, "lr-study-*/ and toy/")
     written = []
     for study in sorted(glob.glob(os.path.join(args.runs, "lr-study-*"))):
         written += lr_study_figures(plt, study, args.out)

@@ -15,14 +15,13 @@ grad-sim:      per model, the cosine similarity of SBP and exact weight gradient
 Needs matplotlib (Debian: python3-matplotlib).
 """
 
-import argparse
 import glob
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plot_common import pyplot, read_jsonl, report_written, save_figure  # noqa: E402
+from plot_common import plot_arguments, read_jsonl, report_written, save_figure  # noqa: E402
 
 # Panels of the design-study figure: title -> run names (runs/sbp-design/<name>), the reference first.
 DESIGN_PANELS = {
@@ -158,12 +157,7 @@ def grad_sim_figure(plt, sim_dir, model, out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", default="runs", help="folder holding sbp-design/ and sbp-grad-sim/ (default: runs)")
-    parser.add_argument("--out", default="docs/book/figures", help="folder for the SVG files")
-    args = parser.parse_args()
-    plt = pyplot("plot.py")
-    os.makedirs(args.out, exist_ok=True)
+    args, plt = plot_arguments(__doc__, "sbp-design/ and sbp-grad-sim/")
     design_dir, sim_dir = os.path.join(args.runs, "sbp-design"), os.path.join(args.runs, "sbp-grad-sim")
     runs = load_runs(design_dir)
     written = []
