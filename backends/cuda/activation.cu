@@ -31,13 +31,6 @@ __global__ void gelu_backward_kernel(T* dx, const T* dy, const T* x, std::int64_
     }
 }
 
-template <class Kernel>
-void launch_float(const char* op, DType dtype, std::int64_t n, Kernel&& kernel) {
-    if (n == 0) return;
-    dispatch_float(op, dtype, kernel);
-    BPLAB_CUDA_LAUNCHED();
-}
-
 }  // namespace
 
 void CudaBackend::relu_forward(Tensor& y, const Tensor& x) {

@@ -22,16 +22,14 @@ __global__ void adamw_kernel(T* p, const T* g, T* m, T* v, std::int64_t n, T dec
 void CudaBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1,
                                double beta2, double eps, double weight_decay, std::int64_t step) {
     const std::int64_t n = param.numel();
-    if (n == 0) return;
     const double c1 = 1.0 - std::pow(beta1, static_cast<double>(step)), c2 = 1.0 - std::pow(beta2, static_cast<double>(step));
-    dispatch_float("adamw", param.dtype(), [&](auto tag) {
+    launch_float("adamw", param.dtype(), n, [&](auto tag) {
         using T = decltype(tag);
         adamw_kernel<<<blocks_for(n), kThreads>>>(param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(), n,
                                                   static_cast<T>(1.0 - lr * weight_decay), static_cast<T>(beta1),
                                                   static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(lr / c1),
                                                   static_cast<T>(1.0 / std::sqrt(c2)));
     });
-    BPLAB_CUDA_LAUNCHED();
 }
 
 }  // namespace bplab::cuda

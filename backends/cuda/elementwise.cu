@@ -46,22 +46,18 @@ void CudaBackend::binary(Tensor& out, const Tensor& a, const Tensor& b, BinaryOp
 
 void CudaBackend::scale(Tensor& out, const Tensor& a, double s) {
     const std::int64_t n = a.numel();
-    if (n == 0) return;
-    dispatch_float("scale", a.dtype(), [&](auto tag) {
+    launch_float("scale", a.dtype(), n, [&](auto tag) {
         using T = decltype(tag);
         scale_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), a.data<T>(), static_cast<T>(s), n);
     });
-    BPLAB_CUDA_LAUNCHED();
 }
 
 void CudaBackend::axpy(Tensor& y, const Tensor& x, double alpha) {
     const std::int64_t n = y.numel();
-    if (n == 0) return;
-    dispatch_float("axpy", y.dtype(), [&](auto tag) {
+    launch_float("axpy", y.dtype(), n, [&](auto tag) {
         using T = decltype(tag);
         axpy_kernel<<<blocks_for(n), kThreads>>>(y.data<T>(), x.data<T>(), static_cast<T>(alpha), n);
     });
-    BPLAB_CUDA_LAUNCHED();
 }
 
 }  // namespace bplab::cuda

@@ -30,6 +30,15 @@ void dispatch_float(const char* op, DType dtype, F&& f) {
     bplab::dispatch_float("cuda", op, dtype, std::forward<F>(f));
 }
 
+/// The usual element-wise launch: nothing for n = 0, else `kernel(T{})` for the dtype's float type, then the
+/// launch check.
+template <class Kernel>
+void launch_float(const char* op, DType dtype, std::int64_t n, Kernel&& kernel) {
+    if (n == 0) return;
+    dispatch_float(op, dtype, std::forward<Kernel>(kernel));
+    BPLAB_CUDA_LAUNCHED();
+}
+
 /// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements work for any dtype.
 template <class F>
 void dispatch_by_size(DType dtype, F&& f) {

@@ -23,14 +23,12 @@ __global__ void sgd_kernel(T* p, const T* grad, T* buf, std::int64_t n, T lr, T 
 void CudaBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
                              double weight_decay, bool nesterov) {
     const std::int64_t n = param.numel();
-    if (n == 0) return;
-    dispatch_float("sgd", param.dtype(), [&](auto tag) {
+    launch_float("sgd", param.dtype(), n, [&](auto tag) {
         using T = decltype(tag);
         sgd_kernel<<<blocks_for(n), kThreads>>>(param.data<T>(), grad.data<T>(), momentum > 0 ? momentum_buf.data<T>() : nullptr,
                                                 n, static_cast<T>(lr), static_cast<T>(momentum),
                                                 static_cast<T>(weight_decay), nesterov);
     });
-    BPLAB_CUDA_LAUNCHED();
 }
 
 }  // namespace bplab::cuda
