@@ -27,6 +27,19 @@ Tensor gather_raw(const Tensor& x, const Tensor& idx, const RowView& v) {
     return out;
 }
 
+/// A new tensor of `shape` whose rows rows[i] along v's axis are parts[i] (zeros for an undefined part); the
+/// rows name every row once. The forward of interleave_rows and the backward of unbind.
+Tensor place_rows(const Shape& shape, const std::vector<Tensor>& parts, const std::vector<Tensor>& rows, const RowView& v,
+                  DType dtype, Device device) {
+    Tensor out = Tensor::empty(shape, dtype, device);  // every row is written below
+    Backend& be = backend_for(device);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].defined()) be.scatter_rows(out, parts[i], rows[i], v.outer, v.n, v.inner);
+        else be.fill_rows(out, rows[i], 0.0, v.outer, v.n, v.inner);
+    }
+    return out;
+}
+
 }  // namespace
 
 Tensor gather_rows(const Tensor& x, const Tensor& idx, std::int64_t axis) {
@@ -86,9 +99,7 @@ Tensor interleave_rows(const std::vector<Tensor>& parts, const std::vector<Tenso
     }
     const RowView v{part_view.axis, part_view.outer, shape[static_cast<std::size_t>(part_view.axis)], part_view.inner};
     const std::vector<Tensor> on = detail::row_partition("interleave_rows", idx, first.device());
-    Tensor out = Tensor::empty(shape, first.dtype(), first.device());  // every row is written below
-    for (std::size_t i = 0; i < parts.size(); ++i)
-        backend_for(out.device()).scatter_rows(out, parts[i], on[i], v.outer, v.n, v.inner);
+    Tensor out = place_rows(shape, parts, on, v, first.dtype(), first.device());
     return record(out, "interleave_rows", parts, [on, v](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
         std::vector<Tensor> grads(on.size());
         for (std::size_t i = 0; i < on.size(); ++i)
@@ -113,13 +124,7 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis) {
                               for (const Tensor& d : douts)
                                   if (d.defined()) some = &d;
                               if (!some) throw std::logic_error("unbind: backward ran without any gradient");
-                              Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());  // every row written
-                              Backend& be = backend_for(dx.device());
-                              for (std::size_t i = 0; i < douts.size(); ++i) {
-                                  if (douts[i].defined()) be.scatter_rows(dx, douts[i], rows[i], v.outer, v.n, v.inner);
-                                  else be.fill_rows(dx, rows[i], 0.0, v.outer, v.n, v.inner);
-                              }
-                              return {dx};
+                              return {place_rows(x_shape, douts, rows, v, some->dtype(), some->device())};
                           });
 }
 
