@@ -67,3 +67,16 @@ TEST_CASE("profiler: nested profilers both see the calls and unwind in order", "
     CHECK(calls_of(outer, "linear_forward") == 2);
     REQUIRE(outer_backend != cpu);
 }
+
+TEST_CASE("profiler: a backend call made inside another op counts as that op's time, not twice", "[profiler]") {
+    // The CPU's conv2d backward zero-fills its weight-gradient buffer through Tensor::zeros, i.e. a nested fill.
+    Tensor x = random_tensor({2, 6, 6, 3}, 4), w = random_tensor({4, 3, 3, 3}, 5);
+    x.set_requires_grad(true);
+    w.set_requires_grad(true);
+    const Tensor y = conv2d(x, w, Tensor(), {1, 1}, {1, 1});
+    const Tensor dy = random_tensor(y.shape(), 6);  // an explicit seed: backward itself fills nothing
+    BackendProfiler profiler(Device::cpu());
+    backward(y, dy);
+    CHECK(calls_of(profiler, "conv2d_backward") == 1);
+    CHECK(calls_of(profiler, "fill") == 0);
+}
