@@ -1,0 +1,78 @@
+// tests/cuda_emu/cublas.cpp — the strided-batched GEMMs of include/cublas_v2.h, computed with Eigen on host
+// memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it would on a GPU.
+#include <Eigen/Core>
+#include <string>
+
+#include "cublas_v2.h"
+
+struct bplab_emu_cublas {};
+
+namespace {
+
+template <class T>
+using ColMajor = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+template <class T>
+using ColMajorOut = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+/// C (m, n) = alpha op(A) op(B) + beta C for each batch entry, column-major, as cublas<t>gemmStridedBatched.
+template <class T>
+cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                    const T* alpha, const T* a, int lda, long long stride_a, const T* b, int ldb, long long stride_b,
+                    const T* beta, T* c, int ldc, long long stride_c, int batch) {
+    if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
+    const int rows_a = op_a == CUBLAS_OP_N ? m : k, cols_a = op_a == CUBLAS_OP_N ? k : m;
+    const int rows_b = op_b == CUBLAS_OP_N ? k : n, cols_b = op_b == CUBLAS_OP_N ? n : k;
+    if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, rows_a) || ldb < std::max(1, rows_b) ||
+        ldc < std::max(1, m))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
+    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_SUCCESS;  // a faulted context runs nothing
+    for (int i = 0; i < batch; ++i) {
+        ColMajorOut<T> C(c + i * stride_c, m, n, Eigen::OuterStride<>(ldc));
+        if (*beta == T(0)) C.setZero();  // C is not read: it may hold anything, NaN included
+        else C *= *beta;
+        if (k == 0) continue;
+        const ColMajor<T> A(a + i * stride_a, rows_a, cols_a, Eigen::OuterStride<>(lda));
+        const ColMajor<T> B(b + i * stride_b, rows_b, cols_b, Eigen::OuterStride<>(ldb));
+        if (op_a == CUBLAS_OP_N && op_b == CUBLAS_OP_N) C.noalias() += *alpha * A * B;
+        else if (op_a == CUBLAS_OP_N) C.noalias() += *alpha * A * B.transpose();
+        else if (op_b == CUBLAS_OP_N) C.noalias() += *alpha * A.transpose() * B;
+        else C.noalias() += *alpha * A.transpose() * B.transpose();
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+cublasStatus_t cublasCreate(cublasHandle_t* handle) {
+    *handle = new bplab_emu_cublas;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t handle) {
+    delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+const char* cublasGetStatusString(cublasStatus_t status) {
+    switch (status) {
+        case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+        case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+        case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    }
+    return "CUBLAS_STATUS_UNKNOWN";
+}
+
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                         int n, int k, const float* alpha, const float* a, int lda, long long stride_a,
+                                         const float* b, int ldb, long long stride_b, const float* beta, float* c,
+                                         int ldc, long long stride_c, int batch) {
+    return gemm(handle, op_a, op_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch);
+}
+
+cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                         int n, int k, const double* alpha, const double* a, int lda,
+                                         long long stride_a, const double* b, int ldb, long long stride_b,
+                                         const double* beta, double* c, int ldc, long long stride_c, int batch) {
+    return gemm(handle, op_a, op_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch);
+}

@@ -1,0 +1,27 @@
+// tests/cuda_emu/include/cublas_v2.h — the cuBLAS calls bplab's CUDA backend makes, emulated on the CPU with
+// cuBLAS's own argument checks (leading dimensions, sizes), so a wrong call fails here as it would on a GPU.
+#pragma once
+#include "cuda_runtime.h"
+
+enum cublasStatus_t {
+    CUBLAS_STATUS_SUCCESS = 0,
+    CUBLAS_STATUS_NOT_INITIALIZED = 1,
+    CUBLAS_STATUS_INVALID_VALUE = 7,
+};
+enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
+struct bplab_emu_cublas;
+using cublasHandle_t = bplab_emu_cublas*;
+
+cublasStatus_t cublasCreate(cublasHandle_t* handle);
+cublasStatus_t cublasDestroy(cublasHandle_t handle);
+const char* cublasGetStatusString(cublasStatus_t status);
+
+/// Column-major C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch; C is not read when beta is 0.
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                         int n, int k, const float* alpha, const float* a, int lda, long long stride_a,
+                                         const float* b, int ldb, long long stride_b, const float* beta, float* c,
+                                         int ldc, long long stride_c, int batch);
+cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                         int n, int k, const double* alpha, const double* a, int lda,
+                                         long long stride_a, const double* b, int ldb, long long stride_b,
+                                         const double* beta, double* c, int ldc, long long stride_c, int batch);
