@@ -90,6 +90,11 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 
 cudaError_t cudaDeviceSynchronize() { return bplab_emu::status(); }
 
+cudaError_t cudaDeviceReset() {
+    bplab_emu::errors() = {};
+    return cudaSuccess;
+}
+
 cudaError_t cudaGetLastError() {
     auto& e = bplab_emu::errors();
     const cudaError_t last = e.last;
