@@ -40,11 +40,7 @@ private:
 };
 
 Allocator* make_cpu_allocator() {
-#ifdef __SANITIZE_ADDRESS__
-    auto* caching = new CachingAllocator(*new AlignedMalloc, false);  // let ASan see every free
-#else
-    auto* caching = new CachingAllocator(*new AlignedMalloc);
-#endif
+    auto* caching = new CachingAllocator(*new AlignedMalloc, kCacheFreedBlocks);
     if (poison_requested()) return new Poisoned(*caching, [](void* p, std::size_t n) { std::memset(p, 0xFF, n); });
     return caching;
 }

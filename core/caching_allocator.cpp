@@ -2,6 +2,7 @@
 // an out-of-memory error that says what was asked for and what the allocator holds.
 #include "core/caching_allocator.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 
@@ -32,8 +33,12 @@ std::size_t CachingAllocator::size_class(std::size_t nbytes) {
     return (nbytes + step - 1) / step * step;
 }
 
+std::size_t CachingAllocator::block_size(std::size_t nbytes) const {
+    return keep_freed_ ? size_class(nbytes) : std::max<std::size_t>(nbytes, 1);
+}
+
 void* CachingAllocator::allocate(std::size_t nbytes) {
-    const std::size_t block = size_class(nbytes);
+    const std::size_t block = block_size(nbytes);
     std::lock_guard lock(mutex_);
     void* ptr = nullptr;
     if (auto it = cached_.find(block); it != cached_.end() && !it->second.empty()) {
@@ -61,7 +66,7 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
 
 void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
-    const std::size_t block = size_class(nbytes);
+    const std::size_t block = block_size(nbytes);
     std::lock_guard lock(mutex_);
     current_ -= static_cast<std::int64_t>(nbytes);
     if (!keep_freed_) {

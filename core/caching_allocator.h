@@ -29,12 +29,21 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Whether allocators cache freed blocks: not under AddressSanitizer, which then sees every use after free and
+/// every overrun (the CUDA allocator too, when tests/cuda_emu runs the CUDA backend on the CPU).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kCacheFreedBlocks = false;
+#else
+inline constexpr bool kCacheFreedBlocks = true;
+#endif
+
 /// Counts requested bytes as current and peak (so a graph's peak is the same number on every device) and
 /// reserved bytes: blocks held from the raw allocator, in use or cached. Every device's allocator is one.
 class CachingAllocator final : public Allocator {
 public:
-    /// keep_freed = false returns every freed block at once (for AddressSanitizer builds, which can only see a
-    /// use after free of memory that was really freed); the counting is the same.
+    /// keep_freed = false returns every freed block at once and asks for exactly the bytes requested (for
+    /// AddressSanitizer builds, which see a use after free or an overrun only of memory that was really freed or
+    /// really ends there); current and peak are counted the same.
     explicit CachingAllocator(RawAllocator& raw, bool keep_freed = true) : raw_(raw), keep_freed_(keep_freed) {}
     /// Returns the cache; errors are swallowed here (at exit the device may already be gone, and a
     /// destructor must not throw).
@@ -54,6 +63,8 @@ public:
     static std::size_t size_class(std::size_t nbytes);
 
 private:
+    /// size_class(nbytes) when blocks are cached, else nbytes itself (at least 1).
+    std::size_t block_size(std::size_t nbytes) const;
     void release_cache_locked();
     std::string stats_text_locked() const;
 

@@ -32,7 +32,7 @@ public:
 CachingAllocator& install_allocator() {
     if (device_count() == 0) throw std::runtime_error("cuda: no GPU is present (cudaGetDeviceCount found none)");
     static CudaMalloc raw;
-    static CachingAllocator allocator(raw);
+    static CachingAllocator allocator(raw, kCacheFreedBlocks);
     static Allocator* const poisoned_allocator =  // never destroyed, like the CPU's: tensors may outlive statics
         poison_requested()
             ? poisoned(allocator, [](void* p, std::size_t n) { BPLAB_CUDA_CHECK(cudaMemset(p, 0xFF, n)); }).release()

@@ -8,7 +8,7 @@
 
 using namespace bplab;
 
-TEST_CASE("cuda allocator: freed blocks are reused and counted; memory_stats(cuda) reads them", "[cuda]") {
+TEST_CASE("cuda allocator: freed blocks are reused (without ASan) and counted; memory_stats(cuda) reads them", "[cuda]") {
     if (cuda::device_count() == 0) std::exit(77);
     CachingAllocator& a = cuda::install_allocator();
     const MemoryStats before = memory_stats(Device::cuda());
@@ -17,8 +17,12 @@ TEST_CASE("cuda allocator: freed blocks are reused and counted; memory_stats(cud
     const std::int64_t raw = a.raw_allocations();
     a.deallocate(p, 1 << 20);
     void* q = a.allocate((1 << 20) - 100);
-    CHECK(q == p);
-    CHECK(a.raw_allocations() == raw);
+    if (kCacheFreedBlocks) {
+        CHECK(q == p);
+        CHECK(a.raw_allocations() == raw);
+    } else {  // AddressSanitizer builds (the CUDA emulator's) hand every block back at once
+        CHECK(a.raw_allocations() == raw + 1);
+    }
     a.deallocate(q, (1 << 20) - 100);
     CHECK(memory_stats(Device::cuda()).current_bytes == before.current_bytes);
 }

@@ -1,10 +1,12 @@
 // tests/cuda_emu/fibers.cpp — runs a kernel's grid on one CPU thread: blocks in turn, each thread of a block as a
 // fiber that gives way only at __syncthreads and warp shuffles, so barriers and lane exchanges mean what they do
 // on a GPU, and a kernel that breaks their rules (a shuffle with lanes gone, a barrier not all reach) is reported.
+// x86-64 only: the fiber switch is a few lines of assembly (no system call per switch, unlike swapcontext).
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -107,7 +109,24 @@ Scheduler& scheduler() {
     return s;
 }
 
+/// BPLAB_EMU_REVERSE=1 runs blocks, and the threads of a block between barriers, last to first: a kernel
+/// whose result depends on that order (a race on the GPU) then gives another result than in the default order.
+bool reversed() {
+    static const bool r = [] {
+        const char* v = std::getenv("BPLAB_EMU_REVERSE");
+        return v && std::string(v) == "1";
+    }();
+    return r;
+}
+
 int linear(const dim3& t) { return static_cast<int>(t.x + t.y * blockDim.x + t.z * blockDim.x * blockDim.y); }
+
+/// "(x, y, z)".
+std::string dims(const dim3& d) {
+    char text[48];
+    std::snprintf(text, sizeof text, "(%u, %u, %u)", d.x, d.y, d.z);
+    return text;
+}
 
 [[noreturn]] void fiber_main();
 
@@ -178,8 +197,7 @@ bool release_warps(int threads) {
         }
         if (waiting == 0 || elsewhere > 0) continue;
         if (done > 0)
-            throw KernelFault("block (" + std::to_string(blockIdx.x) + ", " + std::to_string(blockIdx.y) + ", " +
-                              std::to_string(blockIdx.z) + "), warp " + std::to_string(w / warpSize) + ": " +
+            throw KernelFault("block " + dims(blockIdx) + ", warp " + std::to_string(w / warpSize) + ": " +
                               std::to_string(waiting) + " lanes wait at a full-mask shuffle whose other " +
                               std::to_string(done) + " lanes have exited");
         for (int t = w; t < end; ++t) {
@@ -203,8 +221,10 @@ void run_block(int threads) {
                        static_cast<unsigned>(t) / (blockDim.x * blockDim.y));
     }
     for (;;) {
-        for (int t = 0; t < threads; ++t)
-            if (s.fibers[static_cast<std::size_t>(t)].state == State::ready) resume(s.fibers[static_cast<std::size_t>(t)]);
+        for (int i = 0; i < threads; ++i) {
+            Fiber& f = s.fibers[static_cast<std::size_t>(reversed() ? threads - 1 - i : i)];
+            if (f.state == State::ready) resume(f);
+        }
         if (release_warps(threads)) continue;
         int at_barrier = 0, done = 0;
         for (int t = 0; t < threads; ++t) {
@@ -213,8 +233,7 @@ void run_block(int threads) {
         }
         if (done == threads) return;
         if (at_barrier + done < threads)
-            throw KernelFault("block (" + std::to_string(blockIdx.x) + ", " + std::to_string(blockIdx.y) + ", " +
-                              std::to_string(blockIdx.z) + ") deadlocks: some threads wait at __syncthreads while " +
+            throw KernelFault("block " + dims(blockIdx) + " deadlocks: some threads wait at __syncthreads while " +
                               "others of their warp wait at a shuffle");
         for (int t = 0; t < threads; ++t)
             if (s.fibers[static_cast<std::size_t>(t)].state == State::at_block_barrier)
@@ -222,9 +241,6 @@ void run_block(int threads) {
     }
 }
 
-std::string dims(const dim3& d) {
-    return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")";
-}
 
 /// The limits of compute capability 9.0 that a launch must respect.
 std::string configuration_error(const dim3& grid, const dim3& block, std::size_t shared_bytes) {
@@ -253,12 +269,13 @@ void run_grid(dim3 grid, dim3 block, std::size_t shared_bytes, void (*body)(void
     gridDim = grid;
     blockDim = block;
     try {
-        for (unsigned z = 0; z < grid.z; ++z)
-            for (unsigned y = 0; y < grid.y; ++y)
-                for (unsigned x = 0; x < grid.x; ++x) {
-                    blockIdx = dim3(x, y, z);
-                    run_block(threads);
-                }
+        const std::uint64_t blocks = std::uint64_t{grid.x} * grid.y * grid.z;
+        for (std::uint64_t i = 0; i < blocks; ++i) {
+            const std::uint64_t b = reversed() ? blocks - 1 - i : i;
+            blockIdx = dim3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
+                            static_cast<unsigned>(b / (std::uint64_t{grid.x} * grid.y)));
+            run_block(threads);
+        }
     } catch (const KernelFault& fault) {
         set_sticky_error(cudaErrorLaunchFailure, std::string("kernel fault: ") + fault.what());
     }

@@ -59,6 +59,9 @@ __global__ void split_warp_kernel(int* out) {
     else out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1, 1);
 }
 
+/// Records the order in which threads run (a race on a GPU; in the emulator, its schedule made visible).
+__global__ void arrival_kernel(int* order, int* next) { order[(*next)++] = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); }
+
 __global__ void write_index_kernel(int* out) { out[blockIdx.x * blockDim.x + threadIdx.x] = static_cast<int>(blockIdx.x); }
 
 template <class T>
@@ -126,6 +129,21 @@ TEST_CASE("emulator: each thread gets its own copy of the kernel's arguments; ev
     for (int t = 0; t < 64; ++t) REQUIRE(out[static_cast<std::size_t>(t)] == 1000 + t);
     const auto blocks = run_into(5 * 7, [](int* d) { write_index_kernel<<<5, 7>>>(d); });
     for (int i = 0; i < 35; ++i) REQUIRE(blocks[static_cast<std::size_t>(i)] == i / 7);
+}
+
+TEST_CASE("emulator: threads and blocks run first to last, or last to first with BPLAB_EMU_REVERSE=1",
+          "[cuda-emulator]") {
+    const char* env = std::getenv("BPLAB_EMU_REVERSE");
+    const bool reversed = env && std::string(env) == "1";
+    int* order = device_alloc<int>(12);
+    int* next = device_alloc<int>(1);
+    REQUIRE(cudaMemset(next, 0, sizeof(int)) == cudaSuccess);
+    arrival_kernel<<<3, 4>>>(order, next);
+    std::vector<int> host(12);
+    REQUIRE(cudaMemcpy(host.data(), order, host.size() * sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess);
+    for (int i = 0; i < 12; ++i) CHECK(host[static_cast<std::size_t>(i)] == (reversed ? 11 - i : i));
+    cudaFree(order);
+    cudaFree(next);
 }
 
 TEST_CASE("emulator: kernels that break the GPU's rules fail with a sticky launch error", "[cuda-emulator]") {
