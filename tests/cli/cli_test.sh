@@ -6,26 +6,9 @@ set -uo pipefail
 bplab=$1 bench=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect_error WHAT REGEX CMD...: CMD must exit non-zero and print a line matching REGEX.
-expect_error() {
-  local what=$1 regex=$2; shift 2
-  if out=$("$@" 2>&1); then fail "$what: exit 0 (expected an error)"; return; fi
-  grep -Eq -- "$regex" <<< "$out" || fail "$what: no line matches '$regex' in: $out"
-}
-lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
-
-# IDX files: a big-endian header, then bytes. 80 training and 20 test images of 28×28, labels 0..9.
-be32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"; }
-make_split() {  # make_split PREFIX N
-  { be32 2051; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } > "$work/data/$1-images-idx3-ubyte"
-  { be32 2049; be32 "$2"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } > "$work/data/$1-labels-idx1-ubyte"
-}
-mkdir -p "$work/data"
-make_split train 80
-make_split t10k 20
+source "$(dirname "$0")/lib.sh"  # fail, expect_error, lines, make_tiny_idx; counts $failures
+# 80 training and 20 test images of 28×28 in IDX files under $work/data.
+make_tiny_idx "$work/data" 80 20
 
 help=$("$bplab" train --help 2>&1) || fail "train --help: exit non-zero"
 for flag in --train-size --grad-norms-every --device; do

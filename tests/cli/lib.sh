@@ -1,0 +1,23 @@
+# tests/cli/lib.sh — sourced by the command-line tests: failure counting, expected errors, and a tiny
+# MNIST-shaped dataset in IDX files.
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# expect_error WHAT REGEX CMD...: CMD must exit non-zero and print a line matching REGEX.
+expect_error() {
+  local what=$1 regex=$2; shift 2
+  if out=$("$@" 2>&1); then fail "$what: exit 0 (expected an error)"; return; fi
+  grep -Eq -- "$regex" <<< "$out" || fail "$what: no line matches '$regex' in: $out"
+}
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+# make_tiny_idx DIR N_TRAIN N_TEST: random 28×28 images, labels 0..9 in turn (train-* and t10k-* files).
+be32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"; }
+make_idx_split() {  # make_idx_split DIR PREFIX N: a big-endian header, then bytes
+  { be32 2051; be32 "$3"; be32 28; be32 28; head -c $(($3 * 784)) /dev/urandom; } > "$1/$2-images-idx3-ubyte"
+  { be32 2049; be32 "$3"; for ((i = 0; i < $3; i++)); do printf "\\x0$((i % 10))"; done; } > "$1/$2-labels-idx1-ubyte"
+}
+make_tiny_idx() {
+  mkdir -p "$1"
+  make_idx_split "$1" train "$2"
+  make_idx_split "$1" t10k "$3"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# tests/cuda_emu/cli_device_test.sh — `--device cuda` end to end on the CUDA emulator: a short SBP training run
+# matches the same run on the CPU and resumes from its checkpoint bit-identically, `bplab mem` saves as many
+# bytes for backward, `bplab grads` writes its file, and bench_model_step profiles the GPU's ops.
+# Usage (CTest runs it): cli_device_test.sh path/to/bplab_emulated path/to/bench_model_step_emulated
+set -uo pipefail
+bplab=$1 bench=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/../cli/lib.sh"  # fail, expect_error, lines, make_tiny_idx; counts $failures
+make_tiny_idx "$work/data" 32 16
+
+# field FILE LINE NAME: a number from line LINE of a JSONL file.
+field() { sed -n "$2p" "$1" | grep -o "\"$3\":[^,}]*" | cut -d: -f2; }
+# close A B TOL: |A − B| ≤ TOL · max(1, |A|).
+close() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; if (s < 1) s = 1; exit !(d <= t * s) }'; }
+
+train=(train --model vit-mini --data-dir "$work/data" --batch 8 --sbp-keep 0.5 --lr 0.01 --no-progress)
+for device in cpu cuda; do
+  "$bplab" "${train[@]}" --epochs 2 --device "$device" --out "$work/$device" > "$work/$device.log" 2>&1 ||
+    fail "train --device $device: $(tail -5 "$work/$device.log")"
+done
+grep -q '"device": *"cuda' "$work/cuda/config.json" || fail "config.json does not record --device cuda"
+[ -s "$work/cuda/checkpoint.safetensors" ] || fail "train --device cuda wrote no checkpoint"
+for epoch in 1 2; do
+  for name in train_loss test_loss test_acc model_norm; do
+    a=$(field "$work/cpu/metrics.jsonl" $epoch $name) b=$(field "$work/cuda/metrics.jsonl" $epoch $name)
+    close "$a" "$b" 1e-4 || fail "epoch $epoch $name: cpu $a, cuda $b (expected within 1e-4)"
+  done
+done
+
+# Stopped after one epoch and resumed for the second: the same metrics, to the last digit (seconds aside).
+"$bplab" "${train[@]}" --epochs 1 --device cuda --out "$work/resumed" > "$work/resumed.log" 2>&1 &&
+  "$bplab" "${train[@]}" --epochs 2 --device cuda --out "$work/resumed" --resume >> "$work/resumed.log" 2>&1 ||
+  fail "train --device cuda --resume: $(tail -5 "$work/resumed.log")"
+strip() { sed 's/,"seconds":[^,}]*//' "$1"; }
+[ "$(strip "$work/resumed/metrics.jsonl")" = "$(strip "$work/cuda/metrics.jsonl")" ] ||
+  fail "resumed run differs from the uninterrupted one: $(strip "$work/resumed/metrics.jsonl") vs $(strip "$work/cuda/metrics.jsonl")"
+
+# Bytes saved for backward are counted by the device's allocator: the same graph saves the same on both.
+mem=(mem --model vit-mini --batch 4 --in-channels 1 --classes 10 --warmup 0)
+saved() { grep "saved for backward" <<< "$1" | tr -s ' |' ' ' | cut -d' ' -f5-6; }
+if cpu_out=$("$bplab" "${mem[@]}" --device cpu 2>&1) && gpu_out=$("$bplab" "${mem[@]}" --device cuda 2>&1); then
+  [ -n "$(saved "$cpu_out")" ] && [ "$(saved "$cpu_out")" = "$(saved "$gpu_out")" ] ||
+    fail "mem: saved for backward (exact, SBP) cpu '$(saved "$cpu_out")', cuda '$(saved "$gpu_out")'"
+else
+  fail "mem --device cuda: $gpu_out"
+fi
+
+"$bplab" grads --model vit-mini --data random --batch 2 --device cuda --out "$work/grads.safetensors" > "$work/grads.log" 2>&1 ||
+  fail "grads --device cuda: $(tail -5 "$work/grads.log")"
+[ -s "$work/grads.safetensors" ] || fail "grads --device cuda wrote no file"
+
+if out=$("$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda 2>&1); then
+  grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
+  grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --device cuda --profile: no linear_forward row: $out"
+else
+  fail "bench --device cuda --profile 1: $out"
+fi
+
+[ "$failures" -eq 0 ] && echo "cli on the cuda emulator: all checks passed"
+exit $((failures > 0))
