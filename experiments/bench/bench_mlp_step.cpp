@@ -14,41 +14,29 @@
 #include "core/allocator.h"
 #include "core/optim/sgd.h"
 #include "core/train/method.h"
+#include "experiments/cli/flags.h"
 #include "models/mlp.h"
 
 using namespace bplab;
 
-int main(int argc, char** argv) {
-    std::int64_t batch = 128, steps = 300, warmup = 30;
-    std::vector<std::int64_t> hidden{256};
-    std::string method = "backprop";
-    int threads = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        if (flag == "--method") {
-            method = argv[i + 1];
-            continue;
-        }
-        if (flag == "--hidden") {
-            hidden.clear();
-            for (std::size_t start = 0, end; start <= std::string(argv[i + 1]).size(); start = end + 1) {
-                const std::string text = argv[i + 1];
-                end = text.find(',', start);
-                if (end == std::string::npos) end = text.size();
-                hidden.push_back(std::stoll(text.substr(start, end - start)));
-            }
-            continue;
-        }
-        const long long v = std::stoll(argv[i + 1]);
-        if (flag == "--batch") batch = v;
-        else if (flag == "--steps") steps = v;
-        else if (flag == "--warmup") warmup = v;
-        else if (flag == "--threads") threads = static_cast<int>(v);
-        else {
-            std::fprintf(stderr, "bench_mlp_step: unknown flag %s (flags: --method --hidden 256[,..] --batch --steps --warmup --threads)\n", argv[i]);
-            return 2;
-        }
-    }
+int main(int argc, char** argv) try {
+    cli::Flags flags("bench_mlp_step",
+                     "Times training steps of an MLP on a random MNIST-sized batch with one training method; twin of\n"
+                     "mlp_step_torch.py.");
+    flags.add("method", "backprop", "training method: " + cli::choices(method_names()))
+        .add("hidden", "256", "hidden widths, comma-separated (e.g. 100,100,100)")
+        .add("batch", "128", "batch size")
+        .add("steps", "300", "timed steps")
+        .add("warmup", "30", "untimed steps first")
+        .add("threads", "0", "CPU threads (0: OpenMP's default)");
+    if (!flags.parse(argc, argv, 1)) return 0;
+    const std::string method = flags.str("method");
+    const std::vector<std::int64_t> hidden = flags.integers("hidden");
+    const std::int64_t batch = flags.integer("batch"), steps = flags.integer("steps"), warmup = flags.integer("warmup");
+    if (batch < 1 || steps < 1 || warmup < 0)
+        throw std::invalid_argument("--batch " + flags.str("batch") + ", --steps " + flags.str("steps") + ", --warmup " +
+                                    flags.str("warmup") + ": expected batch and steps >= 1, warmup >= 0");
+    int threads = static_cast<int>(flags.integer("threads"));
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
     threads = omp_get_max_threads();
@@ -86,4 +74,7 @@ int main(int argc, char** argv) {
                 static_cast<double>(memory_stats().peak_bytes - base) / 1024.0);
     std::printf("RESULT framework=bplab threads=%d ms_median=%.4f ms_mean=%.4f\n", threads, median, mean);
     return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_mlp_step: %s\n", e.what());
+    return 1;
 }

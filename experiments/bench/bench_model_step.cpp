@@ -21,6 +21,7 @@
 #include "core/allocator.h"
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
+#include "experiments/cli/flags.h"
 #include "models/convnext.h"
 #include "models/registry.h"
 #include "models/vit.h"
@@ -31,18 +32,13 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-int usage(const std::string& why) {
-    std::string names;
-    for (const auto& n : model_names()) names += (names.empty() ? "" : "|") + n;
-    std::fprintf(stderr,
-                 "bench_model_step: %s\n"
-                 "flags: --model %s (default vit-mini) --batch 128 --image-size S (default: the model's) --classes 10\n"
-                 "       --in-channels 1 --steps 20 --warmup 3 --threads N (default: OpenMP's) --device cpu|cuda\n"
-                 "       --sbp-keep R (default 1: no SBP; otherwise grid mask, the model's default blocks, qkv)\n"
-                 "       --profile N (default 0: off; else N more steps with every backend op timed, printed per op)\n",
-                 why.c_str(), names.c_str());
-    return 2;
+/// flags.integer(name), which must be at least `min`.
+std::int64_t at_least(const cli::Flags& flags, const std::string& name, std::int64_t min) {
+    const std::int64_t v = flags.integer(name);
+    if (v < min) throw std::invalid_argument("--" + name + " " + flags.str(name) + ": expected >= " + std::to_string(min));
+    return v;
 }
+
 
 /// Runs `steps` more training steps with every backend op timed; prints where a step's time goes.
 void print_profile(Model& model, const Batch& b, AdamW& adamw, Device device, std::int64_t steps, double unprofiled_ms) {
@@ -73,49 +69,29 @@ void print_profile(Model& model, const Batch& b, AdamW& adamw, Device device, st
 }  // namespace
 
 int main(int argc, char** argv) try {
-    std::string name = "vit-mini";
-    std::int64_t batch = 128, image = 0, classes = 10, in_channels = 1, steps = 20, warmup = 3, profile = 0;
-    int threads = 0;
-    double keep = 1.0;
-    Device device = Device::cpu();
-    for (int i = 1; i < argc; i += 2) {
-        const std::string flag = argv[i];
-        if (i + 1 >= argc) return usage(flag + ": missing value");
-        const std::string value = argv[i + 1];
-        if (flag == "--model") {
-            name = value;
-            continue;
-        }
-        if (flag == "--device") {
-            device = parse_device(value);
-            continue;
-        }
-        if (flag == "--sbp-keep") {
-            try {
-                keep = std::stod(value);
-            } catch (const std::exception&) {
-                return usage(flag + " " + value + ": not a number");
-            }
-            continue;
-        }
-        long long v = 0;
-        try {
-            v = std::stoll(value);
-        } catch (const std::exception&) {
-            return usage(flag + " " + value + ": not an integer");
-        }
-        if (flag == "--batch") batch = v;
-        else if (flag == "--image-size") image = v;
-        else if (flag == "--classes") classes = v;
-        else if (flag == "--in-channels") in_channels = v;
-        else if (flag == "--steps") steps = v;
-        else if (flag == "--warmup") warmup = v;
-        else if (flag == "--threads") threads = static_cast<int>(v);
-        else if (flag == "--profile") profile = v;
-        else return usage("unknown flag " + flag);
-    }
-    if (batch < 1 || classes < 2 || in_channels < 1 || steps < 1 || warmup < 0 || profile < 0)
-        return usage("--batch, --in-channels, --steps must be >= 1, --classes >= 2, --warmup and --profile >= 0");
+    cli::Flags flags("bench_model_step",
+                     "Times training steps of an image model (forward, cross-entropy, backward, AdamW) on a random batch\n"
+                     "and reads the step's peak memory from bplab's allocator; twin of model_step_torch.py.");
+    flags.add("model", "vit-mini", "model name: " + cli::choices(model_names()))
+        .add("batch", "128", "batch size")
+        .add("image-size", "0", "input resolution (0: the model's own)")
+        .add("classes", "10", "classes")
+        .add("in-channels", "1", "input channels")
+        .add("steps", "20", "timed steps")
+        .add("warmup", "3", "untimed steps first (they also make AdamW's moments)")
+        .add("threads", "0", "CPU threads (0: OpenMP's default)")
+        .add("device", "cpu", "cpu | cuda | cuda:N")
+        .add("sbp-keep", "1", "SBP keep ratio in (0, 1]; 1: no SBP (else grid mask, the model's default blocks, qkv)")
+        .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
+    if (!flags.parse(argc, argv, 1)) return 0;
+    const std::string name = flags.str("model");
+    const std::int64_t batch = at_least(flags, "batch", 1), classes = at_least(flags, "classes", 2),
+                       in_channels = at_least(flags, "in-channels", 1), steps = at_least(flags, "steps", 1),
+                       warmup = at_least(flags, "warmup", 0), profile = at_least(flags, "profile", 0);
+    std::int64_t image = at_least(flags, "image-size", 0);
+    const double keep = flags.real("sbp-keep");
+    const Device device = parse_device(flags.str("device"));
+    int threads = static_cast<int>(flags.integer("threads"));
 #ifdef _OPENMP
     if (threads > 0) omp_set_num_threads(threads);
     threads = omp_get_max_threads();
@@ -140,14 +116,14 @@ int main(int argc, char** argv) try {
             c.image_size = image;
             model = std::make_unique<ConvNeXt>(c);
         } else {
-            return usage("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
+            throw std::invalid_argument("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
         }
     }
     if (!device.is_cpu()) {
 #ifdef BPLAB_HAVE_CUDA
         cuda::install(device.index);
 #else
-        return usage("--device " + device.str() + ": this build has no CUDA backend");
+        throw std::invalid_argument("--device " + device.str() + ": this build has no CUDA backend");
 #endif
     }
     model->to(device);

@@ -18,11 +18,7 @@
 
 namespace bplab::cli {
 
-std::string method_list() {
-    std::string s;
-    for (const auto& n : method_names()) s += (s.empty() ? "" : " | ") + n;
-    return s;
-}
+std::string method_list() { return choices(method_names()); }
 
 void add_thread_flag(Flags& flags) { flags.add("threads", "0", "CPU threads for kernels (0: all cores)"); }
 

@@ -42,7 +42,7 @@ std::string table(const std::vector<Row>& rows, int epochs) {
 }  // namespace
 
 int compare_command(int argc, char** argv) {
-    Flags flags("compare",
+    Flags flags("bplab compare",
                 "Trains every method at every learning rate from the same initial weights, seed and batch order,\n"
                 "writes each run to <out>/<method>-lr<lr>/ and prints a comparison table (also <out>/summary.md).");
     add_run_flags(flags);

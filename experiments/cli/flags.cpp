@@ -30,6 +30,12 @@ const Flags::Spec& Flags::spec(const std::string& name) const {
     return it->second;
 }
 
+std::string choices(const std::vector<std::string>& words) {
+    std::string s;
+    for (const auto& w : words) s += (s.empty() ? "" : " | ") + w;
+    return s;
+}
+
 bool Flags::parse(int argc, char** argv, int first) {
     for (int i = first; i < argc; ++i) {
         std::string arg = argv[i];
@@ -141,7 +147,7 @@ std::vector<std::string> Flags::words(const std::string& name) const {
 
 std::string Flags::help() const {
     std::ostringstream o;
-    o << "usage: bplab " << command_ << " [flags]\n\n" << summary_ << "\n\nflags:\n";
+    o << "usage: " << command_ << " [flags]\n\n" << summary_ << "\n\nflags:\n";
     for (const auto& name : order_) {
         const Spec& s = specs_.at(name);
         std::string left = "  --" + name + (s.is_switch ? "" : " <" + (s.default_value.empty() ? "value" : s.default_value) + ">");

@@ -8,8 +8,12 @@
 
 namespace bplab::cli {
 
+/// "a | b | c": the choices of a flag, for its help line and its errors.
+std::string choices(const std::vector<std::string>& words);
+
 class Flags {
 public:
+    /// `command` is what the user types before the flags ("bplab train"), for the usage line and errors.
     Flags(std::string command, std::string summary);
     /// Declares a flag (name without dashes) with its default text and help.
     Flags& add(const std::string& name, const std::string& default_value, const std::string& help);

@@ -103,7 +103,7 @@ double cosine(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 int grads_command(int argc, char** argv) {
-    Flags flags("grads", "Runs one training step (forward, loss, backward; no update) with SBP and writes, with timm's names,\n"
+    Flags flags("bplab grads", "Runs one training step (forward, loss, backward; no update) with SBP and writes, with timm's names,\n"
                          "the parameters, input x, labels y, kept token/position indices of every SBP block, loss, logits\n"
                          "and every parameter gradient (grad.<name>) to one safetensors file, for cross-checks.");
     add_model_flags(flags);
@@ -137,7 +137,7 @@ int grads_command(int argc, char** argv) {
 }
 
 int grad_sim_command(int argc, char** argv) {
-    Flags flags("grad-sim", "For K batches, computes every weight gradient exactly and with SBP on the same weights and batch,\n"
+    Flags flags("bplab grad-sim", "For K batches, computes every weight gradient exactly and with SBP on the same weights and batch,\n"
                             "and reports the cosine similarity per weight tensor, averaged over the batches (the paper's\n"
                             "Figs. 2, 3, 5, 6, 8). Writes one JSON line per tensor to --out.");
     add_model_flags(flags);

@@ -60,7 +60,7 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 }  // namespace
 
 int mem_command(int argc, char** argv) {
-    Flags flags("mem",
+    Flags flags("bplab mem",
                 "Runs one training step (forward, loss, backward; no optimiser) of a model on a random batch, exact and\n"
                 "with SBP, and reports what bplab's allocator saw: bytes saved for backward (held after the forward),\n"
                 "the step's peak above the parameters, and the SBP/exact ratios.");

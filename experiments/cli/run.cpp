@@ -21,7 +21,10 @@ namespace {
 
 std::string join(const std::vector<std::int64_t>& v) {
     std::string s;
-    for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+    for (auto x : v) {  // appended piecewise: GCC 12 misreads `"," + std::to_string(x)` as an overlapping copy
+        if (!s.empty()) s += ',';
+        s += std::to_string(x);
+    }
     return s;
 }
 

@@ -33,7 +33,7 @@ MlpConfig mlp_config_from(const NamedTensors& weights) {
 }  // namespace
 
 int step_command(int argc, char** argv) {
-    Flags flags("step", "Runs one training step of a method from the weights and batch given, and writes loss_before,\n"
+    Flags flags("bplab step", "Runs one training step of a method from the weights and batch given, and writes loss_before,\n"
                         "loss_after (same batch), grad.<name> for every parameter and the updated <name>.");
     flags.add("model", "mlp", "model name (mlp; its sizes and dtype are read from --weights)")
         .add("weights", "", "safetensors file with the parameters (fc1.weight, fc1.bias, ...)")

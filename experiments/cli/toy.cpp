@@ -20,7 +20,7 @@
 namespace bplab::cli {
 
 int toy_command(int argc, char** argv) {
-    Flags flags("toy",
+    Flags flags("bplab toy",
                 "For each hidden size, batch size, seed and method: draw `batch` training digits with the seed,\n"
                 "initialise the MLP with the seed, take one step at --lr, and report the loss on that batch\n"
                 "before and after. Writes <out>/toy.jsonl and prints, per setting, the median loss after the step and\n"

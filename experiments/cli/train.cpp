@@ -8,7 +8,7 @@
 namespace bplab::cli {
 
 int train_command(int argc, char** argv) {
-    Flags flags("train", "Trains a model with one training method; writes <out>/config.json, <out>/metrics.jsonl\n"
+    Flags flags("bplab train", "Trains a model with one training method; writes <out>/config.json, <out>/metrics.jsonl\n"
                          "(one line per epoch) and <out>/checkpoint.safetensors (replaced atomically after every epoch).");
     add_run_flags(flags);
     flags.add("method", "backprop", "training method: " + method_list())

@@ -38,7 +38,10 @@ else
   fail "tiny training run: $(tail -5 "$work/run.log")"
 fi
 
-expect_error "bench --profile -1" "--profile >= 0" "$bench" --profile -1
+expect_error "bench --profile -1" "--profile -1: expected >= 0" "$bench" --profile -1
+expect_error "bench --batch x" "--batch" "$bench" --batch x
+help=$("$bench" --help 2>&1) || fail "bench --help: exit non-zero"
+grep -q -- "--sbp-keep" <<< "$help" || fail "bench --help does not list --sbp-keep: $help"
 if out=$("$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2 2>&1); then
   grep -q "^profile over 2 steps" <<< "$out" || fail "bench --profile 2: no profile header in: $out"
   grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --profile: vit-mini calls linear_forward 25 times a step (4 per block, 1 head): $out"
