@@ -1,10 +1,14 @@
-// tests/cuda/test_cuda_allocator.cpp — the GPU's caching allocator: blocks reused, statistics, and an
-// out-of-memory error that names the request. Exits with CTest's skip code (77) without a GPU.
+// tests/cuda/test_cuda_allocator.cpp — the GPU's caching allocator: blocks reused, statistics, a known graph's
+// exact peak, and an out-of-memory error that names the request. Exits with CTest's skip code (77) without a GPU.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
 #include "backends/cuda/allocator.h"
+#include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device.h"
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "tests/test_helpers.h"
 
 using namespace bplab;
 
@@ -33,4 +37,25 @@ TEST_CASE("cuda allocator: a request beyond the GPU's memory raises OutOfMemory 
     const std::size_t huge = std::size_t{1} << 45;  // 32 TiB
     CHECK_THROWS_AS(a.allocate(huge), OutOfMemory);
     CHECK_THROWS_WITH(a.allocate(huge), Catch::Contains("out of memory allocating 33554432.0 MiB"));
+}
+
+TEST_CASE("cuda allocator: a known graph's peak is exactly the bytes it must hold, as on the CPU", "[cuda]") {
+    if (cuda::device_count() == 0) std::exit(77);
+    cuda::install();
+    // linear (64,32)x(16,32)ᵀ -> relu -> sum, f32 (the graph of test_autograd's memory case): y and r coexist in
+    // the forward and r is saved; in the backward, the loss, dx, dw and relu's dx are alive together. A scratch
+    // buffer in any of these kernels would show here as extra bytes.
+    const auto on_gpu = [](std::uint64_t seed, const Shape& shape) {
+        return test::random_tensor(shape, seed, DType::f32).to(Device::cuda()).set_requires_grad(true);
+    };
+    Tensor x = on_gpu(12, {64, 32}), w = on_gpu(13, {16, 32});
+    const std::int64_t base = memory_stats(Device::cuda()).current_bytes;
+    reset_peak(Device::cuda());
+    Tensor loss = sum(relu(linear(x, w, Tensor())));
+    CHECK(memory_stats(Device::cuda()).peak_bytes - base == 4096 + 4096 + 4);
+    CHECK(memory_stats(Device::cuda()).current_bytes - base == 4096 + 4);
+    reset_peak(Device::cuda());
+    backward(loss);
+    CHECK(memory_stats(Device::cuda()).peak_bytes - base == 4 + 8192 + 2048 + 4096);
+    CHECK(memory_stats(Device::cuda()).current_bytes - base == 4 + 8192 + 2048);
 }
