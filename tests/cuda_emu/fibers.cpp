@@ -1,6 +1,7 @@
 // tests/cuda_emu/fibers.cpp — runs a kernel's grid on one CPU thread: blocks in turn, each thread of a block as a
 // fiber that gives way only at __syncthreads and warp shuffles, so barriers and lane exchanges mean what they do
-// on a GPU, and a kernel that breaks their rules (a shuffle with lanes gone, a barrier not all reach) is reported.
+// on a GPU, and a kernel that breaks their rules (a shuffle reading an exited lane, a warp split between a
+// barrier and a shuffle) is reported.
 // x86-64 only: the fiber switch is a few lines of assembly (no system call per switch, unlike swapcontext).
 #include <sys/mman.h>
 #include <unistd.h>
@@ -182,30 +183,35 @@ void fiber_main() {
     std::abort();  // a finished fiber is never resumed
 }
 
-/// Lets through the warps whose running lanes all wait at a shuffle; false if there was none.
+/// Lets through the warps whose lanes that have not exited all wait at a shuffle; false if there was none. As
+/// in CUDA, exited lanes do not hold a full-mask shuffle back, but reading from one (or from a lane past the end
+/// of a partial warp) is undefined, and reported. A lane asking for itself (__shfl_down_sync past lane 31) keeps
+/// its value.
 bool release_warps(int threads) {
     Scheduler& s = scheduler();
     bool released = false;
     for (int w = 0; w < threads; w += warpSize) {
         const int end = std::min(threads, w + warpSize);
-        int waiting = 0, done = 0, elsewhere = 0;
+        int waiting = 0, running = 0;
         for (int t = w; t < end; ++t) {
             const State st = s.fibers[static_cast<std::size_t>(t)].state;
             waiting += st == State::at_warp_barrier;
-            done += st == State::done;
-            elsewhere += st == State::at_block_barrier;
+            running += st == State::ready || st == State::at_block_barrier;
         }
-        if (waiting == 0 || elsewhere > 0) continue;
-        if (done > 0)
-            throw KernelFault("block " + dims(blockIdx) + ", warp " + std::to_string(w / warpSize) + ": " +
-                              std::to_string(waiting) + " lanes wait at a full-mask shuffle whose other " +
-                              std::to_string(done) + " lanes have exited");
+        if (waiting == 0 || running > 0) continue;
         for (int t = w; t < end; ++t) {
             Fiber& f = s.fibers[static_cast<std::size_t>(t)];
+            if (f.state != State::at_warp_barrier) continue;
             const int src = w + f.source;
-            f.received = f.source >= 0 && src < end ? s.fibers[static_cast<std::size_t>(src)].sent : f.sent;
-            f.state = State::ready;
+            if (src >= end || s.fibers[static_cast<std::size_t>(src)].state != State::at_warp_barrier)
+                throw KernelFault("block " + dims(blockIdx) + ", warp " + std::to_string(w / warpSize) + ": lane " +
+                                  std::to_string(t - w) + " shuffles from lane " + std::to_string(f.source) + ", which " +
+                                  (src >= end ? "does not exist (a partial warp)" : "has exited"));
+            f.received = s.fibers[static_cast<std::size_t>(src)].sent;
         }
+        for (int t = w; t < end; ++t)
+            if (s.fibers[static_cast<std::size_t>(t)].state == State::at_warp_barrier)
+                s.fibers[static_cast<std::size_t>(t)].state = State::ready;
         released = true;
     }
     return released;

@@ -7,13 +7,24 @@
 #include "cuda_runtime.h"
 #include "runtime_state.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define BPLAB_EMU_POISON(p, n) __asan_poison_memory_region(p, n)
+#define BPLAB_EMU_UNPOISON(p, n) __asan_unpoison_memory_region(p, n)
+#else
+#define BPLAB_EMU_POISON(p, n) ((void)(p), (void)(n))
+#define BPLAB_EMU_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct bplab_emu_event {};
 
 namespace bplab_emu {
 namespace {
 
+/// The last error (cleared by cudaGetLastError), the sticky one (a kernel fault: never cleared but by a reset),
+/// and the detailed message of the latest error with its code (kept after the clear, for cudaGetErrorString).
 struct ErrorState {
-    cudaError_t last = cudaSuccess, sticky = cudaSuccess;
+    cudaError_t last = cudaSuccess, sticky = cudaSuccess, message_code = cudaSuccess;
     std::string message;
 };
 
@@ -34,7 +45,8 @@ std::size_t& in_use() {
 }
 
 /// Each allocation records its size in front of the pointer (for cudaFree's accounting) and is 256-byte aligned,
-/// as cudaMalloc's are; its end is exact, so AddressSanitizer sees a kernel that reads past it.
+/// as cudaMalloc's are; its end is exact and the header is poisoned, so AddressSanitizer sees a kernel that
+/// reads past either end.
 constexpr std::size_t kHeader = 256;
 
 cudaError_t fail(cudaError_t error, const std::string& message) {
@@ -48,13 +60,13 @@ cudaError_t status() { return errors().sticky; }
 
 void set_error(cudaError_t error, const std::string& message) {
     if (errors().sticky != cudaSuccess) return;
-    errors().last = error;
+    errors().last = errors().message_code = error;
     errors().message = message;
 }
 
 void set_sticky_error(cudaError_t error, const std::string& message) {
     if (errors().sticky != cudaSuccess) return;
-    errors().last = errors().sticky = error;
+    errors().last = errors().sticky = errors().message_code = error;
     errors().message = message;
     std::fprintf(stderr, "cuda emulator: %s\n", message.c_str());
 }
@@ -105,7 +117,7 @@ cudaError_t cudaGetLastError() {
 const char* cudaGetErrorString(cudaError_t error) {
     auto& e = bplab_emu::errors();
     if (error == cudaSuccess) return "no error";
-    if (!e.message.empty() && (error == e.last || error == e.sticky)) return e.message.c_str();
+    if (error == e.message_code) return e.message.c_str();
     return "cuda emulator error";
 }
 
@@ -120,6 +132,7 @@ cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
     char* p = static_cast<char*>(raw);
     if (!p) return fail(cudaErrorMemoryAllocation, "out of host memory for " + std::to_string(bytes) + " bytes");
     *reinterpret_cast<std::size_t*>(p) = bytes;
+    BPLAB_EMU_POISON(p, bplab_emu::kHeader);  // a kernel that reads before the start is caught too
     bplab_emu::in_use() += bytes;
     *ptr = p + bplab_emu::kHeader;
     return cudaSuccess;
@@ -128,6 +141,7 @@ cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
 cudaError_t cudaFree(void* ptr) {
     if (!ptr) return bplab_emu::status();
     char* p = static_cast<char*>(ptr) - bplab_emu::kHeader;
+    BPLAB_EMU_UNPOISON(p, bplab_emu::kHeader);
     bplab_emu::in_use() -= *reinterpret_cast<std::size_t*>(p);
     std::free(p);
     return bplab_emu::status();

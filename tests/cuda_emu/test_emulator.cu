@@ -47,10 +47,11 @@ __global__ void argument_copy_kernel(int* out, int n) {
     out[threadIdx.x] = n;
 }
 
-/// Lanes 16–31 leave, and lanes 0–15 then shuffle with a full mask: undefined on a GPU.
-__global__ void exited_lanes_kernel(int* out) {
+/// Lanes 16–31 leave; lanes 0–15 then exchange among themselves (defined: exited lanes do not hold a full-mask
+/// shuffle back) and, if `reach_exited`, read lanes 16–31 (undefined on a GPU).
+__global__ void exited_lanes_kernel(int* out, bool reach_exited) {
     if (threadIdx.x >= 16) return;
-    out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1, 1);
+    out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, static_cast<int>(threadIdx.x), reach_exited ? 16 : 1);
 }
 
 /// Half a warp waits at __syncthreads while the other half waits at a shuffle: a GPU hangs or worse.
@@ -83,7 +84,7 @@ std::vector<int> run_into(int n, void (*launch)(int*)) {
 
 /// Launches a broken kernel and checks that the fault is reported, sticks, and blocks later launches.
 void require_fault(void (*launch)(int*), const std::string& words) {
-    int* d = device_alloc<int>(32);
+    int* d = device_alloc<int>(64);
     launch(d);
     const cudaError_t err = cudaDeviceSynchronize();
     REQUIRE(err == cudaErrorLaunchFailure);
@@ -103,8 +104,8 @@ TEST_CASE("emulator: a barrier makes every thread's shared-memory write visible 
     for (int total : totals) REQUIRE(total == 100 * 101 / 2);
 }
 
-TEST_CASE("emulator: warp shuffles exchange lanes as on a GPU, in 1-D, 2-D and partial warps", "[cuda-emulator]") {
-    for (const auto& [rows, cols] : {std::pair{1, 32}, std::pair{8, 32}, std::pair{1, 40}}) {
+TEST_CASE("emulator: warp shuffles exchange lanes as on a GPU, in 1-D and 2-D blocks", "[cuda-emulator]") {
+    for (const auto& [rows, cols] : {std::pair{1, 32}, std::pair{8, 32}, std::pair{2, 64}}) {
         const int n = rows * cols;
         int* x = device_alloc<int>(static_cast<std::size_t>(n));
         int* d = device_alloc<int>(static_cast<std::size_t>(n));
@@ -114,14 +115,17 @@ TEST_CASE("emulator: warp shuffles exchange lanes as on a GPU, in 1-D, 2-D and p
         cudaMemcpy(xs.data(), x, xs.size() * sizeof(int), cudaMemcpyDeviceToHost);
         cudaMemcpy(ds.data(), d, ds.size() * sizeof(int), cudaMemcpyDeviceToHost);
         for (int t = 0; t < n; ++t) {
-            const int lane = t % 32, lanes_in_warp = std::min(32, n - t / 32 * 32);
+            const int lane = t % 32;
             INFO("block (" << cols << ", " << rows << "), thread " << t);
-            CHECK(xs[static_cast<std::size_t>(t)] == ((lane ^ 5) < lanes_in_warp ? (lane ^ 5) * 10 : lane * 10));
-            CHECK(ds[static_cast<std::size_t>(t)] == (lane + 3 < lanes_in_warp ? (lane + 3) * 10 : lane * 10));
+            CHECK(xs[static_cast<std::size_t>(t)] == (lane ^ 5) * 10);
+            CHECK(ds[static_cast<std::size_t>(t)] == (lane + 3 < 32 ? (lane + 3) * 10 : lane * 10));  // past 31: own
         }
         cudaFree(x);
         cudaFree(d);
     }
+    // Exited lanes do not hold the others back, as long as no one reads from them.
+    const auto out = run_into(32, [](int* d) { exited_lanes_kernel<<<1, 32>>>(d, false); });
+    for (int t = 0; t < 16; ++t) CHECK(out[static_cast<std::size_t>(t)] == (t ^ 1));
 }
 
 TEST_CASE("emulator: each thread gets its own copy of the kernel's arguments; every block runs", "[cuda-emulator]") {
@@ -147,14 +151,17 @@ TEST_CASE("emulator: threads and blocks run first to last, or last to first with
 }
 
 TEST_CASE("emulator: kernels that break the GPU's rules fail with a sticky launch error", "[cuda-emulator]") {
-    require_fault([](int* d) { exited_lanes_kernel<<<1, 32>>>(d); }, "exited");
+    require_fault([](int* d) { exited_lanes_kernel<<<1, 32>>>(d, true); }, "has exited");
+    require_fault([](int* d) { shuffle_kernel<<<1, 40>>>(d, d, 5, 3); }, "does not exist");  // lane 5 of 8 reads 8
     require_fault([](int* d) { split_warp_kernel<<<1, 32>>>(d); }, "deadlock");
 }
 
 TEST_CASE("emulator: launches beyond the GPU's limits fail with cudaErrorInvalidConfiguration", "[cuda-emulator]") {
     int* d = device_alloc<int>(4);
     write_index_kernel<<<1, 2048>>>(d);
-    CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration);
+    const cudaError_t err = cudaGetLastError();  // clears the error, as BPLAB_CUDA_LAUNCHED does before the message
+    CHECK(err == cudaErrorInvalidConfiguration);
+    CHECK(std::string(cudaGetErrorString(err)).find("more than 1024 threads per block") != std::string::npos);
     write_index_kernel<<<dim3(1, 70000), 32>>>(d);
     CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration);
     write_index_kernel<<<0, 32>>>(d);
