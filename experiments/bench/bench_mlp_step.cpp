@@ -7,14 +7,11 @@
 #include <numeric>
 #include <string>
 #include <vector>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "core/allocator.h"
 #include "core/optim/sgd.h"
 #include "core/train/method.h"
-#include "experiments/cli/flags.h"
+#include "experiments/cli/commands.h"
 #include "models/mlp.h"
 
 using namespace bplab;
@@ -27,8 +24,8 @@ int main(int argc, char** argv) try {
         .add("hidden", "256", "hidden widths, comma-separated (e.g. 100,100,100)")
         .add("batch", "128", "batch size")
         .add("steps", "300", "timed steps")
-        .add("warmup", "30", "untimed steps first")
-        .add("threads", "0", "CPU threads (0: OpenMP's default)");
+        .add("warmup", "30", "untimed steps first");
+    cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string method = flags.str("method");
     const std::vector<std::int64_t> hidden = flags.integers("hidden");
@@ -36,14 +33,7 @@ int main(int argc, char** argv) try {
     if (batch < 1 || steps < 1 || warmup < 0)
         throw std::invalid_argument("--batch " + flags.str("batch") + ", --steps " + flags.str("steps") + ", --warmup " +
                                     flags.str("warmup") + ": expected batch and steps >= 1, warmup >= 0");
-    int threads = static_cast<int>(flags.integer("threads"));
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-    threads = omp_get_max_threads();
-#else
-    threads = 1;
-#endif
-    Eigen::setNbThreads(threads);
+    const int threads = cli::apply_threads(flags);
     MlpConfig config;
     config.hidden = hidden;
     Mlp model(config);

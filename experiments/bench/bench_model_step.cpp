@@ -10,18 +10,12 @@
 #include <numeric>
 #include <string>
 #include <vector>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
-#ifdef BPLAB_HAVE_CUDA
-#include "backends/cuda/cuda_backend.h"
-#endif
 #include "backends/profiling_backend.h"
 #include "core/allocator.h"
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
-#include "experiments/cli/flags.h"
+#include "experiments/cli/commands.h"
 #include "models/convnext.h"
 #include "models/registry.h"
 #include "models/vit.h"
@@ -79,10 +73,10 @@ int main(int argc, char** argv) try {
         .add("in-channels", "1", "input channels")
         .add("steps", "20", "timed steps")
         .add("warmup", "3", "untimed steps first (they also make AdamW's moments)")
-        .add("threads", "0", "CPU threads (0: OpenMP's default)")
         .add("device", "cpu", "cpu | cuda | cuda:N")
         .add("sbp-keep", "1", "SBP keep ratio in (0, 1]; 1: no SBP (else grid mask, the model's default blocks, qkv)")
         .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
+    cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string name = flags.str("model");
     const std::int64_t batch = at_least(flags, "batch", 1), classes = at_least(flags, "classes", 2),
@@ -90,15 +84,8 @@ int main(int argc, char** argv) try {
                        warmup = at_least(flags, "warmup", 0), profile = at_least(flags, "profile", 0);
     std::int64_t image = at_least(flags, "image-size", 0);
     const double keep = flags.real("sbp-keep");
-    const Device device = parse_device(flags.str("device"));
-    int threads = static_cast<int>(flags.integer("threads"));
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-    threads = omp_get_max_threads();
-#else
-    threads = 1;
-#endif
-    Eigen::setNbThreads(threads);
+    const Device device = cli::use_device(flags.str("device"));  // installs the CUDA backend for "cuda"
+    const int threads = cli::apply_threads(flags);
 
     ModelOptions options;
     options.classes = classes;
@@ -118,13 +105,6 @@ int main(int argc, char** argv) try {
         } else {
             throw std::invalid_argument("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
         }
-    }
-    if (!device.is_cpu()) {
-#ifdef BPLAB_HAVE_CUDA
-        cuda::install(device.index);
-#else
-        throw std::invalid_argument("--device " + device.str() + ": this build has no CUDA backend");
-#endif
     }
     model->to(device);
     model->set_sbp(sbp::make_config(keep, "grid", "", "uniform", false, "qkv", false));  // checks 0 < keep <= 1

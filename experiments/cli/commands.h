@@ -18,12 +18,10 @@ int mem_command(int argc, char** argv);
 int grads_command(int argc, char** argv);
 int grad_sim_command(int argc, char** argv);
 
-/// "backprop | backforward | ..." for help texts.
-std::string method_list();
-
-/// Declares --threads and applies it (OpenMP and Eigen); 0 keeps the library default.
+/// Declares --threads (0: OpenMP's default).
 void add_thread_flag(Flags& flags);
-void apply_threads(const Flags& flags);
+/// Sets OpenMP's and Eigen's threads from --threads (0: OpenMP's default); returns the number in use.
+int apply_threads(const Flags& flags);
 
 /// The device named by a --device value, made ready: "cuda" installs the CUDA backend (and fails clearly
 /// in a build without CUDA or on a machine without a GPU).

@@ -18,18 +18,19 @@
 
 namespace bplab::cli {
 
-std::string method_list() { return choices(method_names()); }
-
 void add_thread_flag(Flags& flags) { flags.add("threads", "0", "CPU threads for kernels (0: all cores)"); }
 
-void apply_threads(const Flags& flags) {
+int apply_threads(const Flags& flags) {
     const std::int64_t n = flags.integer("threads");
     if (n < 0) throw std::invalid_argument("--threads " + std::to_string(n) + ": expected >= 0");
-    if (n == 0) return;
 #ifdef _OPENMP
-    omp_set_num_threads(static_cast<int>(n));
+    if (n > 0) omp_set_num_threads(static_cast<int>(n));
+    const int used = omp_get_max_threads();
+#else
+    const int used = 1;
 #endif
-    Eigen::setNbThreads(static_cast<int>(n));
+    Eigen::setNbThreads(used);
+    return used;
 }
 
 Device use_device(const std::string& text) try {

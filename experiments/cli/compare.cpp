@@ -46,7 +46,7 @@ int compare_command(int argc, char** argv) {
                 "Trains every method at every learning rate from the same initial weights, seed and batch order,\n"
                 "writes each run to <out>/<method>-lr<lr>/ and prints a comparison table (also <out>/summary.md).");
     add_run_flags(flags);
-    flags.add("methods", "backprop,backforward,backforward-as-released", "comma-separated methods: " + method_list())
+    flags.add("methods", "backprop,backforward,backforward-as-released", "comma-separated methods: " + choices(method_names()))
         .add("lrs", "0.1", "comma-separated learning rates")
         .add_switch("double-lr-control", "also run backprop at twice each lr (the control for backforward-as-released)")
         .add("out", "runs/compare", "output folder");

@@ -30,7 +30,7 @@ int toy_command(int argc, char** argv) {
         .add("batches", "2,4,8", "batch sizes to try")
         .add("seeds", "5", "number of seeds (1..N)")
         .add("lr", "1.0", "learning rate of the single step")
-        .add("methods", "backprop,backforward", "methods: " + method_list())
+        .add("methods", "backprop,backforward", "methods: " + choices(method_names()))
         .add("out", "runs/toy", "output folder")
         .add("device", "cpu", "cpu | cuda");
     add_thread_flag(flags);

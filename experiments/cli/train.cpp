@@ -11,7 +11,7 @@ int train_command(int argc, char** argv) {
     Flags flags("bplab train", "Trains a model with one training method; writes <out>/config.json, <out>/metrics.jsonl\n"
                          "(one line per epoch) and <out>/checkpoint.safetensors (replaced atomically after every epoch).");
     add_run_flags(flags);
-    flags.add("method", "backprop", "training method: " + method_list())
+    flags.add("method", "backprop", "training method: " + choices(method_names()))
         .add("lr", "0.1", "learning rate")
         .add("out", "", "output folder (default: runs/<data>-<model>-<method>-lr<lr>)")
         .add_switch("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)");

@@ -6,7 +6,7 @@ set -uo pipefail
 bplab=$1 bench=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-source "$(dirname "$0")/lib.sh"  # fail, expect_error, lines, make_tiny_idx; counts $failures
+source "$(dirname "$0")/lib.sh"  # fail, expect_error, lines, check_profile, make_tiny_idx; counts $failures
 # 80 training and 20 test images of 28×28 in IDX files under $work/data.
 make_tiny_idx "$work/data" 80 20
 
@@ -42,12 +42,7 @@ expect_error "bench --profile -1" "--profile -1: expected >= 0" "$bench" --profi
 expect_error "bench --batch x" "--batch" "$bench" --batch x
 help=$("$bench" --help 2>&1) || fail "bench --help: exit non-zero"
 grep -q -- "--sbp-keep" <<< "$help" || fail "bench --help does not list --sbp-keep: $help"
-if out=$("$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2 2>&1); then
-  grep -q "^profile over 2 steps" <<< "$out" || fail "bench --profile 2: no profile header in: $out"
-  grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --profile: vit-mini calls linear_forward 25 times a step (4 per block, 1 head): $out"
-else
-  fail "bench --profile 2: $out"
-fi
+check_profile 2 "$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2
 
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))

@@ -9,6 +9,14 @@ expect_error() {
   grep -Eq -- "$regex" <<< "$out" || fail "$what: no line matches '$regex' in: $out"
 }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+# check_profile STEPS CMD...: CMD (bench_model_step on vit-mini with --profile STEPS) must succeed and print the
+# profile's header and linear_forward's row (25 calls a step: 4 per block and the head); leaves its output in $out.
+check_profile() {
+  local steps=$1; shift
+  if ! out=$("$@" 2>&1); then fail "$*: $out"; return; fi
+  grep -q "^profile over $steps steps" <<< "$out" || fail "$*: no profile header in: $out"
+  grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "$*: no row of 25 linear_forward calls a step in: $out"
+}
 
 # make_tiny_idx DIR N_TRAIN N_TEST: random 28×28 images, labels 0..9 in turn (train-* and t10k-* files).
 be32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"; }

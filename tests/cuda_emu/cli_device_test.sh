@@ -7,7 +7,7 @@ set -uo pipefail
 bplab=$1 bench=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-source "$(dirname "$0")/../cli/lib.sh"  # fail, expect_error, lines, make_tiny_idx; counts $failures
+source "$(dirname "$0")/../cli/lib.sh"  # fail, expect_error, check_profile, make_tiny_idx; counts $failures
 make_tiny_idx "$work/data" 32 16
 
 # field FILE LINE NAME: a number from line LINE of a JSONL file.
@@ -49,12 +49,8 @@ gpu_out=$("$bplab" "${mem[@]}" --device cuda 2>&1) || fail "mem --device cuda: $
   fail "grads --device cuda: $(tail -5 "$work/grads.log")"
 [ -s "$work/grads.safetensors" ] || fail "grads --device cuda wrote no file"
 
-if out=$("$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda 2>&1); then
-  grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
-  grep -Eq "^  linear_forward +25\.0 " <<< "$out" || fail "bench --device cuda --profile: no linear_forward row: $out"
-else
-  fail "bench --device cuda --profile 1: $out"
-fi
+check_profile 1 "$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda
+grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
 
 [ "$failures" -eq 0 ] && echo "cli on the cuda emulator: all checks passed"
 exit $((failures > 0))

@@ -75,7 +75,6 @@ struct dim3 {
     unsigned x = 1, y = 1, z = 1;
     constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
-using uint3 = dim3;
 
 /// The built-in coordinates of the emulated thread that runs now (one runs at a time).
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -100,12 +99,12 @@ int lane_id();
 
 /// `kernel<<<grid, block, shared, stream>>>(args...)` becomes Launch{grid, block, ...}.bind(call)(args...):
 /// the arguments are copied once, as a launch copies them, and each thread calls the kernel with its own copy.
+/// Every launch runs at once, so the stream is accepted and not used.
 struct Launch {
     dim3 grid, block;
     std::size_t shared_bytes = 0;
-    cudaStream_t stream = nullptr;
 
-    Launch(dim3 g, dim3 b, std::size_t shared = 0, cudaStream_t s = nullptr) : grid(g), block(b), shared_bytes(shared), stream(s) {}
+    Launch(dim3 g, dim3 b, std::size_t shared = 0, cudaStream_t = nullptr) : grid(g), block(b), shared_bytes(shared) {}
 
     template <class Call>
     auto bind(Call call) const {
