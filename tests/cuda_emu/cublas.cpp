@@ -26,7 +26,7 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperati
         ldc < std::max(1, m))
         return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
-    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_SUCCESS;  // a faulted context runs nothing
+    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
     for (int i = 0; i < batch; ++i) {
         ColMajorOut<T> C(c + i * stride_c, m, n, Eigen::OuterStride<>(ldc));
         if (*beta == T(0)) C.setZero();  // C is not read: it may hold anything, NaN included
@@ -59,6 +59,7 @@ const char* cublasGetStatusString(cublasStatus_t status) {
         case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
         case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
         case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+        case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
     }
     return "CUBLAS_STATUS_UNKNOWN";
 }

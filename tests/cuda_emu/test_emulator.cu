@@ -2,7 +2,7 @@
 // exchange lanes as on a GPU, each thread gets its own copy of the arguments, and broken kernels, bad launches
 // and bad cuBLAS calls fail with an error instead of passing silently. Translated like backends/cuda/*.cu.
 #include <catch2/catch.hpp>
-#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -90,6 +90,13 @@ void require_fault(void (*launch)(int*), const std::string& words) {
     REQUIRE(err == cudaErrorLaunchFailure);
     CHECK(std::string(cudaGetErrorString(err)).find(words) != std::string::npos);
     CHECK(cudaGetLastError() == cudaErrorLaunchFailure);  // sticky
+    cublasHandle_t h = nullptr;  // and cuBLAS fails in a faulted context, as on a GPU
+    REQUIRE(cublasCreate(&h) == CUBLAS_STATUS_SUCCESS);
+    const float one = 1, zero = 0, a = 2, b = 3;
+    float c = 0;
+    CHECK(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, &a, 1, 0, &b, 1, 0, &zero, &c, 1, 0,
+                                    1) == CUBLAS_STATUS_EXECUTION_FAILED);
+    cublasDestroy(h);
     REQUIRE(cudaDeviceReset() == cudaSuccess);
     CHECK(cudaGetLastError() == cudaSuccess);
     cudaFree(d);
