@@ -1,15 +1,17 @@
-// core/caching_allocator.cpp — size classes, reuse of freed blocks, and a retry with an empty cache before
-// an out-of-memory error that says what was asked for and what the allocator holds.
+// core/caching_allocator.cpp — segments, best-fit blocks cut from them, merging of free neighbours, and a retry
+// with the free segments returned before an out-of-memory error that says what was asked for and what is held.
 #include "core/caching_allocator.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 
 namespace bplab {
 namespace {
 
-constexpr std::size_t kSmallStep = 512, kLargeFrom = std::size_t{1} << 20;
+constexpr std::size_t kAlign = 512, kSmallMax = std::size_t{1} << 20, kSmallSegment = 2 * kSmallMax,
+                      kMidSegment = 20 * kSmallMax, kMidMax = 10 * kSmallMax, kLargeStep = 2 * kSmallMax;
+
+std::size_t round_up(std::size_t n, std::size_t step) { return (n + step - 1) / step * step; }
 
 std::string mib(std::int64_t bytes) {
     char text[32];
@@ -26,56 +28,119 @@ CachingAllocator::~CachingAllocator() {
     }
 }
 
-std::size_t CachingAllocator::size_class(std::size_t nbytes) {
-    if (nbytes == 0) return kSmallStep;
-    if (nbytes < kLargeFrom) return (nbytes + kSmallStep - 1) / kSmallStep * kSmallStep;
-    const std::size_t step = std::bit_floor(nbytes) / 4;
-    return (nbytes + step - 1) / step * step;
-}
+std::size_t CachingAllocator::round_size(std::size_t nbytes) { return round_up(std::max<std::size_t>(nbytes, 1), kAlign); }
 
-std::size_t CachingAllocator::block_size(std::size_t nbytes) const {
-    return keep_freed_ ? size_class(nbytes) : std::max<std::size_t>(nbytes, 1);
+bool CachingAllocator::is_small(std::size_t block) { return block <= kSmallMax; }
+
+std::size_t CachingAllocator::segment_size(std::size_t block) {
+    if (is_small(block)) return kSmallSegment;
+    if (block < kMidMax) return kMidSegment;
+    return round_up(block, kLargeStep);
 }
 
 void* CachingAllocator::allocate(std::size_t nbytes) {
-    const std::size_t block = block_size(nbytes);
     std::lock_guard lock(mutex_);
     void* ptr = nullptr;
-    if (auto it = cached_.find(block); it != cached_.end() && !it->second.empty()) {
-        ptr = it->second.back();
-        it->second.pop_back();
-        cached_bytes_ -= static_cast<std::int64_t>(block);
-    } else {
-        ptr = raw_.allocate(block);
-        if (!ptr && cached_bytes_ > 0) {  // the device may be full of our own cached blocks
-            release_cache_locked();
-            ptr = raw_.allocate(block);
+    if (!keep_freed_) {
+        const std::size_t exact = std::max<std::size_t>(nbytes, 1);
+        ptr = raw_.allocate(exact);
+        if (ptr) {
+            ++raw_allocations_;
+            reserved_ += static_cast<std::int64_t>(exact);
         }
-        if (!ptr)
-            throw OutOfMemory(raw_.name() + ": out of memory allocating " + mib(static_cast<std::int64_t>(nbytes)) +
-                              " (block " + mib(static_cast<std::int64_t>(block)) + ") after returning the cache; " +
-                              stats_text_locked());
-        ++raw_allocations_;
-        reserved_ += static_cast<std::int64_t>(block);
+    } else {
+        const std::size_t size = round_size(nbytes);
+        const bool small = is_small(size);
+        Block* block = take_free_block_locked(size, small);
+        if (!block) block = new_segment_locked(size, small);
+        if (!block && cached_bytes_ > 0) {  // the device may be full of our own free segments
+            release_cache_locked();
+            block = new_segment_locked(size, small);
+        }
+        if (block) {
+            block->in_use = true;
+            live_.emplace(block->ptr, block);
+            ptr = block->ptr;
+        }
     }
+    if (!ptr)
+        throw OutOfMemory(raw_.name() + ": out of memory allocating " + mib(static_cast<std::int64_t>(nbytes)) +
+                          " after returning the free segments; " + stats_text_locked());
     current_ += static_cast<std::int64_t>(nbytes);
-    if (current_ > peak_) peak_ = current_;
+    peak_ = std::max(peak_, current_);
     ++allocations_;
     return ptr;
 }
 
+CachingAllocator::Block* CachingAllocator::take_free_block_locked(std::size_t size, bool small) {
+    FreeBlocks& free = pool(small);
+    Block probe{nullptr, size, small, false, nullptr, nullptr};
+    const auto it = free.lower_bound(&probe);  // the smallest block of at least `size` bytes
+    if (it == free.end()) return nullptr;
+    Block* block = *it;
+    free.erase(it);
+    cached_bytes_ -= static_cast<std::int64_t>(block->size);
+    // Cut off the rest when it can serve another request of this pool; a large block keeps a rest of up to
+    // 1 MiB rather than leave a small piece among large ones.
+    const std::size_t rest = block->size - size;
+    if (small ? rest >= kAlign : rest > kSmallMax) {
+        auto* tail = new Block{block->ptr + size, rest, small, false, block, block->next};
+        if (block->next) block->next->prev = tail;
+        block->next = tail;
+        block->size = size;
+        free.insert(tail);
+        cached_bytes_ += static_cast<std::int64_t>(rest);
+    }
+    return block;
+}
+
+CachingAllocator::Block* CachingAllocator::new_segment_locked(std::size_t size, bool small) {
+    const std::size_t bytes = segment_size(size);
+    void* ptr = raw_.allocate(bytes);
+    if (!ptr) return nullptr;
+    ++raw_allocations_;
+    reserved_ += static_cast<std::int64_t>(bytes);
+    cached_bytes_ += static_cast<std::int64_t>(bytes);
+    pool(small).insert(new Block{static_cast<char*>(ptr), bytes, small, false, nullptr, nullptr});
+    return take_free_block_locked(size, small);
+}
+
 void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
-    const std::size_t block = block_size(nbytes);
     std::lock_guard lock(mutex_);
     current_ -= static_cast<std::int64_t>(nbytes);
     if (!keep_freed_) {
         raw_.deallocate(ptr);
-        reserved_ -= static_cast<std::int64_t>(block);
+        reserved_ -= static_cast<std::int64_t>(std::max<std::size_t>(nbytes, 1));
         return;
     }
-    cached_[block].push_back(ptr);
-    cached_bytes_ += static_cast<std::int64_t>(block);
+    const auto it = live_.find(ptr);
+    if (it == live_.end()) throw std::logic_error(raw_.name() + ": deallocate of a pointer this allocator did not hand out");
+    Block* block = it->second;
+    live_.erase(it);
+    free_block_locked(block);
+}
+
+void CachingAllocator::free_block_locked(Block* block) {
+    FreeBlocks& free = pool(block->small);
+    block->in_use = false;
+    cached_bytes_ += static_cast<std::int64_t>(block->size);
+    if (Block* prev = block->prev; prev && !prev->in_use) {  // prev absorbs block
+        free.erase(prev);
+        prev->size += block->size;
+        prev->next = block->next;
+        if (block->next) block->next->prev = prev;
+        delete block;
+        block = prev;
+    }
+    if (Block* next = block->next; next && !next->in_use) {  // block absorbs next
+        free.erase(next);
+        block->size += next->size;
+        block->next = next->next;
+        if (next->next) next->next->prev = block;
+        delete next;
+    }
+    free.insert(block);
 }
 
 MemoryStats CachingAllocator::stats() const {
@@ -99,16 +164,28 @@ std::int64_t CachingAllocator::raw_allocations() const {
 }
 
 void CachingAllocator::release_cache_locked() {
-    for (auto& [block, blocks] : cached_) {
-        for (void* p : blocks) raw_.deallocate(p);
-        reserved_ -= static_cast<std::int64_t>(block * blocks.size());
-        blocks.clear();
+    for (FreeBlocks* free : {&free_small_, &free_large_}) {
+        for (auto it = free->begin(); it != free->end();) {
+            Block* block = *it;
+            if (block->prev || block->next) {  // part of a segment still in use
+                ++it;
+                continue;
+            }
+            raw_.deallocate(block->ptr);
+            reserved_ -= static_cast<std::int64_t>(block->size);
+            cached_bytes_ -= static_cast<std::int64_t>(block->size);
+            it = free->erase(it);
+            delete block;
+        }
     }
-    cached_bytes_ = 0;
 }
 
 std::string CachingAllocator::stats_text_locked() const {
-    return "in use " + mib(current_) + ", reserved " + mib(reserved_) + ", peak " + mib(peak_);
+    std::size_t largest_free = 0;
+    for (const FreeBlocks* free : {&free_small_, &free_large_})
+        if (!free->empty()) largest_free = std::max(largest_free, (*free->rbegin())->size);
+    return "in use " + mib(current_) + ", reserved " + mib(reserved_) + " (" + mib(cached_bytes_) +
+           " of it in free blocks, the largest " + mib(static_cast<std::int64_t>(largest_free)) + "), peak " + mib(peak_);
 }
 
 }  // namespace bplab

@@ -1,13 +1,14 @@
-// core/caching_allocator.h — a caching allocator over a raw allocator: freed blocks are kept by size class and
-// reused, so a training loop stops calling cudaMalloc (or malloc, on the CPU) after its first step.
+// core/caching_allocator.h — a caching allocator over a raw allocator: device memory is taken in segments, cut
+// into blocks (best fit, split) and freed blocks merge with free neighbours, so a training loop stops calling
+// cudaMalloc (or malloc, on the CPU) after its first step and holds little more than its peak.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "core/allocator.h"
 
@@ -41,9 +42,9 @@ inline constexpr bool kCacheFreedBlocks = true;
 /// reserved bytes: blocks held from the raw allocator, in use or cached. Every device's allocator is one.
 class CachingAllocator final : public Allocator {
 public:
-    /// keep_freed = false returns every freed block at once and asks for exactly the bytes requested (for
-    /// AddressSanitizer builds, which see a use after free or an overrun only of memory that was really freed or
-    /// really ends there); current and peak are counted the same.
+    /// keep_freed = false makes one device allocation of exactly the bytes requested per request and returns it
+    /// when freed (for AddressSanitizer builds, which see a use after free or an overrun only of memory that was
+    /// really freed or really ends there); current and peak are counted the same.
     explicit CachingAllocator(RawAllocator& raw, bool keep_freed = true) : raw_(raw), keep_freed_(keep_freed) {}
     /// Returns the cache; errors are swallowed here (at exit the device may already be gone, and a
     /// destructor must not throw).
@@ -53,25 +54,54 @@ public:
     void deallocate(void* ptr, std::size_t nbytes) override;
     MemoryStats stats() const override;
     void reset_peak() override;
-    /// Returns every cached (free) block to the device.
+    /// Returns every segment with no block in use to the device.
     void empty_cache() override;
     /// Calls made to the raw allocator so far (a warm loop makes none).
     std::int64_t raw_allocations() const;
 
-    /// The block size a request is served with: 512-byte steps below 1 MiB, above it steps of a quarter of
-    /// the request's power of two (at most 25 % more than asked).
-    static std::size_t size_class(std::size_t nbytes);
+    /// The block size a request is served with: a multiple of 512 bytes (so every block stays 512-byte aligned).
+    static std::size_t round_size(std::size_t nbytes);
+    /// Whether a block of this size comes from the small pool (up to 1 MiB), whose segments it shares with
+    /// other small blocks only, so that small tensors do not cut up the segments of large ones.
+    static bool is_small(std::size_t block);
+    /// What is asked of the device when no free block fits: small blocks share 2 MiB segments; a large block
+    /// under 10 MiB gets a 20 MiB segment (its siblings of similar size follow it there); a larger one its own
+    /// size rounded up to 2 MiB.
+    static std::size_t segment_size(std::size_t block);
 
 private:
-    /// size_class(nbytes) when blocks are cached, else nbytes itself (at least 1).
-    std::size_t block_size(std::size_t nbytes) const;
+    /// A piece of a segment; prev/next are its neighbours in the same segment (by address), null at the ends.
+    struct Block {
+        char* ptr;
+        std::size_t size;
+        bool small;
+        bool in_use;
+        Block* prev;
+        Block* next;
+    };
+    struct BySizeThenAddress {
+        bool operator()(const Block* a, const Block* b) const {
+            return a->size != b->size ? a->size < b->size : a->ptr < b->ptr;
+        }
+    };
+    using FreeBlocks = std::set<Block*, BySizeThenAddress>;
+
+    FreeBlocks& pool(bool small) { return small ? free_small_ : free_large_; }
+    /// The smallest free block of the pool that holds `size` bytes, cut to size; null when none does.
+    Block* take_free_block_locked(std::size_t size, bool small);
+    /// A new segment from the device holding a block of `size`; null when the device is full.
+    Block* new_segment_locked(std::size_t size, bool small);
+    /// Marks a block free and merges it with its free neighbours.
+    void free_block_locked(Block* block);
+    /// Returns every segment that is wholly free to the device.
     void release_cache_locked();
     std::string stats_text_locked() const;
 
     RawAllocator& raw_;
     const bool keep_freed_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::size_t, std::vector<void*>> cached_;  // size class -> free blocks
+    FreeBlocks free_small_, free_large_;
+    std::unordered_map<void*, Block*> live_;  // pointer handed out -> its block
     std::int64_t current_ = 0, peak_ = 0, reserved_ = 0, cached_bytes_ = 0, allocations_ = 0, raw_allocations_ = 0;
 };
 
