@@ -61,6 +61,15 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis);
 
 /// Layer normalisation over the last dim: (x − mean) / sqrt(var + eps) · w + b; w, b (C) may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-6);
+/// linear(layer_norm(x, norm_w, norm_b, eps), w, b), saving only x for backward, which normalises x again: the
+/// normalised rows (as many bytes as x) are not kept. Gradients are those of the two ops, bit for bit.
+Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& norm_b, double eps, const Tensor& w,
+                         const Tensor& b);
+/// linear(gelu(a), w, b), times γ (C_out) per column when gamma is defined (layer scale), saving only a for
+/// backward, which applies GELU again: neither GELU's output (as many bytes as a) nor, with γ, the linear's
+/// output is kept. Without γ the gradients are those of the ops, bit for bit; with γ, the gradients of b, W and γ
+/// are re-associated through G = dyᵀ·GELU(a) (exact in real arithmetic; f32 rounding differs).
+Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma = Tensor());
 /// softmax(q kᵀ · scale) v over the last two dims: q (..., Nq, D), k and v (..., Nk, D) -> (..., Nq, D).
 /// Saves q, k, v and one log-sum-exp per query row; the backward recomputes the probabilities.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);

@@ -20,11 +20,18 @@ MultiHeadAttention::MultiHeadAttention(std::int64_t dim, std::int64_t heads, Rng
     register_module("proj", proj_);
 }
 
-std::array<Tensor, 3> MultiHeadAttention::qkv(const Tensor& x) const {
-    const std::int64_t b = x.size(0), n = x.size(1);
-    const Tensor t = permute(qkv_.forward(x).reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
-    const std::vector<Tensor> q_k_v = unbind(t, 0);                                                      // each (B, h, N, d)
+std::array<Tensor, 3> MultiHeadAttention::split_heads(const Tensor& packed) const {
+    const std::int64_t b = packed.size(0), n = packed.size(1);
+    const Tensor t = permute(packed.reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
+    const std::vector<Tensor> q_k_v = unbind(t, 0);                                             // each (B, h, N, d)
     return {q_k_v[0], q_k_v[1], q_k_v[2]};
+}
+
+std::array<Tensor, 3> MultiHeadAttention::qkv(const Tensor& x) const { return split_heads(qkv_.forward(x)); }
+
+std::array<Tensor, 3> MultiHeadAttention::qkv_after(const LayerNorm& norm, const Tensor& x, bool recompute) const {
+    if (!recompute) return qkv(norm.forward(x));
+    return split_heads(layer_norm_linear(x, norm.weight(), norm.bias(), norm.eps(), qkv_.weight(), qkv_.bias()));
 }
 
 Tensor MultiHeadAttention::project(const Tensor& heads) const {
@@ -32,9 +39,10 @@ Tensor MultiHeadAttention::project(const Tensor& heads) const {
     return proj_.forward(permute(heads, {0, 2, 1, 3}).reshape({b, n, dim_}));
 }
 
-Tensor MultiHeadAttention::forward(const Tensor& x) const {
-    const auto [q, k, v] = qkv(x);
-    return project(attention(q, k, v, scale_));
+Tensor MultiHeadAttention::attend(const std::array<Tensor, 3>& q_k_v) const {
+    return project(attention(q_k_v[0], q_k_v[1], q_k_v[2], scale_));
 }
+
+Tensor MultiHeadAttention::forward(const Tensor& x) const { return attend(qkv(x)); }
 
 }  // namespace bplab

@@ -5,6 +5,7 @@
 
 #include "core/rng.h"
 #include "layers/linear.h"
+#include "layers/norm.h"
 
 namespace bplab {
 
@@ -16,8 +17,12 @@ public:
 
     /// q, k, v of x, each (B, heads, N, head_dim): the pieces SBP splits.
     std::array<Tensor, 3> qkv(const Tensor& x) const;
+    /// qkv(norm(x)); with `recompute` through layer_norm_linear, which keeps x instead of the normalised rows.
+    std::array<Tensor, 3> qkv_after(const LayerNorm& norm, const Tensor& x, bool recompute) const;
     /// Heads (B, heads, N, head_dim) back to (B, N, C) through the output projection.
     Tensor project(const Tensor& heads) const;
+    /// project(softmax(q kᵀ · scale) v) of qkv's output.
+    Tensor attend(const std::array<Tensor, 3>& q_k_v) const;
     double scale() const { return scale_; }
     std::int64_t heads() const { return heads_; }
 
@@ -25,6 +30,9 @@ private:
     std::int64_t dim_, heads_;
     double scale_;
     Linear qkv_, proj_;
+
+    /// The qkv linear's output (B, N, 3C) as q, k, v (B, heads, N, head_dim).
+    std::array<Tensor, 3> split_heads(const Tensor& packed) const;
 };
 
 }  // namespace bplab

@@ -23,6 +23,15 @@ MlpBlock::MlpBlock(std::int64_t dim, std::int64_t hidden, Rng& init, DType dtype
 
 Tensor MlpBlock::forward(const Tensor& x) const { return fc2_.forward(gelu(fc1_.forward(x))); }
 
+Tensor MlpBlock::forward_normed(const LayerNorm& norm, const Tensor& x, const Tensor& gamma, bool recompute) const {
+    if (recompute) {
+        const Tensor a = layer_norm_linear(x, norm.weight(), norm.bias(), norm.eps(), fc1_.weight(), fc1_.bias());
+        return gelu_linear(a, fc2_.weight(), fc2_.bias(), gamma);
+    }
+    const Tensor z = forward(norm.forward(x));
+    return gamma.defined() ? mul(z, gamma) : z;
+}
+
 VitBlock::VitBlock(std::int64_t dim, std::int64_t heads, const BlockOptions& options, Rng& init, Rng& noise, DType dtype)
     : options_(options), norm1_(dim, 1e-6, dtype), attn_(dim, heads, init, dtype), norm2_(dim, 1e-6, dtype),
       mlp_(dim, static_cast<std::int64_t>(static_cast<double>(dim) * options.mlp_ratio), init, dtype), noise_(&noise) {
@@ -43,9 +52,11 @@ Tensor VitBlock::branch(const Tensor& y, int which) const {
     return drop_path(ls ? ls->forward(y) : y, options_.drop_path, training(), *noise_);
 }
 
+Tensor VitBlock::mlp_branch(const Tensor& x) const { return mlp_.forward_normed(norm2_, x, Tensor(), options_.recompute); }
+
 Tensor VitBlock::forward(const Tensor& x) const {
-    const Tensor h = add(x, branch(attn_.forward(norm1_.forward(x)), 1));
-    return add(h, branch(mlp_.forward(norm2_.forward(h)), 2));
+    const Tensor h = add(x, branch(attn_.attend(qkv(x)), 1));
+    return add(h, branch(mlp_branch(h), 2));
 }
 
 ConvNeXtBlock::ConvNeXtBlock(std::int64_t dim, const BlockOptions& options, Rng& init, Rng& noise, DType dtype)
@@ -59,10 +70,7 @@ ConvNeXtBlock::ConvNeXtBlock(std::int64_t dim, const BlockOptions& options, Rng&
 
 Tensor ConvNeXtBlock::depthwise(const Tensor& x) const { return conv_dw_.forward(x); }
 
-Tensor ConvNeXtBlock::pointwise(const Tensor& y) const {
-    const Tensor z = mlp_.forward(norm_.forward(y));
-    return gamma_.defined() ? mul(z, gamma_) : z;
-}
+Tensor ConvNeXtBlock::pointwise(const Tensor& y) const { return mlp_.forward_normed(norm_, y, gamma_, options_.recompute); }
 
 Tensor ConvNeXtBlock::branch(const Tensor& y) const { return drop_path(y, options_.drop_path, training(), *noise_); }
 

@@ -16,6 +16,10 @@ class MlpBlock : public Module {
 public:
     MlpBlock(std::int64_t dim, std::int64_t hidden, Rng& init, DType dtype = DType::f32);
     Tensor forward(const Tensor& x) const;
+    /// forward(norm(x)) · γ (γ (C) may be undefined): a pre-norm MLP branch. With `recompute`, through
+    /// layer_norm_linear and gelu_linear, which keep x and fc1's output for backward instead of x, the
+    /// normalised rows, fc1's and GELU's outputs (and fc2's, for γ): 5C floats per row instead of 10C (11C).
+    Tensor forward_normed(const LayerNorm& norm, const Tensor& x, const Tensor& gamma, bool recompute) const;
 
 private:
     Linear fc1_, fc2_;
@@ -25,6 +29,9 @@ struct BlockOptions {
     double drop_path = 0.0;     ///< stochastic depth probability of this block
     double layer_scale = 0.0;   ///< initial γ; 0 means no layer scale (timm's ViT default)
     double mlp_ratio = 4.0;
+    /// Recompute the outputs of LayerNorm (before qkv and fc1) and of GELU in backward instead of saving them
+    /// (layer_norm_linear, gelu_linear): the same gradients, about half the bytes an MLP branch keeps.
+    bool recompute = false;
 };
 
 /// x + DropPath(γ₁ · Attn(LN(x))), then x + DropPath(γ₂ · Mlp(LN(x))), on tokens (B, N, C).
@@ -40,6 +47,10 @@ public:
     const MlpBlock& mlp() const { return mlp_; }
     /// The residual branch's scale and stochastic depth: what wraps a sub-block's output.
     Tensor branch(const Tensor& y, int which) const;
+    /// Mlp(LN₂(x)): the second sub-block before its layer scale (what SBP splits).
+    Tensor mlp_branch(const Tensor& x) const;
+    /// q, k, v of LN₁(x), each (B, heads, N, head_dim).
+    std::array<Tensor, 3> qkv(const Tensor& x) const { return attn_.qkv_after(norm1_, x, options_.recompute); }
 
 private:
     BlockOptions options_;

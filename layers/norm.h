@@ -11,6 +11,9 @@ public:
     explicit LayerNorm(std::int64_t channels, double eps = 1e-6, DType dtype = DType::f32);
     /// (..., C) -> (..., C)
     Tensor forward(const Tensor& x) const;
+    const Tensor& weight() const { return weight_; }
+    const Tensor& bias() const { return bias_; }
+    double eps() const { return eps_; }
 
 private:
     double eps_;

@@ -34,6 +34,7 @@ ConvNeXt::ConvNeXt(const ConvNeXtConfig& c)
         for (std::int64_t j = 0; j < c.depths[s]; ++j, ++seen) {
             BlockOptions o;
             o.layer_scale = c.layer_scale;
+            o.recompute = c.recompute;
             o.drop_path = total > 1 ? c.drop_path * static_cast<double>(seen) / static_cast<double>(total - 1) : c.drop_path;
             blocks_.push_back({s, j, std::make_unique<ConvNeXtBlock>(c.dims[s], o, init_, noise_, c.dtype)});
             register_module(stage + ".blocks." + std::to_string(j), *blocks_.back().block);

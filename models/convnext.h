@@ -19,6 +19,7 @@ struct ConvNeXtConfig {
     std::array<std::int64_t, 4> dims = {96, 192, 384, 768};
     double drop_path = 0.0;     ///< rate of the last block; rises linearly from 0 over all blocks
     double layer_scale = 1e-6;  ///< initial γ of every block
+    bool recompute = false;  ///< recompute LayerNorm and GELU outputs in backward (BlockOptions::recompute)
     std::uint64_t seed = 0;
     DType dtype = DType::f32;
 };

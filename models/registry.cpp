@@ -29,6 +29,7 @@ Entry vit(const std::string& name, std::int64_t image, std::int64_t patch, std::
                 c.in_channels = o.in_channels;
                 c.classes = o.classes;
                 c.drop_path = o.drop_path;
+                c.recompute = o.recompute;
                 c.seed = o.seed;
                 c.dtype = o.dtype;
                 return std::unique_ptr<Model>(std::make_unique<Vit>(c));
@@ -46,6 +47,7 @@ Entry convnext(const std::string& name, std::int64_t image, std::int64_t stem, s
                 c.in_channels = o.in_channels;
                 c.classes = o.classes;
                 c.drop_path = o.drop_path;
+                c.recompute = o.recompute;
                 c.seed = o.seed;
                 c.dtype = o.dtype;
                 return std::unique_ptr<Model>(std::make_unique<ConvNeXt>(c));

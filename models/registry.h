@@ -13,6 +13,8 @@ struct ModelOptions {
     std::int64_t classes = 1000;
     std::int64_t in_channels = 3;
     double drop_path = 0.0;
+    /// Recompute LayerNorm and GELU outputs in backward instead of saving them (ViT and ConvNeXt; the MLP ignores it).
+    bool recompute = false;
     std::uint64_t seed = 0;
     DType dtype = DType::f32;
 };

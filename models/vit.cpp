@@ -25,6 +25,7 @@ Vit::Vit(const VitConfig& c)
     for (std::int64_t i = 0; i < c.depth; ++i) {
         BlockOptions o;
         o.mlp_ratio = c.mlp_ratio;
+        o.recompute = c.recompute;
         o.drop_path = c.depth > 1 ? c.drop_path * static_cast<double>(i) / static_cast<double>(c.depth - 1) : c.drop_path;
         blocks_.push_back(std::make_unique<VitBlock>(c.dim, c.heads, o, init_, noise_, c.dtype));
         register_module("blocks." + std::to_string(i), *blocks_.back());

@@ -16,6 +16,7 @@ struct VitConfig {
     std::int64_t dim = 192, depth = 12, heads = 3;
     double mlp_ratio = 4.0;
     double drop_path = 0.0;  ///< rate of the last block; rises linearly from 0 over depth
+    bool recompute = false;  ///< recompute LayerNorm and GELU outputs in backward (BlockOptions::recompute)
     std::uint64_t seed = 0;
     DType dtype = DType::f32;
 };

@@ -238,7 +238,7 @@ TEST_CASE("caching allocator: keep_freed = false hands every freed block back, c
     FakeDevice device(64 * MiB);
     CachingAllocator a(device, false);
     void* p = a.allocate(3 * MiB + 1);
-    CHECK(device.used() == 3 * MiB + 1);  // the exact size, not the size class: ASan sees an overrun by one byte
+    CHECK(device.used() == 3 * MiB + 1);  // the exact size, not a 512-byte block: ASan sees an overrun by one byte
     a.deallocate(p, 3 * MiB + 1);
     p = a.allocate(3 * MiB);
     a.deallocate(p, 3 * MiB);

@@ -305,7 +305,8 @@ TEST_CASE("SBP: keep ratio 1 is plain backprop; evaluation runs the exact model"
 }
 
 TEST_CASE("SBP: the MLP sub-block saves bytes in proportion to the kept rows", "[sbp][property]") {
-    // Per kept row, f32: gathered input C + norm stats 2 + normed C + fc1 out 4C + GELU out 4C.
+    // Per kept row, f32: gathered input C + norm stats 2 + normed C + fc1 out 4C + GELU out 4C; with
+    // recompute, the gathered input C + fc1 out 4C.
     Rng init(34), noise(35);
     const std::int64_t C = 16;
     const MlpBlock mlp(C, 4 * C, init);
@@ -315,12 +316,14 @@ TEST_CASE("SBP: the MLP sub-block saves bytes in proportion to the kept rows", "
     xg.set_requires_grad(true);
     for (double r : {0.5, 0.25}) {
         const auto rows = grid_rows(8, 8, r, 37);
-        const std::int64_t base = memory_stats().current_bytes;
-        const Tensor y = sbp::split_apply(xg, rows, 1, [&](const Tensor& t) { return mlp.forward(norm.forward(t)); });
-        const std::int64_t saved = memory_stats().current_bytes - base - static_cast<std::int64_t>(y.nbytes());
         const std::int64_t kept_rows = 4 * rows.keep.numel();
         INFO("r = " << r);
-        CHECK(saved == kept_rows * (C + 2 + C + 4 * C + 4 * C) * 4);
+        for (const bool recompute : {false, true}) {
+            const std::int64_t base = memory_stats().current_bytes;
+            const Tensor y = sbp::split_apply(xg, rows, 1, [&](const Tensor& t) { return mlp.forward_normed(norm, t, Tensor(), recompute); });
+            const std::int64_t saved = memory_stats().current_bytes - base - static_cast<std::int64_t>(y.nbytes());
+            CHECK(saved == kept_rows * (recompute ? C + 4 * C : C + 2 + C + 4 * C + 4 * C) * 4);
+        }
     }
 }
 

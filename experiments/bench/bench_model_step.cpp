@@ -75,7 +75,8 @@ int main(int argc, char** argv) try {
         .add("warmup", "3", "untimed steps first (they also make AdamW's moments)")
         .add("device", "cpu", "cpu | cuda | cuda:N")
         .add("sbp-keep", "1", "SBP keep ratio in (0, 1]; 1: no SBP (else grid mask, the model's default blocks, qkv)")
-        .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
+        .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)")
+        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)");
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string name = flags.str("model");
@@ -91,6 +92,7 @@ int main(int argc, char** argv) try {
     options.classes = classes;
     options.in_channels = in_channels;
     options.seed = 2525;
+    options.recompute = flags.on("recompute");
     std::unique_ptr<Model> model = make_model(name, options);  // throws, listing the names, if unknown
     if (image == 0) image = model_image_size(name);
     if (image != model_image_size(name)) {  // the registry's sizes at another resolution
@@ -156,17 +158,18 @@ int main(int argc, char** argv) try {
     const std::int64_t params = model->parameter_count();
     std::printf("bplab %s: %lld parameters (%.2f MiB f32; AdamW moments 2x that)\n", name.c_str(),
                 static_cast<long long>(params), static_cast<double>(params) * 4.0 / kMiB);
-    std::printf("bplab %s on %s, SBP keep %g, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
+    std::printf("bplab %s on %s, SBP keep %g%s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
                 "min %.3f, max %.3f over %lld steps (after %lld warm-up)\n",
-                name.c_str(), device.str().c_str(), keep, static_cast<long long>(batch), static_cast<long long>(image),
+                name.c_str(), device.str().c_str(), keep, options.recompute ? ", LayerNorm/GELU outputs recomputed" : "",
+                static_cast<long long>(batch), static_cast<long long>(image),
                 static_cast<long long>(image), static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
                 ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));
     std::printf("bplab memory (bplab's allocator: bytes of live tensors): persistent %.1f MiB (parameters, AdamW moments, "
                 "batch), peak total %.1f MiB, peak above persistent %.1f MiB; blocks held (reserved) %.1f MiB\n",
                 static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<double>(after.reserved_bytes) / kMiB);
-    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
-                name.c_str(), device.str().c_str(), keep, threads, median, mean, static_cast<double>(peak) / kMiB,
+    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g recompute=%d threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
+                name.c_str(), device.str().c_str(), keep, options.recompute ? 1 : 0, threads, median, mean, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params),
                 static_cast<double>(after.reserved_bytes) / kMiB);
     if (profile > 0) print_profile(*model, b, adamw, device, profile, median);

@@ -20,8 +20,9 @@ struct StepMemory {
 
 /// One forward + backward of the model on a random batch; bytes relative to the model alone.
 StepMemory measure(const std::string& name, std::int64_t batch, std::int64_t size, std::int64_t channels,
-                   std::int64_t classes, const sbp::SbpConfig& config, std::uint64_t seed, Device device, int warmup) {
-    auto model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
+                   std::int64_t classes, const sbp::SbpConfig& config, bool recompute, std::uint64_t seed, Device device,
+                   int warmup) {
+    auto model = make_model(name, {.classes = classes, .in_channels = channels, .recompute = recompute, .seed = seed});
     model->to(device);
     model->set_sbp(config);
     model->begin_step();
@@ -71,7 +72,8 @@ int mem_command(int argc, char** argv) {
         .add("classes", "1000", "classes")
         .add("seed", "0", "seed of the weights and the batch")
         .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)")
-        .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)");
+        .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)")
+        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)");
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
@@ -87,14 +89,15 @@ int mem_command(int argc, char** argv) {
     if (warmup < 0 || warmup > 100) throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected 0..100");
     const auto measure_with = [&](const sbp::SbpConfig& c) {
         empty_cache(device);  // the exact run's cached blocks would otherwise sit beside the SBP run's
-        return measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), c, seed, device,
+        return measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), c, flags.on("recompute"), seed, device,
                        static_cast<int>(warmup));
     };
     const StepMemory exact = measure_with(sbp::SbpConfig{}), split = measure_with(config);
-    std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)\n", name.c_str(),
+    std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)%s\n", name.c_str(),
                 device.str().c_str(),
                 static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), config.keep,
-                sbp::to_string(config.mask).c_str(), sbp::attn_mode_name(config.attn));
+                sbp::to_string(config.mask).c_str(), sbp::attn_mode_name(config.attn),
+                flags.on("recompute") ? ", LayerNorm and GELU outputs recomputed" : "");
     std::printf("| %-28s | %12s | %12s | %7s |\n", "MiB (f32)", "exact", "SBP", "ratio");
     std::printf("|------------------------------|-------------:|-------------:|--------:|\n");
     std::printf("| %-28s | %12.1f | %12.1f | %7s |\n", "parameters", mib(exact.params), mib(split.params), "");

@@ -35,7 +35,7 @@ std::unique_ptr<Model> build_model(const RunSpec& s) {
         c.seed = s.seed;
         return std::make_unique<Mlp>(c);
     }
-    return make_model(s.model, {.classes = 10, .in_channels = 1, .drop_path = s.drop_path, .seed = s.seed});
+    return make_model(s.model, {.classes = 10, .in_channels = 1, .drop_path = s.drop_path, .recompute = s.recompute, .seed = s.seed});
 }
 
 std::unique_ptr<Optimizer> build_optimizer(const RunSpec& s, const Model& model) {
@@ -77,6 +77,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"ema", s.ema},
             {"label_smoothing", s.label_smoothing},
             {"drop_path", s.drop_path},
+            {"recompute", s.recompute},
             {"augment", s.augment},
             {"grad_norms_every", s.grad_norms_every},
             {"sbp_keep", s.sbp.keep},
@@ -117,6 +118,7 @@ void add_run_flags(Flags& flags) {
         .add("ema", "0", "decay of an exponential moving average of the weights, evaluated too (0: off)")
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
+        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)")
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
@@ -168,6 +170,7 @@ RunSpec run_spec_from(const Flags& flags) {
     s.ema = flags.real("ema");
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
+    s.recompute = flags.on("recompute");
     s.augment = flags.on("augment");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)

@@ -11,7 +11,7 @@ namespace {
 using Qkv = std::array<Tensor, 3>;  // each (B, heads, rows, d)
 
 /// q, k, v of all tokens, with graph on every row.
-Qkv full_qkv_of(const VitBlock& block, const Tensor& x) { return block.attn().qkv(block.norm1().forward(x)); }
+Qkv full_qkv_of(const VitBlock& block, const Tensor& x) { return block.qkv(x); }
 
 /// The kept heads and the others, as row indices along the head axis.
 RowSplit head_split(const std::vector<std::int64_t>& kept, std::int64_t heads) {
@@ -39,9 +39,9 @@ Tensor split_heads(const Qkv& q, const RowSplit& heads, double scale) {
 
 /// q, k, v of the kept token rows (with graph) and of the dropped rows (without).
 std::pair<Qkv, Qkv> split_qkv(const VitBlock& block, const Tensor& x, const RowSplit& rows) {
-    const Qkv kept = block.attn().qkv(block.norm1().forward(gather_rows(x, rows.keep, 1)));
+    const Qkv kept = block.qkv(gather_rows(x, rows.keep, 1));
     NoGradGuard no_grad;
-    return {kept, block.attn().qkv(block.norm1().forward(gather_rows(x.detach(), rows.drop, 1)))};
+    return {kept, block.qkv(gather_rows(x.detach(), rows.drop, 1))};
 }
 
 /// Output projection of attention rows (B, h, N, d) -> (B, N, C), optionally split by token rows.
@@ -105,7 +105,7 @@ Tensor attention_branch(const VitBlock& block, const Tensor& x, const BlockPlan&
 Tensor vit_block(const VitBlock& block, const Tensor& x, const BlockPlan& plan, const SbpConfig& config) {
     if (plan.rows.drop.numel() == 0 && config.attn != AttnMode::head) return block.forward(x);  // r = 1
     const Tensor h = add(x, block.branch(attention_branch(block, x, plan, config), 1));
-    const Tensor mlp = split_apply(h, plan.rows, 1, [&](const Tensor& t) { return block.mlp().forward(block.norm2().forward(t)); });
+    const Tensor mlp = split_apply(h, plan.rows, 1, [&](const Tensor& t) { return block.mlp_branch(t); });
     return add(h, block.branch(mlp, 2));
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <tuple>
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device.h"
@@ -21,8 +22,8 @@ struct Step {
     NamedTensorList grads, updated;  ///< every parameter gradient, and every parameter after one SGD update
 };
 
-Step one_step(const std::string& name, const sbp::SbpConfig& config, Device device) {
-    auto model = make_model(name, {.classes = 10, .in_channels = 1, .seed = 5});
+Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recompute, Device device) {
+    auto model = make_model(name, {.classes = 10, .in_channels = 1, .recompute = recompute, .seed = 5});
     model->to(device);
     model->set_sbp(config);
     model->begin_step();
@@ -57,17 +58,20 @@ void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const s
 
 }  // namespace
 
-TEST_CASE("cuda models: a ViT and a ConvNeXt step, exact and SBP 0.5 (ViT: qkv and query), match the CPU within 1e-4",
-          "[cuda]") {
+TEST_CASE("cuda models: a ViT and a ConvNeXt step, exact and SBP 0.5 (ViT: qkv and query), with and without recompute, "
+          "match the CPU within 1e-4", "[cuda]") {
     if (cuda::device_count() == 0) std::exit(77);
     cuda::install();
     for (const std::string name : {"vit-mini", "convnext-mini"}) {
         const bool vit = name.rfind("vit", 0) == 0;
-        for (const auto& [keep, attn] : std::vector<std::pair<double, std::string>>{{1.0, "qkv"}, {0.5, "qkv"}, {0.5, "query"}}) {
+        const std::vector<std::tuple<double, std::string, bool>> cases = {
+            {1.0, "qkv", false}, {0.5, "qkv", false}, {0.5, "query", false}, {1.0, "qkv", true}, {0.5, "qkv", true}};
+        for (const auto& [keep, attn, recompute] : cases) {
             if (attn != "qkv" && !vit) continue;  // attention modes are the ViT's
-            INFO(name << ", SBP keep " << keep << ", attention " << attn);
+            INFO(name << ", SBP keep " << keep << ", attention " << attn << ", recompute " << recompute);
             const auto config = sbp::make_config(keep, "grid", "", "uniform", false, attn, false);
-            const Step cpu = one_step(name, config, Device::cpu()), gpu = one_step(name, config, Device::cuda());
+            const Step cpu = one_step(name, config, recompute, Device::cpu()),
+                       gpu = one_step(name, config, recompute, Device::cuda());
             CHECK(std::abs(cpu.loss - gpu.loss) <= 1e-4 * std::abs(cpu.loss));
             check_close(cpu.grads, gpu.grads, "gradient");
             check_close(cpu.updated, gpu.updated, "parameter after SGD");

@@ -1,0 +1,112 @@
+// core/ops/recompute.cpp — fused ops that save less for backward by redoing cheap elementwise work there:
+// LayerNorm then Linear saves x alone; GELU then Linear (then layer scale γ) saves GELU's input alone.
+#include "backends/backend.h"
+#include "core/ops.h"
+
+namespace bplab {
+namespace {
+
+/// y (..., C) = x (..., C) · s (C), column by column.
+Tensor mul_columns(const Tensor& x, const Tensor& s) {
+    Tensor y = Tensor::empty_like(x);
+    backend_for(x.device()).binary(y, x, s, BinaryOp::mul);
+    return y;
+}
+
+/// out (C) = Σ_rows x (R, C)
+Tensor column_sums(const Tensor& x) {
+    const std::int64_t c = x.size(-1);
+    Tensor out = Tensor::empty({c}, x.dtype(), x.device());
+    backend_for(x.device()).sum_axis(out, x, 1, x.numel() / c, c);
+    return out;
+}
+
+}  // namespace
+
+Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& norm_b, double eps, const Tensor& w,
+                         const Tensor& b) {
+    Tensor y;
+    {
+        NoGradGuard no_grad;  // the checks and kernels of the two ops; the normalised rows are freed here
+        y = linear(layer_norm(x, norm_w, norm_b, eps), w, b);
+    }
+    const Tensor sx = x.detach(), snw = norm_w.defined() ? norm_w.detach() : Tensor(),
+                 snb = norm_b.defined() ? norm_b.detach() : Tensor(), sw = w.detach();
+    return record(y, "layer_norm_linear", {x, norm_w, norm_b, w, b},
+                  [sx, snw, snb, eps, sw](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      Backend& be = backend_for(dy.device());
+                      const std::int64_t rows = sx.numel() / sx.size(-1);
+                      Tensor n = Tensor::empty_like(sx), mean = Tensor::empty({rows}, sx.dtype(), sx.device()),
+                             rstd = Tensor::empty({rows}, sx.dtype(), sx.device());
+                      be.layer_norm_forward(n, mean, rstd, sx, snw, snb, eps);  // the same rows as the forward's
+                      const bool norm_needs = needs[0] || needs[1] || needs[2];
+                      Tensor dn = norm_needs ? Tensor::empty_like(sx) : Tensor();
+                      Tensor dw = needs[3] ? Tensor::empty_like(sw) : Tensor();
+                      Tensor db = needs[4] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
+                      be.linear_backward(dn, dw, db, dy, n, sw);
+                      n = Tensor();
+                      Tensor dx = needs[0] ? Tensor::empty_like(sx) : Tensor();
+                      Tensor dnw = needs[1] ? Tensor::empty_like(snw) : Tensor();
+                      Tensor dnb = needs[2] ? Tensor::empty_like(snb) : Tensor();
+                      if (norm_needs) be.layer_norm_backward(dx, dnw, dnb, dn, sx, snw, mean, rstd);
+                      return {dx, dnw, dnb, dw, db};
+                  });
+}
+
+Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma) {
+    Tensor y;
+    {
+        NoGradGuard no_grad;  // GELU's output is freed here
+        y = linear(gelu(a), w, b);
+        if (gamma.defined()) y = mul(y, gamma);
+    }
+    const Tensor sa = a.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
+                 sg = gamma.defined() ? gamma.detach() : Tensor();
+    return record(y, "gelu_linear", {a, w, b, gamma},
+                  [sa, sw, sb, sg](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      Backend& be = backend_for(dy.device());
+                      Tensor h = Tensor::empty_like(sa);  // (R, I) = GELU(a), as in the forward
+                      be.gelu_forward(h, sa);
+                      Tensor dh = needs[0] ? Tensor::empty_like(sa) : Tensor();
+                      Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
+                      Tensor db, dgamma;
+                      if (!sg.defined()) {
+                          db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
+                          be.linear_backward(dh, dw, db, dy, h, sw);
+                      } else {
+                          // y = z · γ with z = h Wᵀ + b, and z is not saved. With G = dyᵀ h (O, I), the product
+                          // dW needs anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy,
+                          // db = γ ⊙ Σ_rows dy, dh = dy (γ ⊙rows W).
+                          Tensor g, none;
+                          if (needs[1] || needs[3]) {
+                              g = Tensor::empty_like(sw);  // (O, I)
+                              be.linear_backward(none, g, none, dy, h, sw);
+                          }
+                          h = Tensor();
+                          if (needs[1]) be.scale_rows(dw, g, sg);
+                          const Tensor dy_sums = (needs[2] || needs[3]) ? column_sums(dy) : Tensor();  // (O)
+                          if (needs[2]) db = mul_columns(dy_sums, sg);
+                          if (needs[3]) {
+                              dgamma = Tensor::empty_like(sg);
+                              Tensor gw = Tensor::empty_like(sw);
+                              be.binary(gw, g, sw, BinaryOp::mul);
+                              be.sum_axis(dgamma, gw, sw.size(0), sw.size(1), 1);
+                              if (sb.defined()) be.axpy(dgamma, mul_columns(dy_sums, sb), 1.0);
+                          }
+                          if (needs[0]) {
+                              Tensor w_scaled = Tensor::empty_like(sw);
+                              be.scale_rows(w_scaled, sw, sg);
+                              be.linear_backward(dh, none, none, dy, sa, w_scaled);
+                          }
+                      }
+                      h = Tensor();
+                      Tensor da;
+                      if (needs[0]) {
+                          da = Tensor::empty_like(sa);
+                          be.gelu_backward(da, dh, sa);
+                      }
+                      return {da, dw, db, dgamma};
+                  });
+}
+
+}  // namespace bplab
