@@ -34,23 +34,33 @@ stage_test() {
   return $rc
 }
 
-# bench_pair MODEL BATCH KEEP [extra flags...]: bplab, then PyTorch, on the same step; full output on stdout.
-bench_pair() {
-  local common=(--model "$1" --batch "$2" --in-channels 3 --classes 1000 --device cuda --sbp-keep "$3")
+# bplab_step / torch_step MODEL BATCH KEEP [extra flags...]: one twin on the GPU; full output on stdout.
+bplab_step() {
+  local m=$1 b=$2 k=$3
   shift 3
-  "$build/experiments/bench/bench_model_step" "${common[@]}" "$@" 2>&1
-  PYTHONUNBUFFERED=1 python3 experiments/bench/model_step_torch.py "${common[@]}" "$@" 2>&1
+  "$build/experiments/bench/bench_model_step" --model "$m" --batch "$b" --in-channels 3 --classes 1000 --device cuda \
+    --sbp-keep "$k" "$@" 2>&1
 }
-export -f bench_pair
+torch_step() {
+  local m=$1 b=$2 k=$3
+  shift 3
+  PYTHONUNBUFFERED=1 python3 experiments/bench/model_step_torch.py --model "$m" --batch "$b" --in-channels 3 \
+    --classes 1000 --device cuda --sbp-keep "$k" "$@" 2>&1
+}
+bench_pair() { bplab_step "$@"; torch_step "$@"; }
+export -f bplab_step torch_step bench_pair
 
 stage_bench() {
   {
     for spec in vit-tiny:256 convnext-tiny:128; do
-      for keep in 1 0.5; do bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3; done
+      for keep in 1 0.5; do
+        bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3
+        # bplab only: PyTorch eager has no switch that recomputes LayerNorm and GELU outputs in backward
+        bplab_step "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3 --recompute
+      done
     done
     for keep in 1 0.5; do  # PyTorch's fused attention too: the stronger eager baseline on a GPU
-      PYTHONUNBUFFERED=1 python3 experiments/bench/model_step_torch.py --model vit-tiny --batch 256 --in-channels 3 \
-        --classes 1000 --device cuda --sbp-keep "$keep" --steps 10 --warmup 3 --sdpa 2>&1
+      torch_step vit-tiny 256 "$keep" --steps 10 --warmup 3 --sdpa
     done
   } > "$out/bench.txt"
   grep RESULT "$out/bench.txt"

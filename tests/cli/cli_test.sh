@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cli/cli_test.sh — the command lines a user types: bplab train's study flags (--train-size,
-# --grad-norms-every, --device) on a tiny IDX dataset made here, and bench_model_step's --profile.
+# --grad-norms-every, --device) on a tiny IDX dataset made here, and bench_model_step's --profile and --recompute.
 # Usage (CTest runs it): cli_test.sh path/to/bplab path/to/bench_model_step
 set -uo pipefail
 bplab=$1 bench=$2
@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"  # fail, expect_error, lines, check_profile, mak
 make_tiny_idx "$work/data" 80 20
 
 help=$("$bplab" train --help 2>&1) || fail "train --help: exit non-zero"
-for flag in --train-size --grad-norms-every --device; do
+for flag in --train-size --grad-norms-every --device --recompute; do
   grep -q -- "$flag" <<< "$help" || fail "train --help does not list $flag"
 done
 
@@ -43,6 +43,14 @@ expect_error "bench --batch x" "--batch" "$bench" --batch x
 help=$("$bench" --help 2>&1) || fail "bench --help: exit non-zero"
 grep -q -- "--sbp-keep" <<< "$help" || fail "bench --help does not list --sbp-keep: $help"
 check_profile 2 "$bench" --model vit-mini --batch 4 --steps 1 --warmup 1 --profile 2
+
+# --recompute keeps fewer bytes for backward: the step's peak above parameters and moments falls; RESULT says so.
+peak_of() { sed -n 's/^RESULT .* peak_above_mb=\([0-9.]*\).*/\1/p'; }
+plain=$("$bench" --model convnext-mini --batch 8 --steps 1 --warmup 1 2>&1)
+lean=$("$bench" --model convnext-mini --batch 8 --steps 1 --warmup 1 --recompute 2>&1)
+grep -q "^RESULT .* recompute=1 " <<< "$lean" || fail "bench --recompute: no RESULT line with recompute=1: $lean"
+awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !(a > 0 && a < 0.8 * b) }' ||
+  fail "bench --recompute: peak $(peak_of <<< "$lean") MiB is not below 0.8 x $(peak_of <<< "$plain") MiB"
 
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))
