@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "core/allocator.h"
+#include "core/autograd.h"
 #include "core/ops.h"
 #include "tests/test_helpers.h"
 
@@ -180,6 +182,17 @@ TEST_CASE("conv2d backward equals the direct definition on a batch spanning seve
     REQUIRE(max_abs_diff(x.grad(), dx) <= 1e-11);
     REQUIRE(max_abs_diff(w.grad(), dw) <= 1e-10);
     REQUIRE(max_abs_diff(b.grad(), db) <= 1e-10);
+}
+
+TEST_CASE("conv2d's scratch holds one chunk of the batch's own images, not the chunk budget", "[conv][memory]") {
+    // One 8x8x3 image, 3x3 kernel, 5 outputs, f32: im2col holds 64 rows of 27 and the reordered weight 5 x 27.
+    // Sized for the 1 M-element budget instead, the columns would take 4 MiB (bplab mem at batch 4 showed it).
+    const Tensor x = random_tensor({1, 8, 8, 3}, 31, DType::f32), w = random_tensor({5, 3, 3, 3}, 32, DType::f32);
+    NoGradGuard no_grad;
+    const std::int64_t before = memory_stats().current_bytes;
+    reset_peak();
+    const Tensor y = conv2d(x, w, Tensor(), {1, 1}, {1, 1});
+    CHECK(memory_stats().peak_bytes - before == (64 * 5 + 64 * 27 + 5 * 27) * 4);
 }
 
 TEST_CASE("conv2d with kernel == stride equals space_to_depth then linear with the weight in (O, kh, kw, I) order",

@@ -28,8 +28,10 @@ Conv2dPlan plan_for(const Tensor& x, const Tensor& w, const Tensor& y, std::arra
     p.k = p.g.kh * p.g.kw * p.g.c;
     p.pixels = p.g.ho * p.g.wo;
     p.identity = p.g.kh == 1 && p.g.kw == 1 && p.g.sh == 1 && p.g.sw == 1 && p.g.ph == 0 && p.g.pw == 0;
-    p.images_per_chunk = p.identity ? std::max<std::int64_t>(p.g.batch, 1)
-                                    : std::max<std::int64_t>(1, kColsBudget / std::max<std::int64_t>(p.pixels * p.k, 1));
+    // Scratch for as many images as fit the budget, but never more than the batch has.
+    const std::int64_t batch = std::max<std::int64_t>(p.g.batch, 1);
+    p.images_per_chunk =
+        p.identity ? batch : std::clamp<std::int64_t>(kColsBudget / std::max<std::int64_t>(p.pixels * p.k, 1), 1, batch);
     return p;
 }
 
