@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
+#include <memory>
 
 namespace bplab {
 namespace {
@@ -40,6 +42,9 @@ std::size_t CachingAllocator::segment_size(std::size_t block) {
 
 void* CachingAllocator::allocate(std::size_t nbytes) {
     std::lock_guard lock(mutex_);
+    if (nbytes > std::numeric_limits<std::size_t>::max() / 2)  // rounding it up would wrap around
+        throw OutOfMemory(raw_.name() + ": out of memory allocating " + std::to_string(nbytes) +
+                          " bytes (more than any device holds)");
     void* ptr = nullptr;
     if (!keep_freed_) {
         const std::size_t exact = std::max<std::size_t>(nbytes, 1);
@@ -58,8 +63,13 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
             block = new_segment_locked(size, small);
         }
         if (block) {
+            try {
+                live_.emplace(block->ptr, block);
+            } catch (...) {  // no host memory for the map: the block goes back to the free set
+                free_block_locked(block);
+                throw;
+            }
             block->in_use = true;
-            live_.emplace(block->ptr, block);
             ptr = block->ptr;
         }
     }
@@ -78,44 +88,53 @@ CachingAllocator::Block* CachingAllocator::take_free_block_locked(std::size_t si
     const auto it = free.lower_bound(&probe);  // the smallest block of at least `size` bytes
     if (it == free.end()) return nullptr;
     Block* block = *it;
-    free.erase(it);
-    cached_bytes_ -= static_cast<std::int64_t>(block->size);
     // Cut off the rest when it can serve another request of this pool; a large block keeps a rest of up to
-    // 1 MiB rather than leave a small piece among large ones.
+    // 1 MiB rather than leave a small piece among large ones. What can throw (new, insert) comes first.
     const std::size_t rest = block->size - size;
     if (small ? rest >= kAlign : rest > kSmallMax) {
-        auto* tail = new Block{block->ptr + size, rest, small, false, block, block->next};
-        if (block->next) block->next->prev = tail;
-        block->next = tail;
+        auto tail = std::make_unique<Block>(Block{block->ptr + size, rest, small, false, block, block->next});
+        free.insert(tail.get());
+        free.erase(it);
+        if (block->next) block->next->prev = tail.get();
+        block->next = tail.release();
         block->size = size;
-        free.insert(tail);
-        cached_bytes_ += static_cast<std::int64_t>(rest);
+    } else {
+        free.erase(it);
     }
+    cached_bytes_ -= static_cast<std::int64_t>(block->size);
     return block;
 }
 
 CachingAllocator::Block* CachingAllocator::new_segment_locked(std::size_t size, bool small) {
     const std::size_t bytes = segment_size(size);
-    void* ptr = raw_.allocate(bytes);
-    if (!ptr) return nullptr;
+    auto segment = std::make_unique<Block>(Block{nullptr, bytes, small, false, nullptr, nullptr});
+    segment->ptr = static_cast<char*>(raw_.allocate(bytes));
+    if (!segment->ptr) return nullptr;
+    try {
+        pool(small).insert(segment.get());
+    } catch (...) {
+        raw_.deallocate(segment->ptr);
+        throw;
+    }
+    segment.release();
     ++raw_allocations_;
     reserved_ += static_cast<std::int64_t>(bytes);
     cached_bytes_ += static_cast<std::int64_t>(bytes);
-    pool(small).insert(new Block{static_cast<char*>(ptr), bytes, small, false, nullptr, nullptr});
     return take_free_block_locked(size, small);
 }
 
 void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     if (!ptr) return;
     std::lock_guard lock(mutex_);
-    current_ -= static_cast<std::int64_t>(nbytes);
     if (!keep_freed_) {
         raw_.deallocate(ptr);
+        current_ -= static_cast<std::int64_t>(nbytes);
         reserved_ -= static_cast<std::int64_t>(std::max<std::size_t>(nbytes, 1));
         return;
     }
     const auto it = live_.find(ptr);
     if (it == live_.end()) throw std::logic_error(raw_.name() + ": deallocate of a pointer this allocator did not hand out");
+    current_ -= static_cast<std::int64_t>(nbytes);
     Block* block = it->second;
     live_.erase(it);
     free_block_locked(block);

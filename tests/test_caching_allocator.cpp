@@ -205,17 +205,24 @@ TEST_CASE("caching allocator: random traffic never hands out overlapping bytes, 
     run_step();
     const std::int64_t first = a.raw_allocations();
     CHECK(a.stats().current_bytes == 0);
+    CHECK(a.stats().reserved_bytes == static_cast<std::int64_t>(device.used()));
     for (int step = 0; step < 3; ++step) run_step();
     CHECK(a.raw_allocations() == first);
     a.empty_cache();
     CHECK(device.used() == 0);  // every block merged back into whole segments
 }
 
-TEST_CASE("caching allocator: freeing a pointer it never handed out is an error, not a corruption", "[unit]") {
+TEST_CASE("caching allocator: freeing a pointer it does not hold is an error, not a corruption; so is a huge request", "[unit]") {
     FakeDevice device(64 * MiB);
     CachingAllocator a(device);
+    void* p = a.allocate(1000);
     int not_ours = 0;
     CHECK_THROWS_WITH(a.deallocate(&not_ours, sizeof not_ours), Catch::Contains("did not hand out"));
+    a.deallocate(p, 1000);
+    CHECK_THROWS_WITH(a.deallocate(p, 1000), Catch::Contains("did not hand out"));  // a second free
+    CHECK(a.stats().current_bytes == 0);  // neither wrong call changed the count
+    CHECK_THROWS_AS(a.allocate(~std::size_t{0}), OutOfMemory);  // too large to round up: refused, not wrapped
+    CHECK(device.calls == 1);
 }
 
 TEST_CASE("caching allocator: the destructor returns every free segment to the device", "[unit]") {

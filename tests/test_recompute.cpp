@@ -2,6 +2,7 @@
 // backward: gradients against finite differences and against the unfused ops, the bytes they keep, whole models.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <functional>
 
 #include "core/allocator.h"
 #include "core/autograd.h"
@@ -94,6 +95,50 @@ TEST_CASE("recompute: with γ, gelu_linear's re-associated gradients match mul(l
         CHECK(max_abs_diff(fused[0], plain[0]) == 0.0);  // the forward is the same ops
         CHECK(worst_relative(plain, fused) <= (dtype == DType::f64 ? 1e-13 : 1e-5));
     }
+}
+
+TEST_CASE("recompute: inputs that need no gradient get none, and the others are those of the unfused ops", "[property]") {
+    // Every subset of the inputs requires grad in turn (f64): each backward branch that skips work runs once.
+    using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+    const auto grads_with = [](const Fn& fn, const std::vector<Tensor>& values, unsigned mask) {
+        std::vector<Tensor> in;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            in.push_back(values[i].clone());
+            if (mask >> i & 1u) in.back().set_requires_grad(true);
+        }
+        const Tensor y = fn(in);
+        backward(sum(mul(y, random_tensor(y.shape(), 98, y.dtype()))));
+        std::vector<Tensor> grads;
+        for (const Tensor& t : in) grads.push_back(t.grad());
+        return grads;
+    };
+    const auto compare = [&](const Fn& fused, const Fn& plain, const std::vector<Tensor>& values) {
+        for (unsigned mask = 1; mask < (1u << values.size()); ++mask) {
+            const auto f = grads_with(fused, values, mask), p = grads_with(plain, values, mask);
+            for (std::size_t i = 0; i < values.size(); ++i) {
+                INFO("inputs needing grad (bits) " << mask << ", input " << i);
+                REQUIRE(f[i].defined() == bool(mask >> i & 1u));
+                if (f[i].defined()) CHECK(max_abs_diff(f[i], p[i]) <= 1e-13);
+            }
+        }
+    };
+    compare([](const auto& in) { return layer_norm_linear(in[0], in[1], in[2], 1e-6, in[3], in[4]); },
+            [](const auto& in) { return linear(layer_norm(in[0], in[1], in[2], 1e-6), in[3], in[4]); },
+            {random_tensor({2, 5, 6}, 61), random_tensor({6}, 62), random_tensor({6}, 63), random_tensor({4, 6}, 64),
+             random_tensor({4}, 65)});
+    compare([](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },
+            [](const auto& in) { return mul(linear(gelu(in[0]), in[1], in[2]), in[3]); },
+            {random_tensor({2, 5, 8}, 66, DType::f64, -3, 3), random_tensor({4, 8}, 67), random_tensor({4}, 68),
+             random_tensor({4}, 69)});
+    compare([](const auto& in) { return gelu_linear(in[0], in[1], in[2]); },
+            [](const auto& in) { return linear(gelu(in[0]), in[1], in[2]); },
+            {random_tensor({2, 5, 8}, 70, DType::f64, -3, 3), random_tensor({4, 8}, 71), random_tensor({4}, 72)});
+}
+
+TEST_CASE("recompute: gelu_linear refuses a layer scale that is not one value per output", "[property]") {
+    const Tensor a = random_tensor({3, 8}, 73), w = random_tensor({4, 8}, 74), b = random_tensor({4}, 75);
+    CHECK_THROWS_WITH(gelu_linear(a, w, b, random_tensor({1}, 76)), Catch::Contains("gelu_linear") && Catch::Contains("(1,)"));
+    CHECK_THROWS_WITH(gelu_linear(a, w, b, random_tensor({3, 4}, 77)), Catch::Contains("expected (out,)"));
 }
 
 TEST_CASE("recompute: the fused ops keep nothing but their inputs, the unfused ones the normalised rows and GELU's output", "[property][memory]") {

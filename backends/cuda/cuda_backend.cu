@@ -6,7 +6,27 @@
 
 namespace bplab::cuda {
 
-CudaBackend::CudaBackend() { BPLAB_CUBLAS_CHECK(cublasCreate(&cublas_)); }
+namespace {
+
+/// cuBLAS's recommended workspace for the current GPU: 32 MiB from Hopper (compute 9.0) on, 4 MiB before.
+std::size_t cublas_workspace_bytes() {
+    int device = 0;
+    BPLAB_CUDA_CHECK(cudaGetDevice(&device));
+    cudaDeviceProp p{};
+    BPLAB_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+    return std::size_t{p.major >= 9 ? 32u : 4u} << 20;
+}
+
+}  // namespace
+
+CudaBackend::CudaBackend() {
+    BPLAB_CUBLAS_CHECK(cublasCreate(&cublas_));
+    // cuBLAS's scratch is a tensor of our allocator, so memory_stats(cuda) counts every byte a step uses (as
+    // PyTorch's count includes its cuBLAS workspace); otherwise cuBLAS would cudaMalloc its own, unseen.
+    const std::size_t bytes = cublas_workspace_bytes();
+    cublas_workspace_ = Tensor::empty({static_cast<std::int64_t>(bytes / sizeof(float))}, DType::f32, Device::cuda());
+    BPLAB_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.data<float>(), bytes));
+}
 
 CudaBackend::~CudaBackend() {
     if (cublas_) cublasDestroy(cublas_);

@@ -80,9 +80,12 @@ public:
                       double eps, double weight_decay, std::int64_t step) override;
 
     cublasHandle_t cublas() const { return cublas_; }
+    /// cuBLAS's scratch memory, allocated once from the CUDA allocator (so the memory statistics count it).
+    const Tensor& cublas_workspace() const { return cublas_workspace_; }
 
 private:
     cublasHandle_t cublas_ = nullptr;
+    Tensor cublas_workspace_;  ///< destroyed after the handle (members outlive the destructor's body)
 };
 
 /// Selects GPU `index` and registers the CUDA backend and its caching allocator for DeviceType::cuda (once;

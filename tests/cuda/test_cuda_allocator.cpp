@@ -31,6 +31,17 @@ TEST_CASE("cuda allocator: freed blocks are reused (without ASan) and counted; m
     CHECK(memory_stats(Device::cuda()).current_bytes == before.current_bytes);
 }
 
+TEST_CASE("cuda allocator: cuBLAS's workspace is a tensor of the allocator, its recommended size, counted", "[cuda]") {
+    if (cuda::device_count() == 0) std::exit(77);
+    const cuda::CudaBackend& backend = cuda::install();
+    cudaDeviceProp p{};
+    REQUIRE(cudaGetDeviceProperties(&p, 0) == cudaSuccess);
+    const Tensor& workspace = backend.cublas_workspace();
+    CHECK(workspace.device() == Device::cuda());
+    CHECK(workspace.nbytes() == (std::size_t{p.major >= 9 ? 32u : 4u} << 20));
+    CHECK(memory_stats(Device::cuda()).current_bytes >= static_cast<std::int64_t>(workspace.nbytes()));
+}
+
 TEST_CASE("cuda allocator: a request beyond the GPU's memory raises OutOfMemory naming the request", "[cuda]") {
     if (cuda::device_count() == 0) std::exit(77);
     CachingAllocator& a = cuda::install_allocator();

@@ -1,11 +1,15 @@
 // tests/cuda_emu/cublas.cpp — the strided-batched GEMMs of include/cublas_v2.h, computed with Eigen on host
 // memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it would on a GPU.
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 
 #include "cublas_v2.h"
 
-struct bplab_emu_cublas {};
+struct bplab_emu_cublas {
+    void* workspace = nullptr;
+    std::size_t workspace_bytes = 0;
+};
 
 namespace {
 
@@ -51,6 +55,14 @@ cublasStatus_t cublasCreate(cublasHandle_t* handle) {
 
 cublasStatus_t cublasDestroy(cublasHandle_t handle) {
     delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::size_t bytes) {
+    if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if ((!workspace && bytes > 0) || reinterpret_cast<std::uintptr_t>(workspace) % 256 != 0) return CUBLAS_STATUS_INVALID_VALUE;
+    handle->workspace = workspace;
+    handle->workspace_bytes = bytes;
     return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -201,5 +201,12 @@ TEST_CASE("emulator: memory is 256-byte aligned and bounded; cuBLAS checks its a
                                     c.data(), 2, 0, 1) == CUBLAS_STATUS_INVALID_VALUE);  // lda < m
     CHECK(cublasDgemmStridedBatched(h, CUBLAS_OP_T, CUBLAS_OP_N, 2, 2, 3, &one, a.data(), 2, 0, b.data(), 3, 0, &zero,
                                     c.data(), 2, 0, 1) == CUBLAS_STATUS_INVALID_VALUE);  // Aᵀ needs lda ≥ k
+    void* workspace = nullptr;
+    REQUIRE(cudaMalloc(&workspace, 4096) == cudaSuccess);
+    CHECK(cublasSetWorkspace(h, workspace, 4096) == CUBLAS_STATUS_SUCCESS);
+    CHECK(cublasSetWorkspace(h, static_cast<char*>(workspace) + 64, 1024) == CUBLAS_STATUS_INVALID_VALUE);  // 256-aligned only
+    CHECK(cublasSetWorkspace(h, nullptr, 1024) == CUBLAS_STATUS_INVALID_VALUE);
+    CHECK(cublasSetWorkspace(h, nullptr, 0) == CUBLAS_STATUS_SUCCESS);
+    cudaFree(workspace);
     cublasDestroy(h);
 }

@@ -16,6 +16,8 @@ using cublasHandle_t = bplab_emu_cublas*;
 cublasStatus_t cublasCreate(cublasHandle_t* handle);
 cublasStatus_t cublasDestroy(cublasHandle_t handle);
 const char* cublasGetStatusString(cublasStatus_t status);
+/// Gives cuBLAS its scratch memory; as cuBLAS requires, a pointer aligned to 256 bytes (null only with size 0).
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::size_t bytes);
 
 /// Column-major C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch; C is not read when beta is 0.
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
