@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ bplab_emu_switch:
     .size bplab_emu_switch, .-bplab_emu_switch
     .popsection
 )");
+
+// The linker's bounds of the section that holds every __shared__ variable (include/cuda_runtime.h); weak, so
+// a program without one links too (both are then null).
+extern "C" char __start_bplab_shared[] __attribute__((weak));
+extern "C" char __stop_bplab_shared[] __attribute__((weak));
 
 namespace bplab_emu {
 namespace {
@@ -260,6 +266,17 @@ std::string configuration_error(const dim3& grid, const dim3& block, std::size_t
 
 }  // namespace
 
+namespace {
+
+/// Shared memory at a block's start: garbage on a GPU, 0xFF bytes here.
+void poison_shared_memory() {
+    char* const first = __start_bplab_shared;
+    char* const last = __stop_bplab_shared;
+    if (first != last) std::memset(first, 0xFF, static_cast<std::size_t>(last - first));
+}
+
+}  // namespace
+
 void run_grid(dim3 grid, dim3 block, std::size_t shared_bytes, void (*body)(void*), void* ctx) {
     if (launch_blocked()) return;
     if (const std::string bad = configuration_error(grid, block, shared_bytes); !bad.empty()) {
@@ -280,6 +297,7 @@ void run_grid(dim3 grid, dim3 block, std::size_t shared_bytes, void (*body)(void
             const std::uint64_t b = reversed() ? blocks - 1 - i : i;
             blockIdx = dim3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
                             static_cast<unsigned>(b / (std::uint64_t{grid.x} * grid.y)));
+            poison_shared_memory();
             run_block(threads);
         }
     } catch (const KernelFault& fault) {

@@ -1,7 +1,8 @@
-// tests/cuda_emu/test_emulator.cu — the emulator's own rules: barriers order shared-memory writes, shuffles
-// exchange lanes as on a GPU, each thread gets its own copy of the arguments, and broken kernels, bad launches
+// tests/cuda_emu/test_emulator.cu — the emulator's own rules: barriers order shared-memory writes, shared memory
+// starts as garbage in each block, shuffles exchange lanes as on a GPU, each thread gets its own copy of the arguments, and broken kernels, bad launches
 // and bad cuBLAS calls fail with an error instead of passing silently. Translated like backends/cuda/*.cu.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -31,6 +32,17 @@ __global__ void block_total_kernel(int* out) {
         for (unsigned i = 0; i < blockDim.x; ++i) s += values[i];
         out[blockIdx.x] = s;
     }
+}
+
+/// Block 0 writes its shared value; every block then reads it, written or not, and threads 0–1 of a block read
+/// the two halves of a float they never wrote.
+__global__ void stale_shared_kernel(int* out, float* never_written) {
+    __shared__ int value;
+    __shared__ float unwritten[2];
+    if (blockIdx.x == 0 && threadIdx.x == 0) value = 7;
+    __syncthreads();
+    if (threadIdx.x == 0) out[blockIdx.x] = value;
+    if (threadIdx.x < 2) never_written[blockIdx.x * 2 + threadIdx.x] = unwritten[threadIdx.x];
 }
 
 /// Lane l sends 10·l; records what xor `mask` and down `delta` bring back. Blocks may be 2-D: (32, rows).
@@ -72,7 +84,8 @@ T* device_alloc(std::size_t n) {
     return p;
 }
 
-std::vector<int> run_into(int n, void (*launch)(int*)) {
+template <class LaunchInto>
+std::vector<int> run_into(int n, LaunchInto launch) {
     int* d = device_alloc<int>(static_cast<std::size_t>(n));
     launch(d);
     REQUIRE(cudaGetLastError() == cudaSuccess);
@@ -109,6 +122,17 @@ TEST_CASE("emulator: a barrier makes every thread's shared-memory write visible 
     for (int t = 0; t < 256; ++t) REQUIRE(out[static_cast<std::size_t>(t)] == (t + 1) % 256 * 3);
     const auto totals = run_into(3, [](int* d) { block_total_kernel<<<3, 100>>>(d); });
     for (int total : totals) REQUIRE(total == 100 * 101 / 2);
+}
+
+TEST_CASE("emulator: shared memory starts as 0xFF bytes in every block, not as zeros or the last block's values",
+          "[cuda-emulator]") {
+    float* floats = device_alloc<float>(6);
+    const auto ints = run_into(3, [&](int* d) { stale_shared_kernel<<<3, 32>>>(d, floats); });
+    CHECK(ints == std::vector<int>{7, -1, -1});  // block 0 wrote 7; blocks 1 and 2 read garbage, not 7 or 0
+    std::vector<float> fs(6);
+    cudaMemcpy(fs.data(), floats, sizeof(float) * fs.size(), cudaMemcpyDeviceToHost);
+    for (float f : fs) CHECK(std::isnan(f));
+    cudaFree(floats);
 }
 
 TEST_CASE("emulator: warp shuffles exchange lanes as on a GPU, in 1-D and 2-D blocks", "[cuda-emulator]") {

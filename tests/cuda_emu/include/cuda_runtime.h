@@ -69,7 +69,10 @@ cudaError_t cudaMallocHost(T** ptr, std::size_t bytes) { return cudaMallocHost(r
 #define __global__
 #define __device__
 #define __host__
-#define __shared__ static  // blocks run one after another, so one copy serves them all
+// Blocks run one after another, so one static copy serves them all. Every copy lives in the section bplab_shared,
+// which the emulator fills with 0xFF bytes (NaN, −1) before each block: shared memory starts as garbage there, as
+// on a GPU, so a kernel that reads what its block never wrote fails instead of reading zeros or a stale value.
+#define __shared__ static __attribute__((section("bplab_shared")))
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
