@@ -171,6 +171,8 @@ RunSpec run_spec_from(const Flags& flags) {
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
     s.recompute = flags.on("recompute");
+    if (s.recompute && s.model == "mlp")
+        throw std::invalid_argument("--recompute: it recomputes the LayerNorm and GELU outputs of ViT and ConvNeXt blocks; the MLP has none");
     s.augment = flags.on("augment");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)

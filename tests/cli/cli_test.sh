@@ -22,6 +22,7 @@ expect_error "--train-size too large" "--train-size 81: expected 0 \(all\) to 80
 expect_error "--train-size negative" "--train-size -1" "$bplab" "${common[@]}" --train-size -1 --out "$work/bad"
 expect_error "--grad-norms-every not a number" "--grad-norms-every" \
   "$bplab" "${common[@]}" --grad-norms-every often --out "$work/bad"
+expect_error "--recompute on the MLP" "--recompute: .*the MLP has none" "$bplab" "${common[@]}" --recompute --out "$work/bad"
 if ! nvidia-smi -L > /dev/null 2>&1; then  # no GPU here: asking for one is a clear error, not a crash
   expect_error "--device cuda without a GPU" "built without CUDA|usable GPU|no GPU is present" \
     "$bplab" "${common[@]}" --device cuda --out "$work/bad"
