@@ -21,11 +21,17 @@ std::size_t cublas_workspace_bytes() {
 
 CudaBackend::CudaBackend() {
     BPLAB_CUBLAS_CHECK(cublasCreate(&cublas_));
-    // cuBLAS's scratch is a tensor of our allocator, so memory_stats(cuda) counts every byte a step uses (as
-    // PyTorch's count includes its cuBLAS workspace); otherwise cuBLAS would cudaMalloc its own, unseen.
-    const std::size_t bytes = cublas_workspace_bytes();
-    cublas_workspace_ = Tensor::empty({static_cast<std::int64_t>(bytes / sizeof(float))}, DType::f32, Device::cuda());
-    BPLAB_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.data<float>(), bytes));
+    // cuBLAS's scratch is a tensor of our allocator, so memory_stats(cuda) counts every byte a step uses (PyTorch's
+    // count includes its cuBLAS workspace too); otherwise cuBLAS would cudaMalloc its own, unseen. cublasSetStream
+    // would reset it to cuBLAS's own: a backend that ever sets a stream must set the workspace again after.
+    try {
+        const std::size_t bytes = cublas_workspace_bytes();
+        cublas_workspace_ = Tensor::empty({static_cast<std::int64_t>(bytes / sizeof(float))}, DType::f32, Device::cuda());
+        BPLAB_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.data<float>(), bytes));
+    } catch (...) {  // the destructor does not run for a constructor that throws
+        cublasDestroy(cublas_);
+        throw;
+    }
 }
 
 CudaBackend::~CudaBackend() {

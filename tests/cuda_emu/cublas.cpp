@@ -31,6 +31,10 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperati
         return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
+    if (handle->workspace_bytes > 0) {  // cuBLAS may use all of its workspace: a freed one fails under ASan
+        auto* w = static_cast<unsigned char*>(handle->workspace);
+        w[0] = w[handle->workspace_bytes - 1] = 0xA5;
+    }
     for (int i = 0; i < batch; ++i) {
         ColMajorOut<T> C(c + i * stride_c, m, n, Eigen::OuterStride<>(ldc));
         if (*beta == T(0)) C.setZero();  // C is not read: it may hold anything, NaN included

@@ -127,10 +127,11 @@ TEST_CASE("emulator: a barrier makes every thread's shared-memory write visible 
 TEST_CASE("emulator: shared memory starts as 0xFF bytes in every block, not as zeros or the last block's values",
           "[cuda-emulator]") {
     float* floats = device_alloc<float>(6);
+    REQUIRE(cudaMemset(floats, 0, 6 * sizeof(float)) == cudaSuccess);
     const auto ints = run_into(3, [&](int* d) { stale_shared_kernel<<<3, 32>>>(d, floats); });
     CHECK(ints == std::vector<int>{7, -1, -1});  // block 0 wrote 7; blocks 1 and 2 read garbage, not 7 or 0
     std::vector<float> fs(6);
-    cudaMemcpy(fs.data(), floats, sizeof(float) * fs.size(), cudaMemcpyDeviceToHost);
+    REQUIRE(cudaMemcpy(fs.data(), floats, sizeof(float) * fs.size(), cudaMemcpyDeviceToHost) == cudaSuccess);
     for (float f : fs) CHECK(std::isnan(f));
     cudaFree(floats);
 }
