@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # experiments/gpu/check.sh — what a GPU session runs there, in one or two device calls: build with CUDA, the whole
-# test suite, the step benchmark against PyTorch, per-op profiles of both, and compute-sanitizer memcheck.
+# test suite, the step benchmark against PyTorch, per-op profiles of both, compute-sanitizer memcheck, and (asked
+# for by name) racecheck and synccheck.
 # Usage (there): bash experiments/gpu/check.sh [STAGE...]  with STAGE among build test bench profile memcheck
-# (default: all five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is cut at its own
-# limit and no stage starts once BUDGET seconds (default 540) are spent, so a call never loses all its output.
-# Logs go to $OUT, six files at most (the device tool returns eight); the build folder stays on a warm machine,
-# so a second call can rerun only the stages it needs.
+# racecheck (default: the first five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is
+# cut at its own limit and no stage starts once BUDGET seconds (default 540) are spent, so a call never loses all
+# its output. Logs go to $OUT, seven files at most (the device tool returns eight); the build folder stays on a
+# warm machine, so a second call can rerun only the stages it needs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export out=${OUT:-/tmp/bplab-gpu} deps=$PWD/.deps build=build/cuda
@@ -87,11 +88,28 @@ stage_memcheck() {
   grep -E "Invalid|ERROR SUMMARY" "$out/memcheck.log" | sort | uniq -c | head -20
   return $rc
 }
-export -f stage_build stage_test stage_bench stage_profile stage_memcheck
+# Not in the default list (slow; for a second call): shared-memory races (racecheck) and barrier misuse (synccheck)
+# in the kernels, which the CPU emulator cannot see; on the op tests, then the model steps.
+stage_racecheck() {
+  local rc=0 t tool
+  : > "$out/racecheck.log"
+  for t in test_cuda_backend_ops test_cuda_models; do
+    for tool in racecheck synccheck; do
+      echo "#### $tool $t" >> "$out/racecheck.log"
+      timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 9 "$build/tests/$t" >> "$out/racecheck.log" 2>&1
+      local r=$?
+      echo "$tool $t: exit $r"
+      [ $r -ne 0 ] && rc=$r
+    done
+  done
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard" "$out/racecheck.log" | sort | uniq -c | head -20
+  return $rc
+}
+export -f stage_build stage_test stage_bench stage_profile stage_memcheck stage_racecheck
 
-declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=300)
+declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=300 [racecheck]=540)
 for stage in "${stages[@]}"; do
-  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench profile memcheck)"; exit 2; }
+  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench profile memcheck racecheck)"; exit 2; }
 done
 say "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1)"
 say "== nvcc: $(nvcc --version | tail -1); $(cmake --version | head -1); torch $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"
