@@ -52,6 +52,18 @@ TEST_CASE("gradcheck: add, sub, mul, div with full, trailing and scalar broadcas
     check_gradients([](const auto& in) { return scale(in[0], -2.5); }, {param({3, 4}, 11)});
 }
 
+TEST_CASE("binary ops broadcast a per-channel tensor over an empty one, in either order", "[gradcheck]") {
+    // An SBP part that keeps no rows is (B, 0, C): fewer elements than a (C) scale, and still the big operand.
+    const Tensor empty = param({2, 0, 3}, 12), channel = param({3}, 13);
+    for (const Tensor& y : {mul(empty, channel), mul(channel, empty), add(channel, empty), sub(empty, channel)}) {
+        CHECK(y.shape() == Shape{2, 0, 3});
+        backward(sum(y));
+        REQUIRE(channel.grad().defined());
+        for (double v : channel.grad().to_vector()) CHECK(v == 0.0);
+        Tensor(channel).zero_grad();
+    }
+}
+
 TEST_CASE("gradcheck: relu and gelu", "[gradcheck]") {
     // Keep relu inputs away from the kink at 0, where finite differences are undefined.
     Tensor x = random_tensor({4, 5}, 1, DType::f64, 0.1, 1.0);

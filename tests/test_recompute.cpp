@@ -135,6 +135,19 @@ TEST_CASE("recompute: inputs that need no gradient get none, and the others are 
             {random_tensor({2, 5, 8}, 70, DType::f64, -3, 3), random_tensor({4, 8}, 71), random_tensor({4}, 72)});
 }
 
+TEST_CASE("recompute: with no rows (an SBP part that keeps none) the fused ops give zero weight gradients", "[property]") {
+    const Tensor x = param({2, 0, 6}, 81), nw = param({6}, 82), nb = param({6}, 83), w1 = param({4, 6}, 84),
+                 b1 = param({4}, 85), w2 = param({6, 4}, 86), b2 = param({6}, 87), gamma = param({6}, 88);
+    const Tensor y = gelu_linear(layer_norm_linear(x, nw, nb, 1e-6, w1, b1), w2, b2, gamma);
+    CHECK(y.shape() == Shape{2, 0, 6});
+    backward(sum(y));
+    for (const Tensor* t : {&nw, &nb, &w1, &b1, &w2, &b2, &gamma}) {
+        REQUIRE(t->grad().defined());
+        for (double v : t->grad().to_vector()) CHECK(v == 0.0);
+    }
+    CHECK(x.grad().numel() == 0);
+}
+
 TEST_CASE("recompute: gelu_linear refuses a layer scale that is not one value per output", "[property]") {
     const Tensor a = random_tensor({3, 8}, 73), w = random_tensor({4, 8}, 74), b = random_tensor({4}, 75);
     CHECK_THROWS_WITH(gelu_linear(a, w, b, random_tensor({1}, 76)), Catch::Contains("gelu_linear") && Catch::Contains("(1,)"));

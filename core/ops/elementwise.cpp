@@ -27,11 +27,14 @@ bool is_trailing(const Shape& small, const Shape& big) {
     return kept <= big.size() && std::equal(first, small.end(), big.end() - static_cast<std::ptrdiff_t>(kept));
 }
 
+/// True if b broadcasts into a's shape: one element, or a's trailing dims.
+bool broadcasts_into(const Tensor& b, const Tensor& a) { return b.numel() == 1 || is_trailing(b.shape(), a.shape()); }
+
 void check_broadcast(BinaryOp op, const Tensor& a, const Tensor& b) {
     detail::require_float(op_name(op), a, "a");
     detail::require_float(op_name(op), b, "b");
     detail::require_same(op_name(op), a, b);
-    if (b.numel() != 1 && !is_trailing(b.shape(), a.shape()))
+    if (!broadcasts_into(b, a))
         throw std::invalid_argument(std::string(op_name(op)) + ": cannot broadcast " + shape_str(b.shape()) + " to " +
                                     shape_str(a.shape()) + " (b, without leading 1s, must match a's trailing dims or have one element)");
 }
@@ -53,7 +56,10 @@ Tensor reduce_to(const Tensor& g, const Shape& shape) {
 
 Tensor binary(const Tensor& a_in, const Tensor& b_in, BinaryOp op) {
     const bool commutes = op == BinaryOp::add || op == BinaryOp::mul;
-    const bool swap = commutes && a_in.defined() && b_in.defined() && a_in.numel() < b_in.numel();
+    // The broadcast operand goes second; decided by shapes, not sizes (an empty (B, 0, C) times a (C) scale
+    // has fewer elements than the scale and is still the big one).
+    const bool swap = commutes && a_in.defined() && b_in.defined() && !broadcasts_into(b_in, a_in) &&
+                      broadcasts_into(a_in, b_in);
     const Tensor& a = swap ? b_in : a_in;
     const Tensor& b = swap ? a_in : b_in;
     check_broadcast(op, a, b);
