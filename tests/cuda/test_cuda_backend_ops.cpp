@@ -160,6 +160,20 @@ TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
                  {leaf({2, 3, 197, 64}, 40), leaf({2, 3, 197, 64}, 41), leaf({2, 3, 197, 64}, 42)});
 }
 
+TEST_CASE("cuda ops: the recompute ops (layer_norm_linear, gelu_linear with and without γ), with rows and with none",
+          "[cuda]") {
+    require_gpu();
+    for (const std::int64_t rows : {std::int64_t{13}, std::int64_t{0}}) {  // 0: an SBP part that keeps no rows
+        INFO("rows " << rows);
+        compare_both("layer_norm_linear", [](const auto& in) { return layer_norm_linear(in[0], in[1], in[2], 1e-6, in[3], in[4]); },
+                     {leaf({3, rows, 37}, 90), leaf({37}, 91), leaf({37}, 92), leaf({19, 37}, 93), leaf({19}, 94)});
+        compare_both("gelu_linear with γ", [](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },
+                     {leaf({3, rows, 41}, 95, -3, 3), leaf({23, 41}, 96), leaf({23}, 97), leaf({23}, 98)});
+        compare_both("gelu_linear", [](const auto& in) { return gelu_linear(in[0], in[1], in[2]); },
+                     {leaf({3, rows, 41}, 99, -3, 3), leaf({23, 41}, 100), leaf({23}, 101)});
+    }
+}
+
 TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-depth", "[cuda]") {
     require_gpu();
     using StridePad = std::vector<std::pair<std::int64_t, std::int64_t>>;
