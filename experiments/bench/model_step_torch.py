@@ -384,7 +384,7 @@ def main(argv=None):
     if args.sbp_keep < 1:
         kind, _, sizes = MODELS[args.model]
         forward = Sbp(torch, model, kind, args.sbp_keep, args.image_size, sizes, args.seed).forward
-        print(f"SBP keep {args.sbp_keep}: grid mask, the paper's blocks, qkv mode (downsampling not split here)")
+        print(f"SBP keep {args.sbp_keep}: grid mask, the paper's blocks, qkv mode, SBP stages' downsampling split")
 
     times_ms, loss = [], 0.0
     for i in range(args.warmup + args.steps):

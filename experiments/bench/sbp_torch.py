@@ -6,9 +6,10 @@ ViT: the last 2/3 of the blocks split the tokens into kept rows (class token alw
 rows. Kept rows run norm1, qkv, attention among themselves, and the MLP sub-block with autograd; dropped
 rows run the same under torch.no_grad(); the output projection runs on all rows (bplab's qkv mode).
 ConvNeXt: in stages 1-2 and the first 2/3 of stage 3, each block's depthwise convolution runs in full and
-its point-wise part (LayerNorm, MLP, layer scale) is split over positions. One grid mask is drawn per step
-at the coarsest SBP resolution and block-upsampled to the finer stages. Unlike bplab, the downsampling
-layers are not split here (a difference of one layer per stage, noted in the benchmark's output).
+its point-wise part (LayerNorm, MLP, layer scale) is split over positions. The downsampling layer of an SBP
+stage (LayerNorm + 2x2 stride-2 conv) runs as LayerNorm + space-to-depth + Linear, split over the output
+positions, as bplab's. One grid mask is drawn per step at the coarsest SBP resolution and block-upsampled to
+the finer stages.
 """
 
 import random
@@ -93,13 +94,32 @@ class Sbp:
         base = grid_keep(self.res[coarsest], self.res[coarsest], self.r, self.rng)
         x = m.stem(x)
         for s, stage in enumerate(m.stages):
-            x = stage.downsample(x)
             if self.stage_sbp[s]:
                 keep = upsample_keep(base, self.res[coarsest], 1 << (coarsest - s))
                 rows = self._indices(keep, self.res[s] * self.res[s])
+                x = self._downsample(stage.downsample, x, *rows) if s > 0 else stage.downsample(x)
+            else:
+                x = stage.downsample(x)
             for j, block in enumerate(stage.blocks):
                 x = self._convnext_block(block, x, *rows) if j < self.stage_sbp[s] else block(x)
         return m.head(x)
+
+    def _downsample(self, downsample, x, keep, drop):
+        """LayerNorm2d + 2x2 stride-2 conv of x (B, C, H, W) as LayerNorm + space-to-depth + Linear, split over
+        the output positions (the conv's weight (O, C, 2, 2) read in the (dy, dx, c) order of the rows)."""
+        norm, conv = downsample[0], downsample[1]
+        b, c, h, w = x.shape
+        t = x.permute(0, 2, 3, 1).reshape(b, h // 2, 2, w // 2, 2, c).permute(0, 1, 3, 2, 4, 5)
+        t = t.reshape(b, (h // 2) * (w // 2), 4, c)                  # (B, H/2 * W/2, (dy, dx), C)
+        weight = conv.weight.permute(0, 2, 3, 1).reshape(conv.out_channels, 4 * c)
+        f = self.torch.nn.functional
+
+        def part(rows):                                              # (B, n, 4, C) -> (B, n, O)
+            normed = f.layer_norm(rows, (c,), norm.weight, norm.bias, norm.eps)
+            return f.linear(normed.reshape(b, rows.shape[1], 4 * c), weight, conv.bias)
+
+        y = split_rows(self.torch, t, keep, drop, part)
+        return y.reshape(b, h // 2, w // 2, -1).permute(0, 3, 1, 2)
 
     def _convnext_block(self, block, x, keep, drop):
         y = block.conv_dw(x).permute(0, 2, 3, 1)                   # (B, H, W, C), in full with autograd
