@@ -144,20 +144,21 @@ void CachingAllocator::free_block_locked(Block* block) {
     FreeBlocks& free = pool(block->small);
     block->in_use = false;
     cached_bytes_ += static_cast<std::int64_t>(block->size);
-    if (Block* prev = block->prev; prev && !prev->in_use) {  // prev absorbs block
+    // `left` takes over its right neighbour `right` (both out of the free set, whose order is by size).
+    const auto absorb = [](Block* left, Block* right) {
+        left->size += right->size;
+        left->next = right->next;
+        if (right->next) right->next->prev = left;
+        delete right;
+    };
+    if (Block* prev = block->prev; prev && !prev->in_use) {
         free.erase(prev);
-        prev->size += block->size;
-        prev->next = block->next;
-        if (block->next) block->next->prev = prev;
-        delete block;
+        absorb(prev, block);
         block = prev;
     }
-    if (Block* next = block->next; next && !next->in_use) {  // block absorbs next
+    if (Block* next = block->next; next && !next->in_use) {
         free.erase(next);
-        block->size += next->size;
-        block->next = next->next;
-        if (next->next) next->next->prev = block;
-        delete next;
+        absorb(block, next);
     }
     free.insert(block);
 }
