@@ -43,6 +43,4 @@ Tensor MultiHeadAttention::attend(const std::array<Tensor, 3>& q_k_v) const {
     return project(attention(q_k_v[0], q_k_v[1], q_k_v[2], scale_));
 }
 
-Tensor MultiHeadAttention::forward(const Tensor& x) const { return attend(qkv(x)); }
-
 }  // namespace bplab

@@ -12,8 +12,6 @@ namespace bplab {
 class MultiHeadAttention : public Module {
 public:
     MultiHeadAttention(std::int64_t dim, std::int64_t heads, Rng& init, DType dtype = DType::f32);
-    /// (B, N, C) -> (B, N, C)
-    Tensor forward(const Tensor& x) const;
 
     /// q, k, v of x, each (B, heads, N, head_dim): the pieces SBP splits.
     std::array<Tensor, 3> qkv(const Tensor& x) const;
@@ -21,7 +19,7 @@ public:
     std::array<Tensor, 3> qkv_after(const LayerNorm& norm, const Tensor& x, bool recompute) const;
     /// Heads (B, heads, N, head_dim) back to (B, N, C) through the output projection.
     Tensor project(const Tensor& heads) const;
-    /// project(softmax(q kᵀ · scale) v) of qkv's output.
+    /// project(softmax(q kᵀ · scale) v) of qkv's output: the whole layer is attend(qkv(x)), (B, N, C) -> (B, N, C).
     Tensor attend(const std::array<Tensor, 3>& q_k_v) const;
     double scale() const { return scale_; }
     std::int64_t heads() const { return heads_; }
