@@ -75,8 +75,8 @@ int main(int argc, char** argv) try {
         .add("warmup", "3", "untimed steps first (they also make AdamW's moments)")
         .add("device", "cpu", "cpu | cuda | cuda:N")
         .add("sbp-keep", "1", "SBP keep ratio in (0, 1]; 1: no SBP (else grid mask, the model's default blocks, qkv)")
-        .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)")
-        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)");
+        .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
+    cli::add_recompute_flag(flags);
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string name = flags.str("model");
@@ -160,7 +160,7 @@ int main(int argc, char** argv) try {
                 static_cast<long long>(params), static_cast<double>(params) * 4.0 / kMiB);
     std::printf("bplab %s on %s, SBP keep %g%s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
                 "min %.3f, max %.3f over %lld steps (after %lld warm-up)\n",
-                name.c_str(), device.str().c_str(), keep, options.recompute ? ", LayerNorm/GELU outputs recomputed" : "",
+                name.c_str(), device.str().c_str(), keep, cli::recompute_note(flags),
                 static_cast<long long>(batch), static_cast<long long>(image),
                 static_cast<long long>(image), static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
                 ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));

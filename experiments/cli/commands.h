@@ -23,6 +23,11 @@ void add_thread_flag(Flags& flags);
 /// Sets OpenMP's and Eigen's threads from --threads (0: OpenMP's default); returns the number in use.
 int apply_threads(const Flags& flags);
 
+/// Declares --recompute (ViT/ConvNeXt: LayerNorm and GELU outputs recomputed in backward, not kept).
+void add_recompute_flag(Flags& flags);
+/// ", LayerNorm and GELU outputs recomputed" when --recompute was given, else "": for a run's title line.
+const char* recompute_note(const Flags& flags);
+
 /// The device named by a --device value, made ready: "cuda" installs the CUDA backend (and fails clearly
 /// in a build without CUDA or on a machine without a GPU).
 Device use_device(const std::string& text);

@@ -20,6 +20,15 @@ namespace bplab::cli {
 
 void add_thread_flag(Flags& flags) { flags.add("threads", "0", "CPU threads for kernels (0: all cores)"); }
 
+void add_recompute_flag(Flags& flags) {
+    flags.add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them "
+                                  "(ViT/ConvNeXt: same gradients, less memory)");
+}
+
+const char* recompute_note(const Flags& flags) {
+    return flags.on("recompute") ? ", LayerNorm and GELU outputs recomputed" : "";
+}
+
 int apply_threads(const Flags& flags) {
     const std::int64_t n = flags.integer("threads");
     if (n < 0) throw std::invalid_argument("--threads " + std::to_string(n) + ": expected >= 0");

@@ -74,8 +74,8 @@ int mem_command(int argc, char** argv) {
         .add("classes", "1000", "classes")
         .add("seed", "0", "seed of the weights and the batch")
         .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)")
-        .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)")
-        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)");
+        .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)");
+    add_recompute_flag(flags);
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
@@ -99,7 +99,7 @@ int mem_command(int argc, char** argv) {
                 device.str().c_str(),
                 static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), config.keep,
                 sbp::to_string(config.mask).c_str(), sbp::attn_mode_name(config.attn),
-                flags.on("recompute") ? ", LayerNorm and GELU outputs recomputed" : "");
+                recompute_note(flags));
     std::printf("| %-28s | %12s | %12s | %7s |\n", "MiB (f32)", "exact", "SBP", "ratio");
     std::printf("|------------------------------|-------------:|-------------:|--------:|\n");
     std::printf("| %-28s | %12.1f | %12.1f | %7s |\n", "parameters", mib(exact.params), mib(split.params), "");

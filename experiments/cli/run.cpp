@@ -118,13 +118,13 @@ void add_run_flags(Flags& flags) {
         .add("ema", "0", "decay of an exponential moving average of the weights, evaluated too (0: off)")
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
-        .add_switch("recompute", "recompute LayerNorm and GELU outputs in backward instead of saving them (ViT/ConvNeXt: same gradients, less memory)")
         .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
     add_sbp_flags(flags, "1");
+    add_recompute_flag(flags);
     add_thread_flag(flags);
 }
 
