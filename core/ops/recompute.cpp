@@ -7,24 +7,6 @@
 #include "core/ops.h"
 
 namespace bplab {
-namespace {
-
-/// y (..., C) = x (..., C) · s (C), column by column.
-Tensor mul_columns(const Tensor& x, const Tensor& s) {
-    Tensor y = Tensor::empty_like(x);
-    backend_for(x.device()).binary(y, x, s, BinaryOp::mul);
-    return y;
-}
-
-/// out (C) = Σ_rows x (R, C)
-Tensor column_sums(const Tensor& x) {
-    const std::int64_t c = x.size(-1);
-    Tensor out = Tensor::empty({c}, x.dtype(), x.device());
-    backend_for(x.device()).sum_axis(out, x, 1, x.numel() / c, c);
-    return out;
-}
-
-}  // namespace
 
 Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& norm_b, double eps, const Tensor& w,
                          const Tensor& b) {
@@ -82,41 +64,33 @@ Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tens
                           h = Tensor::empty_like(sa);
                           be.gelu_forward(h, sa);
                       }
-                      Tensor dh, dw, db, dgamma, none;
+                      Tensor dh, dw, db, dgamma;
                       if (!sg.defined()) {
                           if (needs[0]) dh = Tensor::empty_like(sa);
                           if (needs[1]) dw = Tensor::empty_like(sw);
                           if (needs[2]) db = Tensor::empty({sw.size(0)}, sw.dtype(), sw.device());
                           be.linear_backward(dh, dw, db, dy, h.defined() ? h : sa, sw);
                           h = Tensor();
-                      } else {
+                      } else {  // backward runs without recording, so the small (O)- and (O, I)-sized steps use ops
                           // y = z · γ with z = h Wᵀ + b, and z is not saved. With G = dyᵀ h (O, I), the product
                           // dW needs anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy,
                           // db = γ ⊙ Σ_rows dy, dh = dy (γ ⊙rows W).
-                          Tensor g;
+                          Tensor g, none;
                           if (h.defined()) {
                               g = Tensor::empty_like(sw);  // (O, I)
                               be.linear_backward(none, g, none, dy, h, sw);
                               h = Tensor();
                           }
-                          if (needs[1]) {
-                              dw = Tensor::empty_like(sw);
-                              be.scale_rows(dw, g, sg);
-                          }
-                          const Tensor dy_sums = (needs[2] || needs[3]) ? column_sums(dy) : Tensor();  // (O)
-                          if (needs[2]) db = mul_columns(dy_sums, sg);
+                          if (needs[1]) dw = scale_rows(g, sg);
+                          const Tensor dy_sums = (needs[2] || needs[3]) ? sum(dy.reshape({-1, sw.size(0)}), 0) : Tensor();
+                          if (needs[2]) db = mul(dy_sums, sg);
                           if (needs[3]) {
-                              dgamma = Tensor::empty_like(sg);
-                              Tensor gw = Tensor::empty_like(sw);
-                              be.binary(gw, g, sw, BinaryOp::mul);
-                              be.sum_axis(dgamma, gw, sw.size(0), sw.size(1), 1);
-                              if (sb.defined()) be.axpy(dgamma, mul_columns(dy_sums, sb), 1.0);
+                              dgamma = sum(mul(g, sw), 1);
+                              if (sb.defined()) dgamma = add(dgamma, mul(dy_sums, sb));
                           }
                           if (needs[0]) {
-                              Tensor w_scaled = Tensor::empty_like(sw);
-                              be.scale_rows(w_scaled, sw, sg);
                               dh = Tensor::empty_like(sa);
-                              be.linear_backward(dh, none, none, dy, sa, w_scaled);  // sa only stands in for x
+                              be.linear_backward(dh, none, none, dy, sa, scale_rows(sw, sg));  // sa stands in for x
                           }
                       }
                       Tensor da;
