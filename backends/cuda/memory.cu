@@ -47,7 +47,9 @@ template <class T, class I>
 __global__ void permute_kernel(T* out, const T* x, PermuteGeometry<I> g, I n) {
     BPLAB_GRID_STRIDE_AS(I, i, n) {
         I rest = i, offset = 0;
-        for (int d = g.dims - 1; d >= 0; --d) {
+#pragma unroll
+        for (int d = kMaxDims - 1; d >= 0; --d) {  // unrolled: g's arrays are indexed by constants, so they stay
+            if (d >= g.dims) continue;             // in registers rather than a local-memory copy of g
             offset += (rest % g.out_shape[d]) * g.in_stride[d];
             rest /= g.out_shape[d];
         }

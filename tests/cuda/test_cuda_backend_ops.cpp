@@ -94,6 +94,10 @@ TEST_CASE("cuda ops: matmul (every transpose, batched, shared b), linear, transp
     compare_both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 8), leaf({17, 33}, 9)});
     compare_both("transpose", [](const auto& in) { return transpose(in[0]); }, {leaf({3, 45, 70}, 10)});
     compare_both("permute", [](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {leaf({2, 3, 5, 7}, 11)});
+    compare_both("permute, attention's head split", [](const auto& in) { return permute(in[0], {2, 0, 3, 1, 4}); },
+                 {leaf({2, 5, 3, 2, 7}, 12)});
+    compare_both("permute, 8 dims", [](const auto& in) { return permute(in[0], {7, 0, 6, 1, 5, 2, 4, 3}); },
+                 {leaf({2, 1, 3, 2, 1, 3, 2, 3}, 13)});
 }
 
 TEST_CASE("cuda ops: elementwise with broadcasting, activations, reductions", "[cuda]") {
