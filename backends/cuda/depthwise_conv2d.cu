@@ -1,5 +1,6 @@
 // backends/cuda/depthwise_conv2d.cu — per-channel conv on channels-last tensors (ConvNeXt's 7×7), twin of the CPU
-// file: channel fastest, weights tap-major, runs of output columns per thread at stride 1, dx as a flipped forward.
+// file: channel fastest, weights tap-major, runs of output columns per thread at stride 1, dx as a flipped forward,
+// dw with every tap's sum in registers while a thread walks output rows.
 #include <type_traits>
 
 #include "backends/cuda/conv_windows.cuh"
@@ -93,8 +94,8 @@ __global__ void dw_dx_kernel(T* dx, const T* dy, const T* w, ConvGeometry g, std
     }
 }
 
-/// partial[chunk, tap, c] = Σ over the chunk's output positions of dy · x at that tap. The position is
-/// stepped forward (ox, then oy, then the image) rather than divided out at every step.
+/// partial[chunk, tap, c] = Σ over the chunk's output positions of dy · x at that tap (any stride and filter
+/// size; dw_dw_rows_kernel below is the stride-1 path). The position is stepped forward (ox, then oy, then the image) rather than divided out at every step.
 template <class T>
 __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g, std::int64_t positions) {
     const std::int64_t taps = g.kh * g.kw;
@@ -117,6 +118,59 @@ __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g
         }
     }
     partial[blockIdx.y * taps * g.c + j] = acc;
+}
+
+/// The same at stride 1 with K × K filters known at compile time, as blocks of 32 channels × kTileRows warps
+/// over a chunk of output rows (b, oy): each thread walks whole output rows of its channel, once per filter row
+/// ky, with the K input columns under the filter in registers (one new x and one dy load per step, where the
+/// kernel above loads both for every tap) and all K² tap sums in registers; the warps' sums are added in
+/// shared memory, so partial[chunk, tap, c] holds one value per block row.
+template <class T, int K>
+__global__ void dw_dw_rows_kernel(T* partial, const T* dy, const T* x, ConvGeometry g, std::int64_t rows,
+                                  std::int64_t per) {
+    __shared__ T part[kTileRows][32];
+    const std::int64_t ch = blockIdx.x * std::int64_t{32} + threadIdx.x;
+    const std::int64_t r0 = blockIdx.y * per, r1 = r0 + per < rows ? r0 + per : rows;
+    T acc[K][K] = {};
+    if (ch < g.c)
+        for (std::int64_t r = r0 + threadIdx.y; r < r1; r += kTileRows) {
+            const std::int64_t bb = r / g.ho, oy = r % g.ho;
+            const T* dy_row = dy + r * g.wo * g.c + ch;
+#pragma unroll
+            for (int ky = 0; ky < K; ++ky) {
+                const std::int64_t iy = oy - g.ph + ky;
+                if (iy < 0 || iy >= g.h) continue;
+                const T* x_row = x + (bb * g.h + iy) * g.w * g.c + ch;
+                T xs[K];  // x at columns ox − pw .. ox − pw + K − 1 (zero outside the image)
+#pragma unroll
+                for (int kx = 0; kx < K; ++kx) {
+                    const std::int64_t ix = kx - g.pw;
+                    xs[kx] = ix >= 0 && ix < g.w ? x_row[ix * g.c] : T(0);
+                }
+                for (std::int64_t ox = 0; ox < g.wo; ++ox) {
+                    const T d = dy_row[ox * g.c];
+#pragma unroll
+                    for (int kx = 0; kx < K; ++kx) acc[ky][kx] += d * xs[kx];
+#pragma unroll
+                    for (int kx = 0; kx + 1 < K; ++kx) xs[kx] = xs[kx + 1];
+                    const std::int64_t ix = ox + K - g.pw;  // the column entering the window at ox + 1
+                    xs[K - 1] = ix >= 0 && ix < g.w ? x_row[ix * g.c] : T(0);
+                }
+            }
+        }
+#pragma unroll
+    for (int ky = 0; ky < K; ++ky)
+#pragma unroll
+        for (int kx = 0; kx < K; ++kx) {
+            part[threadIdx.y][threadIdx.x] = acc[ky][kx];
+            __syncthreads();
+            if (threadIdx.y == 0 && ch < g.c) {
+                T sum = 0;
+                for (int k = 0; k < kTileRows; ++k) sum += part[k][threadIdx.x];
+                partial[(blockIdx.y * std::int64_t{K * K} + ky * K + kx) * g.c + ch] = sum;
+            }
+            __syncthreads();
+        }
 }
 
 /// Calls f(std::integral_constant<int, K>{}) for the square filter sizes with a compiled stride-1 kernel;
@@ -197,12 +251,23 @@ void CudaBackend::depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, 
             if (positions == 0) {
                 fill(dw, 0.0);
             } else {
-                const std::int64_t chunks = positions < kPositionChunks ? positions : kPositionChunks;
-                Tensor partial = scratch({chunks, taps * g.c}, x.dtype()), per_tap = scratch({taps, g.c}, x.dtype());
-                const dim3 grid(static_cast<unsigned>((taps * g.c + kThreads - 1) / kThreads), static_cast<unsigned>(chunks));
-                dw_dw_kernel<<<grid, kThreads>>>(partial.data<T>(), dy.data<T>(), x.data<T>(), g, positions);
+                Tensor partial, per_tap = scratch({taps, g.c}, x.dtype());
+                const std::int64_t rows = g.batch * g.ho;
+                const bool by_rows = g.sh == 1 && g.sw == 1 && with_filter_size(g.kh, g.kw, [&](auto k) {
+                    const std::int64_t chunks = column_chunks(rows, g.c), per = (rows + chunks - 1) / chunks;
+                    partial = scratch({chunks, taps * g.c}, x.dtype());
+                    const dim3 grid(static_cast<unsigned>((g.c + 31) / 32), static_cast<unsigned>(chunks));
+                    dw_dw_rows_kernel<T, decltype(k)::value><<<grid, dim3(32, kTileRows)>>>(
+                        partial.data<T>(), dy.data<T>(), x.data<T>(), g, rows, per);
+                });
+                if (!by_rows) {
+                    const std::int64_t chunks = positions < kPositionChunks ? positions : kPositionChunks;
+                    partial = scratch({chunks, taps * g.c}, x.dtype());
+                    const dim3 grid(static_cast<unsigned>((taps * g.c + kThreads - 1) / kThreads), static_cast<unsigned>(chunks));
+                    dw_dw_kernel<<<grid, kThreads>>>(partial.data<T>(), dy.data<T>(), x.data<T>(), g, positions);
+                }
                 BPLAB_CUDA_LAUNCHED();
-                sum_axis(per_tap, partial, 1, chunks, taps * g.c);
+                sum_axis(per_tap, partial, 1, partial.size(0), taps * g.c);
                 transpose(dw, per_tap);  // (taps, C) -> (C, taps), which is dw's (C, 1, kh, kw)
             }
         }

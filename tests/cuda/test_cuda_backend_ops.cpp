@@ -191,6 +191,8 @@ TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-
                      {leaf({2, 9, 11, 5}, 49), leaf({5, 1, 7, 7}, 50), leaf({5}, 51)});
     compare_both("depthwise 7x7, more channels than a warp", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 3}); },
                  {leaf({3, 14, 13, 40}, 72), leaf({40, 1, 7, 7}, 73), leaf({40}, 74)});
+    compare_both("depthwise 7x7, rows in several chunks of the weight gradient", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 3}); },
+                 {leaf({4, 40, 9, 36}, 102), leaf({36, 1, 7, 7}, 103), leaf({36}, 104)});
     compare_both("depthwise 3x3, padding beyond the kernel", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 2}); },
                  {leaf({2, 5, 6, 3}, 75), leaf({3, 1, 3, 3}, 76), leaf({3}, 77)});
     compare_both("depthwise 5x5 (a run kernel of its own)", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {2, 2}); },
