@@ -47,11 +47,6 @@ __global__ void weight_order_kernel(T* out, const T* w, std::int64_t o, std::int
     }
 }
 
-template <class T>
-__global__ void add_bias_kernel(T* y, const T* b, std::int64_t n, std::int64_t cols) {
-    BPLAB_GRID_STRIDE(i, n) y[i] += b[i % cols];
-}
-
 }  // namespace
 
 void CudaBackend::conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
@@ -65,12 +60,8 @@ void CudaBackend::conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, co
         im2col_kernel<<<blocks_for(rows * k), kThreads>>>(cols.data<T>(), x.data<T>(), g, rows * k);
         weight_order_kernel<T, true><<<blocks_for(o * k), kThreads>>>(wc.data<T>(), w.data<T>(), o, g.c, g.kh * g.kw);
         BPLAB_CUDA_LAUNCHED();
-        gemm<T>(cublas_, y.data<T>(), cols.data<T>(), wc.data<T>(), rows, o, k, false, true, 1, 0, 0, T(1), T(0));
-        if (b.defined()) {
-            add_bias_kernel<<<blocks_for(rows * o), kThreads>>>(y.data<T>(), b.data<T>(), rows * o, o);
-            BPLAB_CUDA_LAUNCHED();
-        }
     });
+    linear_forward(y, cols, wc, b);  // y (rows, O) = cols wcᵀ + b
 }
 
 void CudaBackend::conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,

@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 
 #include "backends/backend.h"
+#include "backends/cuda/gemm_bias.h"
 
 namespace bplab::cuda {
 
@@ -85,7 +86,8 @@ public:
 
 private:
     cublasHandle_t cublas_ = nullptr;
-    Tensor cublas_workspace_;  ///< destroyed after the handle (members outlive the destructor's body)
+    Tensor cublas_workspace_;  ///< destroyed after the handle (members outlive the destructor's body); cuBLASLt's too
+    GemmBias gemm_bias_;
 };
 
 /// Selects GPU `index` and registers the CUDA backend and its caching allocator for DeviceType::cuda (once;

@@ -1,5 +1,6 @@
 // backends/cuda/matmul.cu — every GEMM through cuBLAS (strided-batched for attention heads), plus the linear
-// layer's bias and gradients; the twin of backends/cpu/matmul.cpp.
+// layer's bias (fused by cuBLASLt where it has an algorithm, gemm_bias.h) and gradients; twin of
+// backends/cpu/matmul.cpp.
 #include "backends/cuda/gemm.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -28,6 +29,7 @@ void CudaBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool tra
 void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
     const std::int64_t rows = x.numel() / x.size(-1), in = x.size(-1), out = w.size(0);
     if (y.numel() == 0) return;
+    if (b.defined() && in > 0 && gemm_bias_.run(y, x, w, b, cublas_workspace_)) return;
     dispatch_float("linear", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (b.defined()) {

@@ -22,8 +22,20 @@ struct Step {
     NamedTensorList grads, updated;  ///< every parameter gradient, and every parameter after one SGD update
 };
 
+/// Every parameter moved off its initial value: biases start at 0 and norm weights at 1, which would hide a
+/// kernel that drops a bias or a scale.
+void perturb(Model& model) {
+    const NoGradGuard no_grad;
+    NamedTensorList moved;
+    std::uint64_t seed = 100;
+    for (const auto& [n, p] : model.named_parameters())
+        moved.emplace_back(n, add(p, scale(test::random_tensor(p.shape(), seed++, DType::f32), 0.05)));
+    model.load_parameters(moved, "perturbed");
+}
+
 Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recompute, Device device) {
     auto model = make_model(name, {.classes = 10, .in_channels = 1, .recompute = recompute, .seed = 5});
+    perturb(*model);
     model->to(device);
     model->set_sbp(config);
     model->begin_step();

@@ -1,0 +1,229 @@
+// tests/cuda_emu/cublaslt.cpp — the cuBLASLt matmul of include/cublasLt.h on the CPU (Eigen), after the checks
+// cuBLASLt makes: a layout that does not fit the operation, a type that does not match, a pointer less aligned
+// than the heuristic was told, or a workspace smaller than it asked for fails here as it would on a GPU.
+#include <Eigen/Core>
+#include <cstdlib>
+#include <cstring>
+
+#include "cublasLt.h"
+
+namespace {
+
+constexpr std::uint64_t kAlgoMagic = 0xB1A5'0A16'0000'0001ULL;
+constexpr std::uint64_t kWorkspaceAsked = std::uint64_t{1} << 20;  ///< what the emulated algorithm uses, at most
+
+}  // namespace
+
+struct cublasLtContext {};
+struct bplab_emu_lt_desc {
+    cublasComputeType_t compute;
+    cudaDataType_t scale;
+    std::int32_t trans_a = CUBLAS_OP_N, trans_b = CUBLAS_OP_N;
+    std::uint32_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+    const void* bias = nullptr;
+};
+struct bplab_emu_lt_layout {
+    cudaDataType_t type;
+    std::uint64_t rows, cols;
+    std::int64_t ld;
+};
+struct bplab_emu_lt_preference {
+    std::uint64_t workspace = 0;
+    std::uint32_t alignment[4] = {256, 256, 256, 256};  ///< promised for A, B, C, D
+};
+
+namespace {
+
+struct Problem {
+    std::uint64_t m, n, k;
+};
+
+std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 : 4; }
+
+/// m, n, k of D (m, n) = op(A) (m, k) op(B) (k, n), or the status cuBLASLt would answer.
+cublasStatus_t problem(cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                       cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d, Problem& p) {
+    if (!desc || !a || !b || !c || !d) return CUBLAS_STATUS_INVALID_VALUE;
+    const cudaDataType_t want = desc->compute == CUBLAS_COMPUTE_64F ? CUDA_R_64F : CUDA_R_32F;
+    if (desc->scale != want) return CUBLAS_STATUS_NOT_SUPPORTED;
+    for (const auto* l : {a, b, c, d})
+        if (l->type != want) return CUBLAS_STATUS_NOT_SUPPORTED;
+    const std::uint64_t a_rows = desc->trans_a == CUBLAS_OP_N ? a->rows : a->cols;
+    const std::uint64_t a_cols = desc->trans_a == CUBLAS_OP_N ? a->cols : a->rows;
+    const std::uint64_t b_rows = desc->trans_b == CUBLAS_OP_N ? b->rows : b->cols;
+    const std::uint64_t b_cols = desc->trans_b == CUBLAS_OP_N ? b->cols : b->rows;
+    if (a_rows != d->rows || b_cols != d->cols || a_cols != b_rows || c->rows != d->rows || c->cols != d->cols ||
+        c->ld != d->ld)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    for (const auto* l : {a, b, c, d})
+        if (l->ld < 1 || static_cast<std::uint64_t>(l->ld) < l->rows) return CUBLAS_STATUS_INVALID_VALUE;
+    if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS && !desc->bias) return CUBLAS_STATUS_INVALID_VALUE;
+    p = {d->rows, d->cols, a_cols};
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+template <class T>
+using Matrix = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+template <class T>
+void matmul(cublasLtMatmulDesc_t desc, const Problem& p, T alpha, const T* a, std::int64_t lda, const T* b,
+            std::int64_t ldb, T beta, const T* c, T* d, std::int64_t ldd) {
+    using Out = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+    const auto m = static_cast<Eigen::Index>(p.m), n = static_cast<Eigen::Index>(p.n), k = static_cast<Eigen::Index>(p.k);
+    const bool ta = desc->trans_a != CUBLAS_OP_N, tb = desc->trans_b != CUBLAS_OP_N;
+    const Matrix<T> A(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+    const Matrix<T> B(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> result(m, n);
+    if (ta && tb) result.noalias() = alpha * A.transpose() * B.transpose();
+    else if (ta) result.noalias() = alpha * A.transpose() * B;
+    else if (tb) result.noalias() = alpha * A * B.transpose();
+    else result.noalias() = alpha * A * B;
+    if (beta != T(0)) result += beta * Matrix<T>(c, m, n, Eigen::OuterStride<>(ldd));  // C is not read at beta 0
+    if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS)
+        result.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(static_cast<const T*>(desc->bias), m);
+    Out(d, m, n, Eigen::OuterStride<>(ldd)) = result;
+}
+
+bool aligned(const void* p, std::uint64_t bytes) { return reinterpret_cast<std::uintptr_t>(p) % bytes == 0; }
+
+}  // namespace
+
+cublasStatus_t cublasLtCreate(cublasLtHandle_t* handle) {
+    *handle = new cublasLtContext;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtDestroy(cublasLtHandle_t handle) {
+    delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t* desc, cublasComputeType_t compute, cudaDataType_t scale) {
+    *desc = new bplab_emu_lt_desc{compute, scale};
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t desc) {
+    delete desc;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr,
+                                              const void* buf, std::size_t bytes) {
+    if (!desc || !buf) return CUBLAS_STATUS_INVALID_VALUE;
+    switch (attr) {
+        case CUBLASLT_MATMUL_DESC_TRANSA:
+        case CUBLASLT_MATMUL_DESC_TRANSB:
+            if (bytes != sizeof(std::int32_t)) return CUBLAS_STATUS_INVALID_VALUE;
+            std::memcpy(attr == CUBLASLT_MATMUL_DESC_TRANSA ? &desc->trans_a : &desc->trans_b, buf, bytes);
+            return CUBLAS_STATUS_SUCCESS;
+        case CUBLASLT_MATMUL_DESC_EPILOGUE:
+            if (bytes != sizeof(std::uint32_t)) return CUBLAS_STATUS_INVALID_VALUE;
+            std::memcpy(&desc->epilogue, buf, bytes);
+            return CUBLAS_STATUS_SUCCESS;
+        case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
+            if (bytes != sizeof(void*)) return CUBLAS_STATUS_INVALID_VALUE;
+            std::memcpy(&desc->bias, buf, bytes);
+            return CUBLAS_STATUS_SUCCESS;
+    }
+    return CUBLAS_STATUS_INVALID_VALUE;
+}
+
+cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t* layout, cudaDataType type, std::uint64_t rows,
+                                          std::uint64_t cols, std::int64_t ld) {
+    *layout = new bplab_emu_lt_layout{type, rows, cols, ld};
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t layout) {
+    delete layout;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t* pref) {
+    *pref = new bplab_emu_lt_preference;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref) {
+    delete pref;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref,
+                                                    cublasLtMatmulPreferenceAttributes_t attr, const void* buf,
+                                                    std::size_t bytes) {
+    if (!pref || !buf) return CUBLAS_STATUS_INVALID_VALUE;
+    if (attr == CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES) {
+        if (bytes != sizeof(std::uint64_t)) return CUBLAS_STATUS_INVALID_VALUE;
+        std::memcpy(&pref->workspace, buf, bytes);
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    if (attr < CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES || attr > CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES ||
+        bytes != sizeof(std::uint32_t))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    std::uint32_t value = 0;
+    std::memcpy(&value, buf, bytes);
+    if (value == 0 || (value & (value - 1)) != 0) return CUBLAS_STATUS_INVALID_VALUE;
+    pref->alignment[attr - CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES] = value;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc,
+                                              cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                                              cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d,
+                                              cublasLtMatmulPreference_t pref, int requested,
+                                              cublasLtMatmulHeuristicResult_t results[], int* count) {
+    if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!pref || requested <= 0 || !results || !count) return CUBLAS_STATUS_INVALID_VALUE;
+    *count = 0;
+    Problem p{};
+    if (const cublasStatus_t s = problem(desc, a, b, c, d, p); s != CUBLAS_STATUS_SUCCESS) return s;
+    if (std::getenv("BPLAB_EMU_LT_NONE")) return CUBLAS_STATUS_NOT_SUPPORTED;
+    // Each matrix's promised alignment must at least be its element's (cuBLASLt has no kernel below that).
+    for (std::uint32_t bytes : pref->alignment)
+        if (bytes < element_bytes(d->type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+    cublasLtMatmulHeuristicResult_t r{};
+    const std::uint64_t workspace = pref->workspace < kWorkspaceAsked ? pref->workspace : kWorkspaceAsked;
+    r.algo.data[0] = kAlgoMagic;
+    r.algo.data[1] = workspace;
+    for (int i = 0; i < 4; ++i) r.algo.data[2 + i] = pref->alignment[i];
+    r.workspaceSize = workspace;
+    r.state = CUBLAS_STATUS_SUCCESS;
+    r.wavesCount = 1.0f;
+    results[0] = r;
+    *count = 1;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc, const void* alpha, const void* a,
+                              cublasLtMatrixLayout_t a_layout, const void* b, cublasLtMatrixLayout_t b_layout,
+                              const void* beta, const void* c, cublasLtMatrixLayout_t c_layout, void* d,
+                              cublasLtMatrixLayout_t d_layout, const cublasLtMatmulAlgo_t* algo, void* workspace,
+                              std::size_t workspace_bytes, cudaStream_t) {
+    if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
+    Problem p{};
+    if (const cublasStatus_t s = problem(desc, a_layout, b_layout, c_layout, d_layout, p); s != CUBLAS_STATUS_SUCCESS)
+        return s;
+    if (!algo || algo->data[0] != kAlgoMagic || !alpha || !beta || !a || !b || !c || !d) return CUBLAS_STATUS_INVALID_VALUE;
+    if (workspace_bytes < algo->data[1] || (algo->data[1] > 0 && !workspace)) return CUBLAS_STATUS_INVALID_VALUE;
+    const void* pointers[4] = {a, b, c, d};
+    for (int i = 0; i < 4; ++i)
+        if (!aligned(pointers[i], algo->data[2 + i])) return CUBLAS_STATUS_INVALID_VALUE;
+    if (!aligned(desc->bias, element_bytes(d_layout->type))) return CUBLAS_STATUS_INVALID_VALUE;
+    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
+    if (algo->data[1] > 0) {  // the algorithm may use all it asked for: a freed workspace fails under ASan
+        auto* w = static_cast<unsigned char*>(workspace);
+        w[0] = w[algo->data[1] - 1] = 0xA5;
+    }
+    if (p.m == 0 || p.n == 0) return CUBLAS_STATUS_SUCCESS;
+    if (d_layout->type == CUDA_R_64F)
+        matmul(desc, p, *static_cast<const double*>(alpha), static_cast<const double*>(a), a_layout->ld,
+               static_cast<const double*>(b), b_layout->ld, *static_cast<const double*>(beta),
+               static_cast<const double*>(c), static_cast<double*>(d), d_layout->ld);
+    else
+        matmul(desc, p, *static_cast<const float*>(alpha), static_cast<const float*>(a), a_layout->ld,
+               static_cast<const float*>(b), b_layout->ld, *static_cast<const float*>(beta),
+               static_cast<const float*>(c), static_cast<float*>(d), d_layout->ld);
+    return CUBLAS_STATUS_SUCCESS;
+}
