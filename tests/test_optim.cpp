@@ -112,6 +112,17 @@ TEST_CASE("schedule: warm-up is linear, the cosine ends at min_lr, clipping and 
     CHECK(clip_grad_norm({w}, 1.0) == Approx(5.0));
     CHECK(w.grad().to_vector()[0] == Approx(0.6).epsilon(1e-5));
     CHECK(clip_grad_norm({w}, 10.0) == Approx(1.0).epsilon(1e-5));
+    // The global norm spans tensors of both dtypes and skips a tensor without a gradient:
+    // √(3² + 4² + 12² + 84²) = 85, so clipping to 8.5 scales every gradient by 0.1.
+    Tensor a = param({2}, 6), c = param({1}, 7), none = param({3}, 8);
+    Tensor b = Tensor::zeros({1}, DType::f32).set_requires_grad(true);
+    a.set_grad(Tensor::from_vector({3.0, 4.0}, {2}, DType::f64));
+    c.set_grad(Tensor::from_vector({12.0}, {1}, DType::f64));
+    b.set_grad(Tensor::from_vector({84.0}, {1}, DType::f32));
+    CHECK(clip_grad_norm({a, none, b, c}, 8.5) == Approx(85.0));
+    CHECK(a.grad().to_vector()[1] == Approx(0.4).epsilon(1e-5));
+    CHECK(c.grad().to_vector()[0] == Approx(1.2).epsilon(1e-5));
+    CHECK(b.grad().to_vector()[0] == Approx(8.4).epsilon(1e-5));
 
     Tensor p = Tensor::from_vector({1.0, 2.0}, {2}, DType::f64);
     Ema ema({{"p", p}}, 0.9);
