@@ -70,6 +70,10 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
 /// output is kept. Without γ the gradients are those of the ops, bit for bit; with γ, the gradients of b, W and γ
 /// are re-associated through G = dyᵀ·GELU(a) (exact in real arithmetic; f32 rounding differs).
 Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma = Tensor());
+/// linear(x, w, b) times γ (C_out) per column (layer scale), computed as x (γ ⊙rows w)ᵀ + γ ⊙ b: it saves x as
+/// linear does and nothing more, where linear then mul would also keep the linear's (R, C_out) output for dγ and
+/// make two (R, C_out) passes more. The gradients are re-associated as in gelu_linear's. Without γ, linear.
+Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma);
 /// softmax(q kᵀ · scale) v over the last two dims: q (..., Nq, D), k and v (..., Nk, D) -> (..., Nq, D).
 /// Saves q, k, v and one log-sum-exp per query row; the backward recomputes the probabilities.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);

@@ -28,8 +28,7 @@ Tensor MlpBlock::forward_normed(const LayerNorm& norm, const Tensor& x, const Te
         const Tensor a = layer_norm_linear(x, norm.weight(), norm.bias(), norm.eps(), fc1_.weight(), fc1_.bias());
         return gelu_linear(a, fc2_.weight(), fc2_.bias(), gamma);
     }
-    const Tensor z = forward(norm.forward(x));
-    return gamma.defined() ? mul(z, gamma) : z;
+    return scaled_linear(gelu(fc1_.forward(norm.forward(x))), fc2_.weight(), fc2_.bias(), gamma);
 }
 
 VitBlock::VitBlock(std::int64_t dim, std::int64_t heads, const BlockOptions& options, Rng& init, Rng& noise, DType dtype)

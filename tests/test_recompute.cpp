@@ -1,5 +1,5 @@
 // tests/test_recompute.cpp — layer_norm_linear and gelu_linear, which recompute LayerNorm's and GELU's outputs in
-// backward: gradients against finite differences and against the unfused ops, the bytes they keep, whole models.
+// backward, and scaled_linear, which folds a layer scale into its linear: gradients against finite differences and against the unfused ops, the bytes they keep, whole models.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
@@ -70,6 +70,13 @@ TEST_CASE("gradcheck: gelu_linear, with and without layer scale γ and the bias"
                     {param({4, 8}, 18, DType::f64, -3, 3), param({5, 8}, 19), param({5}, 20)});
 }
 
+TEST_CASE("gradcheck: scaled_linear, with and without the bias", "[gradcheck]") {
+    check_gradients([](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },
+                    {param({2, 3, 8}, 51), param({5, 8}, 52), param({5}, 53), param({5}, 54)});
+    check_gradients([](const auto& in) { return scaled_linear(in[0], in[1], Tensor(), in[2]); },
+                    {param({4, 8}, 55), param({5, 8}, 56), param({5}, 57)});
+}
+
 TEST_CASE("recompute: without γ the fused ops give the unfused ops' output and gradients bit for bit (f32)", "[property]") {
     const std::vector<Tensor> ln_in{param({3, 7, 24}, 21, DType::f32), param({24}, 22, DType::f32),
                                     param({24}, 23, DType::f32), param({40, 24}, 24, DType::f32),
@@ -85,15 +92,18 @@ TEST_CASE("recompute: without γ the fused ops give the unfused ops' output and 
     for (std::size_t i = 0; i < fused.size(); ++i) CHECK(max_abs_diff(fused[i], plain[i]) == 0.0);
 }
 
-TEST_CASE("recompute: with γ, gelu_linear's re-associated gradients match mul(linear(gelu(a)), γ) to rounding", "[property]") {
+TEST_CASE("recompute: with γ folded into the weights, gelu_linear and scaled_linear match mul(linear(.), γ) to rounding", "[property]") {
     for (const DType dtype : {DType::f64, DType::f32}) {
         INFO(dtype_name(dtype));
         const std::vector<Tensor> in{param({3, 7, 40}, 31, dtype, -3, 3), param({24, 40}, 32, dtype),
                                      param({24}, 33, dtype), param({24}, 34, dtype)};
+        const double tol = dtype == DType::f64 ? 1e-13 : 1e-5;
         const auto fused = output_and_grads([](const auto& t) { return gelu_linear(t[0], t[1], t[2], t[3]); }, in);
         const auto plain = output_and_grads([](const auto& t) { return mul(linear(gelu(t[0]), t[1], t[2]), t[3]); }, in);
-        CHECK(max_abs_diff(fused[0], plain[0]) == 0.0);  // the forward is the same ops
-        CHECK(worst_relative(plain, fused) <= (dtype == DType::f64 ? 1e-13 : 1e-5));
+        CHECK(worst_relative(plain, fused) <= tol);
+        const auto folded = output_and_grads([](const auto& t) { return scaled_linear(t[0], t[1], t[2], t[3]); }, in);
+        const auto unfolded = output_and_grads([](const auto& t) { return mul(linear(t[0], t[1], t[2]), t[3]); }, in);
+        CHECK(worst_relative(unfolded, folded) <= tol);
     }
 }
 
@@ -133,6 +143,9 @@ TEST_CASE("recompute: inputs that need no gradient get none, and the others are 
     compare([](const auto& in) { return gelu_linear(in[0], in[1], in[2]); },
             [](const auto& in) { return linear(gelu(in[0]), in[1], in[2]); },
             {random_tensor({2, 5, 8}, 70, DType::f64, -3, 3), random_tensor({4, 8}, 71), random_tensor({4}, 72)});
+    compare([](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },
+            [](const auto& in) { return mul(linear(in[0], in[1], in[2]), in[3]); },
+            {random_tensor({2, 5, 8}, 91), random_tensor({4, 8}, 92), random_tensor({4}, 93), random_tensor({4}, 94)});
 }
 
 TEST_CASE("recompute: with no rows (an SBP part that keeps none) the fused ops give zero weight gradients", "[property]") {
@@ -140,7 +153,7 @@ TEST_CASE("recompute: with no rows (an SBP part that keeps none) the fused ops g
                  b1 = param({4}, 85), w2 = param({6, 4}, 86), b2 = param({6}, 87), gamma = param({6}, 88);
     const Tensor y = gelu_linear(layer_norm_linear(x, nw, nb, 1e-6, w1, b1), w2, b2, gamma);
     CHECK(y.shape() == Shape{2, 0, 6});
-    backward(sum(y));
+    backward(add(sum(y), sum(scaled_linear(gelu(linear(x, w1, b1)), w2, b2, gamma))));
     for (const Tensor* t : {&nw, &nb, &w1, &b1, &w2, &b2, &gamma}) {
         REQUIRE(t->grad().defined());
         for (double v : t->grad().to_vector()) CHECK(v == 0.0);
@@ -148,10 +161,11 @@ TEST_CASE("recompute: with no rows (an SBP part that keeps none) the fused ops g
     CHECK(x.grad().numel() == 0);
 }
 
-TEST_CASE("recompute: gelu_linear refuses a layer scale that is not one value per output", "[property]") {
+TEST_CASE("recompute: gelu_linear and scaled_linear refuse a layer scale that is not one value per output", "[property]") {
     const Tensor a = random_tensor({3, 8}, 73), w = random_tensor({4, 8}, 74), b = random_tensor({4}, 75);
     CHECK_THROWS_WITH(gelu_linear(a, w, b, random_tensor({1}, 76)), Catch::Contains("gelu_linear") && Catch::Contains("(1,)"));
     CHECK_THROWS_WITH(gelu_linear(a, w, b, random_tensor({3, 4}, 77)), Catch::Contains("expected (out,)"));
+    CHECK_THROWS_WITH(scaled_linear(a, w, b, random_tensor({5}, 78)), Catch::Contains("scaled_linear") && Catch::Contains("(5,)"));
 }
 
 TEST_CASE("recompute: the fused ops keep nothing but their inputs, the unfused ones the normalised rows and GELU's output", "[property][memory]") {
@@ -165,6 +179,8 @@ TEST_CASE("recompute: the fused ops keep nothing but their inputs, the unfused o
     const Tensor a = param({4, 16, 128}, 49, DType::f32);
     CHECK(kept_bytes([&] { return gelu_linear(a, w2, b2, gamma); }) == 0);
     CHECK(kept_bytes([&] { return mul(linear(gelu(a), w2, b2), gamma); }) == rows * (128 + 32) * f32);
+    CHECK(kept_bytes([&] { return scaled_linear(a, w2, b2, gamma); }) == 0);
+    CHECK(kept_bytes([&] { return mul(linear(a, w2, b2), gamma); }) == rows * 32 * f32);
 }
 
 TEST_CASE("recompute: ViT and ConvNeXt steps, exact and SBP, give the same loss and gradients and keep fewer bytes", "[property][memory]") {

@@ -1,7 +1,10 @@
-// core/ops/recompute.cpp — fused ops that save less for backward by redoing cheap elementwise work there:
-// LayerNorm then Linear saves x alone; GELU then Linear (then layer scale γ) saves GELU's input alone.
+// core/ops/recompute.cpp — fused ops that save less for backward: LayerNorm then Linear saves x alone and GELU
+// then Linear saves GELU's input alone (both redo the cheap elementwise part in backward); a layer scale γ after a
+// Linear is folded into its weight and bias, so the Linear's output is never kept.
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "backends/backend.h"
 #include "core/ops.h"
@@ -44,16 +47,74 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
                   });
 }
 
-Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma) {
+namespace {
+
+void check_layer_scale(const char* op, const Tensor& w, const Tensor& gamma) {
     if (gamma.defined() && (gamma.dim() != 1 || w.dim() != 2 || gamma.size(0) != w.size(0)))
-        throw std::invalid_argument("gelu_linear: layer scale of shape " + shape_str(gamma.shape()) + " for weight " +
-                                    shape_str(w.shape()) + " (expected (out,), one scale per output)");
-    Tensor y;
-    {
-        NoGradGuard no_grad;  // GELU's output is freed here
-        y = linear(gelu(a), w, b);
-        if (gamma.defined()) y = mul(y, gamma);
+        throw std::invalid_argument(std::string(op) + ": layer scale of shape " + shape_str(gamma.shape()) +
+                                    " for weight " + shape_str(w.shape()) + " (expected (out,), one scale per output)");
+}
+
+/// y = x (γ ⊙rows W)ᵀ + γ ⊙ b: the linear with its layer scale folded into the (O, I) weight and the (O) bias, so
+/// that no (R, O) product is made for γ. Without γ, the plain linear.
+Tensor scaled_linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma) {
+    NoGradGuard no_grad;
+    if (!gamma.defined()) return linear(x, w, b);
+    return linear(x, scale_rows(w, gamma), b.defined() ? mul(b, gamma) : Tensor());
+}
+
+/// The gradients of scaled_linear_forward for the inputs in `needs` (x, w, b, γ). x is read only for dw and dγ
+/// (it may be undefined when neither is needed) and is let go as soon as it has been (a recomputed x is then
+/// freed before dx is made); dx takes the shape of `x_like`. Backward runs without
+/// recording, so the small (O)- and (O, I)-sized steps use ops. With G = dyᵀ x (O, I), the product dW needs
+/// anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy, db = γ ⊙ Σ_rows dy, dx = dy (γ ⊙rows W).
+std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Tensor& x_like, const Tensor& w,
+                                           const Tensor& b, const Tensor& gamma, const NeedsGrad& needs) {
+    Backend& be = backend_for(dy.device());
+    Tensor dx, dw, db, dgamma, none;
+    if (!gamma.defined()) {
+        if (needs[0]) dx = Tensor::empty_like(x_like);
+        if (needs[1]) dw = Tensor::empty_like(w);
+        if (needs[2]) db = Tensor::empty({w.size(0)}, w.dtype(), w.device());
+        be.linear_backward(dx, dw, db, dy, x.defined() ? x : x_like, w);  // x is read only for dw
+        return {dx, dw, db, dgamma};
     }
+    Tensor g;
+    if (needs[1] || needs[3]) {
+        g = Tensor::empty_like(w);  // (O, I)
+        be.linear_backward(none, g, none, dy, x, w);
+    }
+    x = Tensor();
+    if (needs[1]) dw = scale_rows(g, gamma);
+    const Tensor dy_sums = (needs[2] || needs[3]) ? sum(dy.reshape({-1, w.size(0)}), 0) : Tensor();
+    if (needs[2]) db = mul(dy_sums, gamma);
+    if (needs[3]) {
+        dgamma = sum(mul(g, w), 1);
+        if (b.defined()) dgamma = add(dgamma, mul(dy_sums, b));
+    }
+    if (needs[0]) {
+        dx = Tensor::empty_like(x_like);
+        be.linear_backward(dx, none, none, dy, x_like, scale_rows(w, gamma));  // x_like stands in for x
+    }
+    return {dx, dw, db, dgamma};
+}
+
+}  // namespace
+
+Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma) {
+    check_layer_scale("scaled_linear", w, gamma);
+    const Tensor y = scaled_linear_forward(x, w, b, gamma);
+    const Tensor sx = x.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
+                 sg = gamma.defined() ? gamma.detach() : Tensor();
+    return record(y, "scaled_linear", {x, w, b, gamma},
+                  [sx, sw, sb, sg](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      return scaled_linear_backward(dy, sx, sx, sw, sb, sg, needs);
+                  });
+}
+
+Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma) {
+    check_layer_scale("gelu_linear", w, gamma);
+    const Tensor y = scaled_linear_forward(gelu(a.detach()), w, b, gamma);  // GELU's output is freed here
     const Tensor sa = a.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
                  sg = gamma.defined() ? gamma.detach() : Tensor();
     return record(y, "gelu_linear", {a, w, b, gamma},
@@ -64,41 +125,13 @@ Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tens
                           h = Tensor::empty_like(sa);
                           be.gelu_forward(h, sa);
                       }
-                      Tensor dh, dw, db, dgamma;
-                      if (!sg.defined()) {
-                          if (needs[0]) dh = Tensor::empty_like(sa);
-                          if (needs[1]) dw = Tensor::empty_like(sw);
-                          if (needs[2]) db = Tensor::empty({sw.size(0)}, sw.dtype(), sw.device());
-                          be.linear_backward(dh, dw, db, dy, h.defined() ? h : sa, sw);
-                          h = Tensor();
-                      } else {  // backward runs without recording, so the small (O)- and (O, I)-sized steps use ops
-                          // y = z · γ with z = h Wᵀ + b, and z is not saved. With G = dyᵀ h (O, I), the product
-                          // dW needs anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy,
-                          // db = γ ⊙ Σ_rows dy, dh = dy (γ ⊙rows W).
-                          Tensor g, none;
-                          if (h.defined()) {
-                              g = Tensor::empty_like(sw);  // (O, I)
-                              be.linear_backward(none, g, none, dy, h, sw);
-                              h = Tensor();
-                          }
-                          if (needs[1]) dw = scale_rows(g, sg);
-                          const Tensor dy_sums = (needs[2] || needs[3]) ? sum(dy.reshape({-1, sw.size(0)}), 0) : Tensor();
-                          if (needs[2]) db = mul(dy_sums, sg);
-                          if (needs[3]) {
-                              dgamma = sum(mul(g, sw), 1);
-                              if (sb.defined()) dgamma = add(dgamma, mul(dy_sums, sb));
-                          }
-                          if (needs[0]) {
-                              dh = Tensor::empty_like(sa);
-                              be.linear_backward(dh, none, none, dy, sa, scale_rows(sw, sg));  // sa stands in for x
-                          }
-                      }
-                      Tensor da;
+                      std::vector<Tensor> grads = scaled_linear_backward(dy, std::move(h), sa, sw, sb, sg, needs);
                       if (needs[0]) {
-                          da = Tensor::empty_like(sa);
-                          be.gelu_backward(da, dh, sa);
+                          Tensor da = Tensor::empty_like(sa);
+                          be.gelu_backward(da, grads[0], sa);
+                          grads[0] = da;
                       }
-                      return {da, dw, db, dgamma};
+                      return grads;
                   });
 }
 
