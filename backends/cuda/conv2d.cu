@@ -9,31 +9,45 @@ namespace {
 
 using cpu::ConvGeometry;
 
-/// cols (B·Ho·Wo, kh·kw·C): window rows, zero where the window hangs over the padding.
-template <class T>
-__global__ void im2col_kernel(T* cols, const T* x, ConvGeometry g, std::int64_t n) {
-    const std::int64_t k = g.kh * g.kw * g.c;
-    BPLAB_GRID_STRIDE(i, n) {
-        const std::int64_t col = i % k, row = i / k;
-        const std::int64_t ch = col % g.c, kx = (col / g.c) % g.kw, ky = col / (g.c * g.kw);
-        const std::int64_t ox = row % g.wo, oy = (row / g.wo) % g.ho, b = row / (g.wo * g.ho);
-        const std::int64_t iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
+/// cols (B·Ho·Wo, kh·kw·C): window rows, zero where the window hangs over the padding. I splits the flat index
+/// (see dispatch_index); the input position is signed 64-bit.
+template <class T, class I>
+__global__ void im2col_kernel(T* cols, const T* x, ConvGeometry g, I n) {
+    const I c = static_cast<I>(g.c), kw = static_cast<I>(g.kw), k = static_cast<I>(g.kh * g.kw * g.c);
+    const I wo = static_cast<I>(g.wo), ho = static_cast<I>(g.ho);
+    BPLAB_GRID_STRIDE_AS(I, i, n) {
+        const I col = i % k, row = i / k;
+        const I ch = col % c, kx = (col / c) % kw, ky = col / (c * kw);
+        const I ox = row % wo, oy = (row / wo) % ho, b = row / (wo * ho);
+        const std::int64_t iy = static_cast<std::int64_t>(oy) * g.sh - g.ph + ky;
+        const std::int64_t ix = static_cast<std::int64_t>(ox) * g.sw - g.pw + kx;
         cols[i] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[((b * g.h + iy) * g.w + ix) * g.c + ch] : T(0);
     }
 }
 
 /// dx (B, H, W, C): each input element sums the window entries of dcols that read it.
-template <class T>
-__global__ void col2im_kernel(T* dx, const T* dcols, ConvGeometry g, std::int64_t n) {
+template <class T, class I>
+__global__ void col2im_kernel(T* dx, const T* dcols, ConvGeometry g, I n) {
     const std::int64_t k = g.kh * g.kw * g.c;
-    BPLAB_GRID_STRIDE(i, n) {
-        const std::int64_t ch = i % g.c, ix = (i / g.c) % g.w, iy = (i / (g.c * g.w)) % g.h, b = i / (g.c * g.w * g.h);
+    const I c = static_cast<I>(g.c), w = static_cast<I>(g.w), h = static_cast<I>(g.h);
+    BPLAB_GRID_STRIDE_AS(I, i, n) {
+        const I ch = i % c, ix = (i / c) % w, iy = (i / (c * w)) % h, b = i / (c * w * h);
         T acc = 0;
         for_each_window_reading(g, iy, ix, [&](std::int64_t ky, std::int64_t kx, std::int64_t oy, std::int64_t ox) {
             acc += dcols[((b * g.ho + oy) * g.wo + ox) * k + (ky * g.kw + kx) * g.c + ch];
         });
         dx[i] = acc;
     }
+}
+
+/// cols = im2col(x), n = rows · kh·kw·C elements.
+template <class T>
+void im2col(T* cols, const T* x, const ConvGeometry& g, std::int64_t n) {
+    dispatch_index(n, [&](auto index) {
+        using I = decltype(index);
+        im2col_kernel<<<blocks_for(n), kThreads>>>(cols, x, g, static_cast<I>(n));
+    });
+    BPLAB_CUDA_LAUNCHED();
 }
 
 /// w (O, C, kh, kw) <-> (O, kh, kw, C), the order of an im2col row.
@@ -57,7 +71,7 @@ void CudaBackend::conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, co
     Tensor cols = scratch({rows, k}, x.dtype()), wc = scratch({o, k}, x.dtype());
     dispatch_float("conv2d", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        im2col_kernel<<<blocks_for(rows * k), kThreads>>>(cols.data<T>(), x.data<T>(), g, rows * k);
+        im2col(cols.data<T>(), x.data<T>(), g, rows * k);
         weight_order_kernel<T, true><<<blocks_for(o * k), kThreads>>>(wc.data<T>(), w.data<T>(), o, g.c, g.kh * g.kw);
         BPLAB_CUDA_LAUNCHED();
     });
@@ -75,8 +89,7 @@ void CudaBackend::conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tens
                 fill(dw, 0.0);
             } else {
                 Tensor cols = scratch({rows, k}, x.dtype()), dwc = scratch({o, k}, x.dtype());
-                im2col_kernel<<<blocks_for(rows * k), kThreads>>>(cols.data<T>(), x.data<T>(), g, rows * k);
-                BPLAB_CUDA_LAUNCHED();
+                im2col(cols.data<T>(), x.data<T>(), g, rows * k);
                 gemm<T>(cublas_, dwc.data<T>(), dy.data<T>(), cols.data<T>(), o, k, rows, true, false, 1, 0, 0, T(1), T(0));
                 weight_order_kernel<T, false><<<blocks_for(o * k), kThreads>>>(dw.data<T>(), dwc.data<T>(), o, g.c, g.kh * g.kw);
                 BPLAB_CUDA_LAUNCHED();
@@ -87,7 +100,11 @@ void CudaBackend::conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tens
             weight_order_kernel<T, true><<<blocks_for(o * k), kThreads>>>(wc.data<T>(), w.data<T>(), o, g.c, g.kh * g.kw);
             BPLAB_CUDA_LAUNCHED();
             if (rows) gemm<T>(cublas_, dcols.data<T>(), dy.data<T>(), wc.data<T>(), rows, k, o, false, false, 1, 0, 0, T(1), T(0));
-            col2im_kernel<<<blocks_for(dx.numel()), kThreads>>>(dx.data<T>(), dcols.data<T>(), g, dx.numel());
+            dispatch_index(dx.numel(), [&](auto index) {
+                using I = decltype(index);
+                col2im_kernel<<<blocks_for(dx.numel()), kThreads>>>(dx.data<T>(), dcols.data<T>(), g,
+                                                                     static_cast<I>(dx.numel()));
+            });
             BPLAB_CUDA_LAUNCHED();
         }
     });

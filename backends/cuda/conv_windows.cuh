@@ -5,16 +5,19 @@
 
 namespace bplab::cuda {
 
-/// Calls f(ky, kx, oy, ox) for every kernel tap (ky, kx) whose window at output (oy, ox) covers input (iy, ix).
+/// Calls f(ky, kx, oy, ox) for every kernel tap (ky, kx) whose window at output (oy, ox) covers input (iy, ix),
+/// in increasing ky, then kx. Only the taps congruent to iy + ph modulo the stride can reach the input, so the
+/// loops step by the stride from the first of them: one tap per dim when the kernel equals the stride (patch
+/// embedding, stem, downsampling), where testing every tap costs kh·kw pairs of 64-bit divisions.
 template <class F>
 __device__ void for_each_window_reading(const cpu::ConvGeometry& g, std::int64_t iy, std::int64_t ix, F f) {
-    for (std::int64_t ky = 0; ky < g.kh; ++ky) {
-        const std::int64_t ty = iy + g.ph - ky;  // = oy · sh
-        if (ty < 0 || ty % g.sh || ty / g.sh >= g.ho) continue;
-        for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-            const std::int64_t tx = ix + g.pw - kx;
-            if (tx < 0 || tx % g.sw || tx / g.sw >= g.wo) continue;
-            f(ky, kx, ty / g.sh, tx / g.sw);
+    const std::int64_t ty = iy + g.ph, tx = ix + g.pw;  // = oy · sh + ky and ox · sw + kx
+    for (std::int64_t ky = ty % g.sh; ky < g.kh && ky <= ty; ky += g.sh) {
+        const std::int64_t oy = (ty - ky) / g.sh;
+        if (oy >= g.ho) continue;
+        for (std::int64_t kx = tx % g.sw; kx < g.kw && kx <= tx; kx += g.sw) {
+            const std::int64_t ox = (tx - kx) / g.sw;
+            if (ox < g.wo) f(ky, kx, oy, ox);
         }
     }
 }
