@@ -65,6 +65,7 @@ public:
     virtual void relu_backward(Tensor& dx, const Tensor& dy, const Tensor& y) = 0;
     /// y = x Φ(x) = x (1 + erf(x/√2)) / 2
     virtual void gelu_forward(Tensor& y, const Tensor& x) = 0;
+    /// dx = dy (Φ(x) + x φ(x)); element-wise, so dx may be dy itself (gelu_linear's backward writes in place).
     virtual void gelu_backward(Tensor& dx, const Tensor& dy, const Tensor& x) = 0;
     /// Over the last dim of (R, C).
     virtual void softmax_forward(Tensor& y, const Tensor& x) = 0;

@@ -68,40 +68,59 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
     const Key key{static_cast<int>(x.dtype()), m, n, k, static_cast<int>(alignment(y.raw_data())),
                   static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),
                   static_cast<int>(alignment(b.raw_data()))};
+    const auto refused = [&](const char* call, cublasStatus_t status) {  // cuBLASLt has no kernel for this case
+        std::cerr << "bplab: cuda linear (" << m << ", " << k << ") x (" << n << ", " << k << ")ᵀ: " << call
+                  << " answered " << cublasGetStatusString(status)
+                  << "; the bias is added by a separate kernel for this shape\n";
+        const std::lock_guard<std::mutex> lock(mutex_);
+        plans_[key] = Plan{};
+        return false;
+    };
     Plan plan;
+    bool known = false;
     {
         const std::lock_guard<std::mutex> lock(mutex_);
-        auto found = plans_.find(key);
-        if (found == plans_.end()) {
-            Preference pref;
-            BPLAB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.p));
-            set(pref.p, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, std::uint64_t{workspace.nbytes()});
-            set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment(w.raw_data()));
-            set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment(x.raw_data()));
-            set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment(y.raw_data()));
-            set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment(y.raw_data()));
-            cublasLtMatmulHeuristicResult_t result{};
-            int count = 0;
-            const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(lt_, desc.d, a.l, bx.l, d.l, d.l, pref.p, 1,
-                                                                         &result, &count);
-            if (status == CUBLAS_STATUS_INVALID_VALUE) BPLAB_CUBLAS_CHECK(status);  // a wrong call: ours to fix
+        if (const auto found = plans_.find(key); found != plans_.end()) {
+            plan = found->second;
+            known = true;
+        }
+    }
+    if (!known) {
+        Preference pref;
+        BPLAB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.p));
+        set(pref.p, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, std::uint64_t{workspace.nbytes()});
+        set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment(w.raw_data()));
+        set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment(x.raw_data()));
+        set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment(y.raw_data()));
+        set(pref.p, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment(y.raw_data()));
+        cublasLtMatmulHeuristicResult_t result{};
+        int count = 0;
+        const cublasStatus_t status =
+            cublasLtMatmulAlgoGetHeuristic(lt_, desc.d, a.l, bx.l, d.l, d.l, pref.p, 1, &result, &count);
+        // Kept for the process: an answer about the shape. Not kept: a passing failure (memory, say).
+        if (status == CUBLAS_STATUS_SUCCESS || status == CUBLAS_STATUS_NOT_SUPPORTED ||
+            status == CUBLAS_STATUS_INVALID_VALUE || status == CUBLAS_STATUS_ARCH_MISMATCH) {
             if (status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS)
                 plan = {true, result.algo};
             else if (status != CUBLAS_STATUS_SUCCESS && status != CUBLAS_STATUS_NOT_SUPPORTED)
-                std::cerr << "bplab: cuda linear (" << m << ", " << k << ") x (" << n << ", " << k
-                          << ")ᵀ: cuBLASLt's heuristic answered " << cublasGetStatusString(status)
-                          << "; the bias is added by a separate kernel for this shape\n";
-            found = plans_.emplace(key, plan).first;
+                return refused("cublasLtMatmulAlgoGetHeuristic", status);
+            const std::lock_guard<std::mutex> lock(mutex_);
+            plans_[key] = plan;
         }
-        plan = found->second;
     }
     if (!plan.found) return false;
     const double one = 1.0, zero = 0.0;
     const float one_f = 1.0f, zero_f = 0.0f;
     const void* alpha = f32 ? static_cast<const void*>(&one_f) : &one;
     const void* beta = f32 ? static_cast<const void*>(&zero_f) : &zero;
-    BPLAB_CUBLAS_CHECK(cublasLtMatmul(lt_, desc.d, alpha, w.raw_data(), a.l, x.raw_data(), bx.l, beta, y.raw_data(), d.l, y.raw_data(),
-                                      d.l, &plan.algo, workspace.raw_data(), workspace.nbytes(), nullptr));
+    const cublasStatus_t status = cublasLtMatmul(lt_, desc.d, alpha, w.raw_data(), a.l, x.raw_data(), bx.l, beta,
+                                                 y.raw_data(), d.l, y.raw_data(), d.l, &plan.algo, workspace.raw_data(),
+                                                 workspace.nbytes(), nullptr);
+    // A refusal queues nothing, so the caller's unfused path can still write y; a failed launch is an error.
+    if (status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_INVALID_VALUE ||
+        status == CUBLAS_STATUS_ARCH_MISMATCH)
+        return refused("cublasLtMatmul", status);
+    BPLAB_CUBLAS_CHECK(status);
     return true;
 }
 

@@ -22,7 +22,8 @@ public:
 
     /// y (m, n) = x (m, k) wᵀ + b (n), row-major, w (n, k), all f32 or all f64, on the current stream, with
     /// `workspace` as cuBLASLt's scratch. Returns false, having queued nothing, when cuBLASLt offers no algorithm
-    /// for these sizes and pointer alignments; the caller then takes the unfused path.
+    /// for these sizes and pointer alignments or refuses the call (it is then not asked again for them; a refusal
+    /// is named on stderr); the caller then takes the unfused path. Throws when a launch fails.
     bool run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace);
 
 private:

@@ -29,7 +29,8 @@ void CudaBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool tra
 void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
     const std::int64_t rows = x.numel() / x.size(-1), in = x.size(-1), out = w.size(0);
     if (y.numel() == 0) return;
-    if (b.defined() && in > 0 && gemm_bias_.run(y, x, w, b, cublas_workspace_)) return;
+    // cuBLASLt's heuristic refuses a dimension of 1 (as PyTorch found: it takes its Lt path only above 1).
+    if (b.defined() && rows > 1 && out > 1 && in > 1 && gemm_bias_.run(y, x, w, b, cublas_workspace_)) return;
     dispatch_float("linear", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if (b.defined()) {

@@ -126,11 +126,7 @@ Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tens
                           be.gelu_forward(h, sa);
                       }
                       std::vector<Tensor> grads = scaled_linear_backward(dy, std::move(h), sa, sw, sb, sg, needs);
-                      if (needs[0]) {
-                          Tensor da = Tensor::empty_like(sa);
-                          be.gelu_backward(da, grads[0], sa);
-                          grads[0] = da;
-                      }
+                      if (needs[0]) be.gelu_backward(grads[0], grads[0], sa);  // in place: dh becomes da
                       return grads;
                   });
 }

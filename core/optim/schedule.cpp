@@ -19,17 +19,17 @@ double cosine_lr(std::int64_t step, std::int64_t total, std::int64_t warmup, dou
 }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
-    // Σ‖g‖² is summed where the gradients are, one sum per device and dtype, and read back once each: on a GPU
-    // a read per tensor would wait for the device 150 times a step.
-    std::vector<Tensor> sums;  // (1) each
+    // Σ‖g‖² is summed in f64 where the gradients are, one sum per device, and read back once each: on a GPU a read
+    // per tensor would wait for the device 150 times a step.
+    std::vector<Tensor> sums;  // (1) f64 each
     for (const Tensor& p : params) {
         const Tensor& g = p.grad();
         if (!g.defined()) continue;
         Backend& be = backend_for(g.device());
         Tensor square = Tensor::empty({1}, g.dtype(), g.device());
         be.sum_squares(square, g);
-        auto same = std::find_if(sums.begin(), sums.end(),
-                                 [&](const Tensor& t) { return t.device() == g.device() && t.dtype() == g.dtype(); });
+        square = square.to(DType::f64);
+        auto same = std::find_if(sums.begin(), sums.end(), [&](const Tensor& t) { return t.device() == g.device(); });
         if (same == sums.end()) sums.push_back(square);
         else be.axpy(*same, square, 1.0);
     }

@@ -91,6 +91,10 @@ TEST_CASE("cuda ops: matmul (every transpose, batched, shared b), linear, transp
             compare_both("matmul shared b", [=](const auto& in) { return matmul(in[0], in[1], ta, tb); }, {leaf(a, 3), leaf(b2, 4)});
         }
     compare_both("linear", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({5, 7, 33}, 5), leaf({17, 33}, 6), leaf({17}, 7)});
+    compare_both("linear, one row (cuBLASLt is not asked: it refuses a dimension of 1)",
+                 [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({1, 33}, 14), leaf({17, 33}, 15), leaf({17}, 16)});
+    compare_both("linear, one output", [](const auto& in) { return linear(in[0], in[1], in[2]); },
+                 {leaf({6, 33}, 17), leaf({1, 33}, 18), leaf({1}, 19)});
     compare_both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 8), leaf({17, 33}, 9)});
     compare_both("transpose", [](const auto& in) { return transpose(in[0]); }, {leaf({3, 45, 70}, 10)});
     compare_both("permute", [](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {leaf({2, 3, 5, 7}, 11)});

@@ -1,7 +1,10 @@
-// tests/cuda_emu/cublaslt.cpp — the cuBLASLt matmul of include/cublasLt.h on the CPU (Eigen), after the checks
-// cuBLASLt makes: a layout that does not fit the operation, a type that does not match, a pointer less aligned
-// than the heuristic was told, or a workspace smaller than it asked for fails here as it would on a GPU.
+// tests/cuda_emu/cublaslt.cpp — the cuBLASLt matmul of include/cublasLt.h on the CPU (Eigen). A call that
+// misuses the API (a layout that does not fit the operation, a type that does not match, a pointer less aligned
+// than the heuristic was told, a workspace smaller than it asked for) stops the program with the reason, since
+// the backend takes any refusal as "use the unfused path" and a test would otherwise pass on the fallback. What a
+// real cuBLASLt refuses for legitimate calls (a dimension of 1) is answered with its status.
 #include <Eigen/Core>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -40,26 +43,30 @@ struct Problem {
 
 std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 : 4; }
 
-/// m, n, k of D (m, n) = op(A) (m, k) op(B) (k, n), or the status cuBLASLt would answer.
-cublasStatus_t problem(cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
-                       cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d, Problem& p) {
-    if (!desc || !a || !b || !c || !d) return CUBLAS_STATUS_INVALID_VALUE;
+[[noreturn]] void misuse(const char* call, const char* what) {
+    std::fprintf(stderr, "cuda emulator: %s: %s (a real cuBLASLt would refuse or misbehave)\n", call, what);
+    std::abort();
+}
+
+/// m, n, k of D (m, n) = op(A) (m, k) op(B) (k, n); stops the program on a call that misuses the API.
+Problem problem(const char* call, cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d) {
+    if (!desc || !a || !b || !c || !d) misuse(call, "a null descriptor");
     const cudaDataType_t want = desc->compute == CUBLAS_COMPUTE_64F ? CUDA_R_64F : CUDA_R_32F;
-    if (desc->scale != want) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (desc->scale != want) misuse(call, "the scale type does not match the compute type");
     for (const auto* l : {a, b, c, d})
-        if (l->type != want) return CUBLAS_STATUS_NOT_SUPPORTED;
+        if (l->type != want) misuse(call, "a matrix type does not match the compute type");
     const std::uint64_t a_rows = desc->trans_a == CUBLAS_OP_N ? a->rows : a->cols;
     const std::uint64_t a_cols = desc->trans_a == CUBLAS_OP_N ? a->cols : a->rows;
     const std::uint64_t b_rows = desc->trans_b == CUBLAS_OP_N ? b->rows : b->cols;
     const std::uint64_t b_cols = desc->trans_b == CUBLAS_OP_N ? b->cols : b->rows;
     if (a_rows != d->rows || b_cols != d->cols || a_cols != b_rows || c->rows != d->rows || c->cols != d->cols ||
         c->ld != d->ld)
-        return CUBLAS_STATUS_INVALID_VALUE;
+        misuse(call, "the layouts do not fit op(A) op(B) = D");
     for (const auto* l : {a, b, c, d})
-        if (l->ld < 1 || static_cast<std::uint64_t>(l->ld) < l->rows) return CUBLAS_STATUS_INVALID_VALUE;
-    if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS && !desc->bias) return CUBLAS_STATUS_INVALID_VALUE;
-    p = {d->rows, d->cols, a_cols};
-    return CUBLAS_STATUS_SUCCESS;
+        if (l->ld < 1 || static_cast<std::uint64_t>(l->ld) < l->rows) misuse(call, "a leading dimension below the rows");
+    if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS && !desc->bias) misuse(call, "the bias epilogue without a bias");
+    return {d->rows, d->cols, a_cols};
 }
 
 template <class T>
@@ -175,10 +182,10 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
                                               cublasLtMatmulPreference_t pref, int requested,
                                               cublasLtMatmulHeuristicResult_t results[], int* count) {
     if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
-    if (!pref || requested <= 0 || !results || !count) return CUBLAS_STATUS_INVALID_VALUE;
+    if (!pref || requested <= 0 || !results || !count) misuse("cublasLtMatmulAlgoGetHeuristic", "bad arguments");
     *count = 0;
-    Problem p{};
-    if (const cublasStatus_t s = problem(desc, a, b, c, d, p); s != CUBLAS_STATUS_SUCCESS) return s;
+    const Problem p = problem("cublasLtMatmulAlgoGetHeuristic", desc, a, b, c, d);
+    if (p.m == 1 || p.n == 1 || p.k == 1) return CUBLAS_STATUS_INVALID_VALUE;  // as cuBLASLt can answer
     if (std::getenv("BPLAB_EMU_LT_NONE")) return CUBLAS_STATUS_NOT_SUPPORTED;
     // Each matrix's promised alignment must at least be its element's (cuBLASLt has no kernel below that).
     for (std::uint32_t bytes : pref->alignment)
@@ -202,15 +209,17 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                               cublasLtMatrixLayout_t d_layout, const cublasLtMatmulAlgo_t* algo, void* workspace,
                               std::size_t workspace_bytes, cudaStream_t) {
     if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
-    Problem p{};
-    if (const cublasStatus_t s = problem(desc, a_layout, b_layout, c_layout, d_layout, p); s != CUBLAS_STATUS_SUCCESS)
-        return s;
-    if (!algo || algo->data[0] != kAlgoMagic || !alpha || !beta || !a || !b || !c || !d) return CUBLAS_STATUS_INVALID_VALUE;
-    if (workspace_bytes < algo->data[1] || (algo->data[1] > 0 && !workspace)) return CUBLAS_STATUS_INVALID_VALUE;
+    const char* call = "cublasLtMatmul";
+    const Problem p = problem(call, desc, a_layout, b_layout, c_layout, d_layout);
+    if (!algo || algo->data[0] != kAlgoMagic) misuse(call, "an algorithm the heuristic did not give");
+    if (!alpha || !beta || !a || !b || !c || !d) misuse(call, "a null pointer");
+    if (workspace_bytes < algo->data[1] || (algo->data[1] > 0 && !workspace))
+        misuse(call, "a workspace smaller than the algorithm asked for");
     const void* pointers[4] = {a, b, c, d};
     for (int i = 0; i < 4; ++i)
-        if (!aligned(pointers[i], algo->data[2 + i])) return CUBLAS_STATUS_INVALID_VALUE;
-    if (!aligned(desc->bias, element_bytes(d_layout->type))) return CUBLAS_STATUS_INVALID_VALUE;
+        if (!aligned(pointers[i], algo->data[2 + i])) misuse(call, "a pointer less aligned than the heuristic was told");
+    if (!aligned(desc->bias, element_bytes(d_layout->type))) misuse(call, "a misaligned bias");
+    if (std::getenv("BPLAB_EMU_LT_REFUSE")) return CUBLAS_STATUS_NOT_SUPPORTED;  // as some cuBLASLt versions do
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
     if (algo->data[1] > 0) {  // the algorithm may use all it asked for: a freed workspace fails under ASan
         auto* w = static_cast<unsigned char*>(workspace);

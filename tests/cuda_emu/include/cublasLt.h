@@ -59,8 +59,8 @@ cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref);
 cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref,
                                                     cublasLtMatmulPreferenceAttributes_t attr, const void* buf,
                                                     std::size_t bytes);
-/// One algorithm for a consistent problem; none (count 0) when BPLAB_EMU_LT_NONE is set, as a real cuBLASLt may
-/// answer for some shapes and alignments, so that the caller's fallback runs in tests.
+/// One algorithm for a consistent problem; INVALID_VALUE for a dimension of 1 and NOT_SUPPORTED when
+/// BPLAB_EMU_LT_NONE is set, as a real cuBLASLt may answer, so that the caller's fallback runs in tests.
 cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc,
                                               cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
                                               cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d,
@@ -68,6 +68,7 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
                                               cublasLtMatmulHeuristicResult_t results[], int* count);
 /// D = alpha op(A) op(B) + beta C (C not read when beta is 0), then + bias[i] on row i with the bias epilogue;
 /// the pointers must be as aligned as the heuristic was promised, and the workspace as large as it asked.
+/// With BPLAB_EMU_LT_REFUSE set it answers NOT_SUPPORTED, as cuBLASLt has for algorithms its heuristic gave.
 cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc, const void* alpha, const void* a,
                               cublasLtMatrixLayout_t a_layout, const void* b, cublasLtMatrixLayout_t b_layout,
                               const void* beta, const void* c, cublasLtMatrixLayout_t c_layout, void* d,
