@@ -3,6 +3,7 @@
 #include "backends/backend.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "backends/cpu/cpu_backend.h"
 
@@ -19,5 +20,14 @@ Backend& backend_for(Device device) {
 }
 
 void register_backend(DeviceType type, Backend* backend) { g_backends[static_cast<int>(type)] = backend; }
+
+void check_permute_parts(const char* backend, std::size_t outs, std::size_t xs, std::size_t dims) {
+    const auto fits = [&](std::size_t parts) { return parts >= 1 && parts <= Backend::kMaxPermuteParts && (parts == 1 || dims >= 2); };
+    if (!fits(outs) || !fits(xs))
+        throw std::invalid_argument(std::string(backend) + " permute_parts: " + std::to_string(xs) + " input and " +
+                                    std::to_string(outs) + " output parts for " + std::to_string(dims) +
+                                    " dims (expected 1 to " + std::to_string(Backend::kMaxPermuteParts) +
+                                    " a side, more than 1 only with 2 dims or more)");
+}
 
 }  // namespace bplab

@@ -107,8 +107,19 @@ public:
     /// dq, dk, dv from dout, recomputing the probabilities from q, k and lse.
     virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q,
                                     const Tensor& k, const Tensor& v, const Tensor& lse, double scale) = 0;
+    /// Parts per side of permute_parts, at most.
+    static constexpr std::size_t kMaxPermuteParts = 4;
+    /// The permute of a tensor held in parts. The whole x, of shape x_shape, is the tensors of xs one after the
+    /// other (equal parts along dim 0); the whole out, x_shape with its dims reordered (out_shape[i] =
+    /// x_shape[dims[i]]), is the tensors of outs likewise. 1 to kMaxPermuteParts parts per side, and more than
+    /// one only for 2 dims or more. Attention splits q, k and v straight out of the packed (B, N, 3, h, d)
+    /// projection with it, and joins their gradients back, with no whole permuted tensor in between.
+    virtual void permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
+                               const Shape& x_shape, const std::vector<std::int64_t>& dims) = 0;
     /// out = x with its dims reordered: out.shape[i] = x.shape[dims[i]] (an explicit copy).
-    virtual void permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) = 0;
+    void permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) {
+        permute_parts({&out}, {&x}, x.shape(), dims);
+    }
     /// out (R, C) = x (R, C) · s[r] for every row r; s (R).
     virtual void scale_rows(Tensor& out, const Tensor& x, const Tensor& s) = 0;
 
@@ -145,6 +156,8 @@ public:
 
 /// The backend of a device; throws if bplab has none for it.
 Backend& backend_for(Device device);
+/// Throws std::invalid_argument, naming `backend`, unless permute_parts can take these part counts.
+void check_permute_parts(const char* backend, std::size_t outs, std::size_t xs, std::size_t dims);
 /// Installs the backend for a device type (the CUDA backend calls this at start-up; a BackendProfiler puts
 /// itself in front of either device's). Registering nullptr for the CPU restores its built-in backend.
 void register_backend(DeviceType type, Backend* backend);

@@ -75,7 +75,10 @@ public:
                 (Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
                  const Tensor& v, const Tensor& lse, double scale),
                 (dq, dk, dv, dout, q, k, v, lse, scale))
-    BPLAB_TIMED(permute, (Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims), (out, x, dims))
+    BPLAB_TIMED(permute_parts,
+                (const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs, const Shape& x_shape,
+                 const std::vector<std::int64_t>& dims),
+                (outs, xs, x_shape, dims))
     BPLAB_TIMED(scale_rows, (Tensor& out, const Tensor& x, const Tensor& s), (out, x, s))
     BPLAB_TIMED(conv2d_forward,
                 (Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride,

@@ -79,6 +79,9 @@ Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Te
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
 /// Reorders dims (an explicit copy): out.shape[i] = x.shape[dims[i]].
 Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
+/// unbind(permute(x, dims), 0) without the whole permuted tensor: each slice is written straight from x, and
+/// the backward reads the slices' gradients straight into dx (one pass each way instead of two). 1 to 4 slices.
+std::vector<Tensor> permute_unbind(const Tensor& x, const std::vector<std::int64_t>& dims);
 /// Joins tensors along `axis`; all other dims must agree.
 Tensor concat(const std::vector<Tensor>& parts, std::int64_t axis);
 /// Multiplies each row r of x (viewed as (R, ...)) by s[r]; s (R) gets no gradient.

@@ -1,5 +1,5 @@
 // layers/attention.cpp — multi-head self-attention.
-// qkv: (B, N, 3C) -> (3, B, heads, N, d) by one permute; heads are joined back by the inverse permute.
+// qkv: (B, N, 3C) -> q, k, v (B, heads, N, d) by one permute_unbind; heads are joined back by a permute.
 #include "layers/attention.h"
 
 #include <cmath>
@@ -22,8 +22,8 @@ MultiHeadAttention::MultiHeadAttention(std::int64_t dim, std::int64_t heads, Rng
 
 std::array<Tensor, 3> MultiHeadAttention::split_heads(const Tensor& packed) const {
     const std::int64_t b = packed.size(0), n = packed.size(1);
-    const Tensor t = permute(packed.reshape({b, n, 3, heads_, dim_ / heads_}), {2, 0, 3, 1, 4});  // (3, B, h, N, d)
-    const std::vector<Tensor> q_k_v = unbind(t, 0);                                             // each (B, h, N, d)
+    const Tensor split = packed.reshape({b, n, 3, heads_, dim_ / heads_});     // (B, N, 3, h, d)
+    const std::vector<Tensor> q_k_v = permute_unbind(split, {2, 0, 3, 1, 4});  // each (B, h, N, d)
     return {q_k_v[0], q_k_v[1], q_k_v[2]};
 }
 

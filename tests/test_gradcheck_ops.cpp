@@ -155,8 +155,12 @@ TEST_CASE("gradcheck: attention, self and cross (Nq != Nk), several groups", "[g
                     {param({1, 3, 4}, 4, -2, 2), param({1, 6, 4}, 5, -2, 2), param({1, 6, 4}, 6)});
 }
 
-TEST_CASE("gradcheck: permute, concat and scale_rows", "[gradcheck]") {
+TEST_CASE("gradcheck: permute, permute_unbind, concat and scale_rows", "[gradcheck]") {
     check_gradients([](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {param({2, 3, 4, 2}, 1)});
+    check_gradients([](const auto& in) {
+        const std::vector<Tensor> s = permute_unbind(in[0], {2, 0, 3, 1});  // 4 slices of (2, 3, 2)
+        return add(add(s[0], scale(s[1], 2.0)), sub(scale(s[2], 3.0), s[3]));
+    }, {param({2, 3, 4, 2}, 7)});
     check_gradients([](const auto& in) { return concat({in[0], in[1], in[2]}, 1); },
                     {param({2, 1, 3}, 2), param({2, 4, 3}, 3), param({2, 2, 3}, 4)});
     const Tensor s = random_tensor({3}, 5, DType::f64);

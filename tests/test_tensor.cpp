@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "core/allocator.h"
+#include "core/autograd.h"
 #include "core/ops.h"
 #include "tests/test_helpers.h"
 
@@ -97,6 +98,39 @@ TEST_CASE("ops: permute moves every element where its index says", "[tensor]") {
     for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 3; ++b)
             for (int c = 0; c < 4; ++c) REQUIRE(pv[static_cast<std::size_t>((b * 4 + c) * 2 + a)] == xv[static_cast<std::size_t>((a * 3 + b) * 4 + c)]);
+}
+
+TEST_CASE("ops: permute_unbind gives unbind(permute)'s slices and gradient, without the whole permuted tensor", "[tensor]") {
+    // Attention's split: x (B, N, 3, h, d) -> q, k, v (B, h, N, d), as a packed qkv projection gives them.
+    const std::vector<std::int64_t> dims{2, 0, 3, 1, 4};
+    Tensor a = random_tensor({2, 5, 3, 2, 4}, 7), b = a.clone();
+    a.set_requires_grad(true);
+    b.set_requires_grad(true);
+    reset_peak();
+    const std::int64_t before = memory_stats().current_bytes;
+    const std::vector<Tensor> fused = permute_unbind(a, dims);
+    CHECK(memory_stats().peak_bytes - before == static_cast<std::int64_t>(a.nbytes()));  // the three slices alone
+    const std::vector<Tensor> plain = unbind(permute(b, dims), 0);
+    REQUIRE(fused.size() == 3);
+    Tensor loss_a, loss_b;
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(fused[i].shape() == Shape{2, 2, 5, 4});
+        CHECK(fused[i].to_vector() == plain[i].to_vector());
+        const Tensor w = random_tensor(fused[i].shape(), 20 + i);  // a different weight per slice
+        loss_a = i ? add(loss_a, sum(mul(fused[i], w))) : sum(mul(fused[i], w));
+        loss_b = i ? add(loss_b, sum(mul(plain[i], w))) : sum(mul(plain[i], w));
+    }
+    backward(loss_a);
+    backward(loss_b);
+    CHECK(a.grad().to_vector() == b.grad().to_vector());
+    // A slice without a gradient contributes zeros.
+    Tensor c = random_tensor({3, 2, 4}, 8);
+    c.set_requires_grad(true);
+    backward(sum(permute_unbind(c, {1, 0, 2})[1]));
+    const auto g = c.grad().to_vector();  // c (3, 2, 4): ones where dim 1 is 1, zeros elsewhere
+    for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == ((i / 4) % 2 == 1 ? 1.0 : 0.0));
+    CHECK_THROWS_WITH(permute_unbind(random_tensor({5, 2}, 9), {0, 1}), Catch::Contains("1 to 4 slices"));
+    CHECK_THROWS_WITH(permute_unbind(random_tensor({2, 3}, 9), {0, 0}), Catch::Contains("permute_unbind"));
 }
 
 TEST_CASE("allocator: with BPLAB_POISON=1 (the 'poisoned memory' runs) a new tensor reads NaN until written", "[tensor]") {

@@ -80,35 +80,49 @@ void CpuBackend::transpose(Tensor& out, const Tensor& x) {
 
 namespace bplab {
 
-void CpuBackend::permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) {
+void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
+                               const Shape& x_shape, const std::vector<std::int64_t>& dims) {
     const std::size_t nd = dims.size();
-    // Strides of x, read in the order of out's dims.
+    check_permute_parts("cpu", outs.size(), xs.size(), nd);
+    // Strides of the whole x, read in the order of out's dims.
     std::vector<std::int64_t> in_stride(nd), stride_for_out(nd);
+    Shape os(nd);
     std::int64_t st = 1;
     for (std::size_t i = nd; i-- > 0;) {
         in_stride[i] = st;
-        st *= x.shape()[i];
+        st *= x_shape[i];
     }
-    for (std::size_t i = 0; i < nd; ++i) stride_for_out[i] = in_stride[static_cast<std::size_t>(dims[i])];
-    const Shape& os = out.shape();
+    for (std::size_t i = 0; i < nd; ++i) {
+        stride_for_out[i] = in_stride[static_cast<std::size_t>(dims[i])];
+        os[i] = x_shape[static_cast<std::size_t>(dims[i])];
+    }
+    const std::int64_t total = shape_numel(x_shape);
     const std::int64_t inner = nd ? os[nd - 1] : 1, inner_stride = nd ? stride_for_out[nd - 1] : 1;
-    const std::int64_t outer = inner ? out.numel() / inner : 0;
-    const std::size_t es = dtype_size(x.dtype());
-    const auto* src = static_cast<const char*>(x.raw_data());
-    auto* dst = static_cast<char*>(out.raw_data());
-#pragma omp parallel for if (out.numel() > cpu::kParallelGrain)
+    const std::int64_t outer = inner ? total / inner : 0;
+    // A run of `inner` elements stays within one part on either side: parts split dim 0, runs follow the last.
+    const std::int64_t in_part = total / static_cast<std::int64_t>(xs.size());
+    const std::int64_t out_part = total / static_cast<std::int64_t>(outs.size());
+    const std::size_t es = dtype_size(xs[0]->dtype());
+    std::vector<const char*> src;
+    std::vector<char*> dst;
+    for (const Tensor* x : xs) src.push_back(static_cast<const char*>(x->raw_data()));
+    for (Tensor* out : outs) dst.push_back(static_cast<char*>(out->raw_data()));
+    const auto at = [&](std::int64_t j) {  // element j of the whole x
+        return src[static_cast<std::size_t>(j / in_part)] + static_cast<std::size_t>(j % in_part) * es;
+    };
+#pragma omp parallel for if (total > cpu::kParallelGrain)
     for (std::int64_t o = 0; o < outer; ++o) {
         std::int64_t rem = o, offset = 0;
         for (std::size_t i = nd - 1; i-- > 0;) {
             offset += (rem % os[i]) * stride_for_out[i];
             rem /= os[i];
         }
-        char* d = dst + static_cast<std::size_t>(o * inner) * es;
+        const std::int64_t first = o * inner;
+        char* d = dst[static_cast<std::size_t>(first / out_part)] + static_cast<std::size_t>(first % out_part) * es;
         if (inner_stride == 1) {
-            std::memcpy(d, src + static_cast<std::size_t>(offset) * es, static_cast<std::size_t>(inner) * es);
+            std::memcpy(d, at(offset), static_cast<std::size_t>(inner) * es);
         } else {
-            for (std::int64_t j = 0; j < inner; ++j)
-                std::memcpy(d + static_cast<std::size_t>(j) * es, src + static_cast<std::size_t>(offset + j * inner_stride) * es, es);
+            for (std::int64_t j = 0; j < inner; ++j) std::memcpy(d + static_cast<std::size_t>(j) * es, at(offset + j * inner_stride), es);
         }
     }
 }

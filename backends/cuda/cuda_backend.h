@@ -61,7 +61,8 @@ public:
                            double scale) override;
     void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
                             const Tensor& v, const Tensor& lse, double scale) override;
-    void permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) override;
+    void permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs, const Shape& x_shape,
+                       const std::vector<std::int64_t>& dims) override;
     void scale_rows(Tensor& out, const Tensor& x, const Tensor& s) override;
 
     void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride,

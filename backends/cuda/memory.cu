@@ -36,15 +36,35 @@ __global__ void transpose_kernel(T* out, const T* x, std::int64_t m, std::int64_
 }
 
 constexpr int kMaxDims = 8;
+constexpr int kMaxParts = static_cast<int>(Backend::kMaxPermuteParts);
 template <class I>
 struct PermuteGeometry {
     int dims;
     I out_shape[kMaxDims];
     I in_stride[kMaxDims];  ///< stride in x of the dim that lands at out's position i
+    I in_part, out_part;    ///< elements per part of the whole x and the whole out
 };
 
+/// The part pointers of each side (unused ones null).
+template <class T>
+struct PermuteParts {
+    T* out[kMaxParts];
+    const T* in[kMaxParts];
+};
+
+/// parts[i] with i < kMaxParts chosen by comparisons, so that the array stays in registers (a run-time index
+/// into a kernel parameter array makes ptxas copy it to local memory).
+template <class P>
+__device__ P pick(P const (&parts)[kMaxParts], int i) {
+    P p = parts[0];
+#pragma unroll
+    for (int k = 1; k < kMaxParts; ++k)
+        if (i == k) p = parts[k];
+    return p;
+}
+
 template <class T, class I>
-__global__ void permute_kernel(T* out, const T* x, PermuteGeometry<I> g, I n) {
+__global__ void permute_kernel(PermuteParts<T> p, PermuteGeometry<I> g, I n) {
     BPLAB_GRID_STRIDE_AS(I, i, n) {
         I rest = i, offset = 0;
 #pragma unroll
@@ -53,7 +73,8 @@ __global__ void permute_kernel(T* out, const T* x, PermuteGeometry<I> g, I n) {
             offset += (rest % g.out_shape[d]) * g.in_stride[d];
             rest /= g.out_shape[d];
         }
-        out[i] = x[offset];
+        pick(p.out, static_cast<int>(i / g.out_part))[i % g.out_part] =
+            pick(p.in, static_cast<int>(offset / g.in_part))[offset % g.in_part];
     }
 }
 
@@ -125,23 +146,31 @@ void CudaBackend::transpose(Tensor& out, const Tensor& x) {
     BPLAB_CUDA_LAUNCHED();
 }
 
-void CudaBackend::permute(Tensor& out, const Tensor& x, const std::vector<std::int64_t>& dims) {
-    const std::int64_t n = x.numel();
+void CudaBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
+                                const Shape& x_shape, const std::vector<std::int64_t>& dims) {
+    check_permute_parts("cuda", outs.size(), xs.size(), dims.size());
+    const std::int64_t n = shape_numel(x_shape);
     if (n == 0) return;
     if (dims.size() > kMaxDims) throw std::invalid_argument("cuda permute: at most 8 dims, got " + std::to_string(dims.size()));
     std::vector<std::int64_t> stride(dims.size(), 1);
-    for (int d = static_cast<int>(dims.size()) - 2; d >= 0; --d) stride[d] = stride[d + 1] * x.size(d + 1);
+    for (int d = static_cast<int>(dims.size()) - 2; d >= 0; --d) stride[d] = stride[d + 1] * x_shape[static_cast<std::size_t>(d + 1)];
     dispatch_index(n, [&](auto index) {
         using I = decltype(index);
         PermuteGeometry<I> g{};
         g.dims = static_cast<int>(dims.size());
         for (int d = 0; d < g.dims; ++d) {
-            g.out_shape[d] = static_cast<I>(out.size(d));
-            g.in_stride[d] = static_cast<I>(stride[static_cast<std::size_t>(dims[static_cast<std::size_t>(d)])]);
+            const auto from = static_cast<std::size_t>(dims[static_cast<std::size_t>(d)]);
+            g.out_shape[d] = static_cast<I>(x_shape[from]);
+            g.in_stride[d] = static_cast<I>(stride[from]);
         }
-        dispatch_any(x.dtype(), [&](auto tag) {
+        g.in_part = static_cast<I>(n / static_cast<std::int64_t>(xs.size()));
+        g.out_part = static_cast<I>(n / static_cast<std::int64_t>(outs.size()));
+        dispatch_any(xs[0]->dtype(), [&](auto tag) {
             using T = decltype(tag);
-            permute_kernel<<<blocks_for(n), kThreads>>>(out.data<T>(), x.data<T>(), g, static_cast<I>(n));
+            PermuteParts<T> p{};
+            for (std::size_t k = 0; k < outs.size(); ++k) p.out[k] = outs[k]->data<T>();
+            for (std::size_t k = 0; k < xs.size(); ++k) p.in[k] = xs[k]->data<T>();
+            permute_kernel<<<blocks_for(n), kThreads>>>(p, g, static_cast<I>(n));
         });
     });
     BPLAB_CUDA_LAUNCHED();

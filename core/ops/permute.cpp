@@ -1,8 +1,11 @@
-// core/ops/permute.cpp — permute (reorder dims), concat (interleave_rows with consecutive ranges) and per-row
-// scaling: data movement or a broadcast that the elementwise ops do not cover (a leading axis).
+// core/ops/permute.cpp — permute (reorder dims), permute_unbind (the slices of a permute, made directly), concat
+// (interleave_rows with consecutive ranges) and per-row scaling: data movement or a broadcast that the
+// elementwise ops do not cover (a leading axis).
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "backends/backend.h"
 #include "core/ops.h"
@@ -10,13 +13,16 @@
 
 namespace bplab {
 
-Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
+namespace {
+
+/// The shape x takes under dims, and the inverse permutation; throws unless dims reorders x's dims.
+std::pair<Shape, std::vector<std::int64_t>> permuted(const char* op, const Tensor& x, const std::vector<std::int64_t>& dims) {
     std::vector<std::int64_t> sorted = dims;
     std::sort(sorted.begin(), sorted.end());
     std::vector<std::int64_t> identity(static_cast<std::size_t>(x.dim()));
     std::iota(identity.begin(), identity.end(), 0);
     if (sorted != identity)
-        throw std::invalid_argument("permute: dims must be a permutation of 0.." + std::to_string(x.dim() - 1) +
+        throw std::invalid_argument(std::string(op) + ": dims must be a permutation of 0.." + std::to_string(x.dim() - 1) +
                                     " for shape " + shape_str(x.shape()));
     Shape shape(dims.size());
     std::vector<std::int64_t> inverse(dims.size());
@@ -24,11 +30,49 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
         shape[i] = x.shape()[static_cast<std::size_t>(dims[i])];
         inverse[static_cast<std::size_t>(dims[i])] = static_cast<std::int64_t>(i);
     }
+    return {shape, inverse};
+}
+
+}  // namespace
+
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
+    const auto [shape, inverse] = permuted("permute", x, dims);
     Tensor out = Tensor::empty(shape, x.dtype(), x.device());
     backend_for(x.device()).permute(out, x, dims);
     return record(out, "permute", {x}, [inverse](const Tensor& dy, const NeedsGrad&) -> std::vector<Tensor> {
         return {permute(dy, inverse)};
     });
+}
+
+std::vector<Tensor> permute_unbind(const Tensor& x, const std::vector<std::int64_t>& dims) {
+    const auto [shape, inverse] = permuted("permute_unbind", x, dims);
+    if (shape.size() < 2 || shape[0] < 1 || static_cast<std::size_t>(shape[0]) > Backend::kMaxPermuteParts)
+        throw std::invalid_argument("permute_unbind: " + shape_str(x.shape()) + " permuted to " + shape_str(shape) +
+                                    " (expected 2 dims or more and 1 to " + std::to_string(Backend::kMaxPermuteParts) +
+                                    " slices along the first)");
+    const Shape slice(shape.begin() + 1, shape.end());
+    std::vector<Tensor> slices;
+    std::vector<Tensor*> outs;
+    for (std::int64_t i = 0; i < shape[0]; ++i) slices.push_back(Tensor::empty(slice, x.dtype(), x.device()));
+    for (Tensor& t : slices) outs.push_back(&t);
+    backend_for(x.device()).permute_parts(outs, {&x}, x.shape(), dims);
+    const Shape whole = shape, x_shape = x.shape();
+    return record_outputs(std::move(slices), "permute_unbind", {x},
+                          [whole, inverse, x_shape](const std::vector<Tensor>& douts, const NeedsGrad&) -> std::vector<Tensor> {
+                              // dx is the inverse permute of the slices' gradients, read where they are (zeros
+                              // stand in for a slice that got none).
+                              const Tensor* some = nullptr;
+                              for (const Tensor& d : douts)
+                                  if (d.defined()) some = &d;
+                              if (!some) throw std::logic_error("permute_unbind: backward ran without any gradient");
+                              std::vector<Tensor> parts;
+                              std::vector<const Tensor*> xs;
+                              for (const Tensor& d : douts) parts.push_back(d.defined() ? d : Tensor::zeros_like(*some));
+                              for (const Tensor& t : parts) xs.push_back(&t);
+                              Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());
+                              backend_for(dx.device()).permute_parts({&dx}, xs, whole, inverse);
+                              return {dx};
+                          });
 }
 
 Tensor concat(const std::vector<Tensor>& parts, std::int64_t axis) {

@@ -100,6 +100,12 @@ TEST_CASE("cuda ops: matmul (every transpose, batched, shared b), linear, transp
     compare_both("permute", [](const auto& in) { return permute(in[0], {2, 0, 3, 1}); }, {leaf({2, 3, 5, 7}, 11)});
     compare_both("permute, attention's head split", [](const auto& in) { return permute(in[0], {2, 0, 3, 1, 4}); },
                  {leaf({2, 5, 3, 2, 7}, 12)});
+    compare_both("permute_unbind (q, k, v out of the packed projection, and their gradients back in)",
+                 [](const auto& in) {
+                     const std::vector<Tensor> s = permute_unbind(in[0], {2, 0, 3, 1, 4});
+                     return add(add(s[0], scale(s[1], 2.0)), scale(s[2], -3.0));
+                 },
+                 {leaf({2, 5, 3, 2, 7}, 20)});
     compare_both("permute, 8 dims", [](const auto& in) { return permute(in[0], {7, 0, 6, 1, 5, 2, 4, 3}); },
                  {leaf({2, 1, 3, 2, 1, 3, 2, 3}, 13)});
 }
