@@ -98,6 +98,8 @@ TEST_CASE("ops: permute moves every element where its index says", "[tensor]") {
     for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 3; ++b)
             for (int c = 0; c < 4; ++c) REQUIRE(pv[static_cast<std::size_t>((b * 4 + c) * 2 + a)] == xv[static_cast<std::size_t>((a * 3 + b) * 4 + c)]);
+    const Tensor scalar = Tensor::full({}, 2.5, DType::f64);  // 0-d: nothing to reorder, one element to copy
+    CHECK(permute(scalar, {}).to_vector() == std::vector<double>{2.5});
 }
 
 TEST_CASE("ops: permute_unbind gives unbind(permute)'s slices and gradient, without the whole permuted tensor", "[tensor]") {

@@ -113,7 +113,7 @@ void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vect
 #pragma omp parallel for if (total > cpu::kParallelGrain)
     for (std::int64_t o = 0; o < outer; ++o) {
         std::int64_t rem = o, offset = 0;
-        for (std::size_t i = nd - 1; i-- > 0;) {
+        for (std::size_t i = nd ? nd - 1 : 0; i-- > 0;) {  // out's dims but the last (none for a 0-d tensor)
             offset += (rem % os[i]) * stride_for_out[i];
             rem /= os[i];
         }
