@@ -21,13 +21,32 @@ Backend& backend_for(Device device) {
 
 void register_backend(DeviceType type, Backend* backend) { g_backends[static_cast<int>(type)] = backend; }
 
-void check_permute_parts(const char* backend, std::size_t outs, std::size_t xs, std::size_t dims) {
-    const auto fits = [&](std::size_t parts) { return parts >= 1 && parts <= Backend::kMaxPermuteParts && (parts == 1 || dims >= 2); };
-    if (!fits(outs) || !fits(xs))
-        throw std::invalid_argument(std::string(backend) + " permute_parts: " + std::to_string(xs) + " input and " +
-                                    std::to_string(outs) + " output parts for " + std::to_string(dims) +
-                                    " dims (expected 1 to " + std::to_string(Backend::kMaxPermuteParts) +
+void check_permute_parts(const char* backend, const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
+                         const Shape& x_shape, const std::vector<std::int64_t>& dims) {
+    const std::string op = std::string(backend) + " permute_parts: ";
+    const auto fits = [&](std::size_t parts) {
+        return parts >= 1 && parts <= Backend::kMaxPermuteParts && (parts == 1 || dims.size() >= 2);
+    };
+    if (!fits(outs.size()) || !fits(xs.size()))
+        throw std::invalid_argument(op + std::to_string(xs.size()) + " input and " + std::to_string(outs.size()) +
+                                    " output parts for " + std::to_string(dims.size()) + " dims (expected 1 to " +
+                                    std::to_string(Backend::kMaxPermuteParts) +
                                     " a side, more than 1 only with 2 dims or more)");
+    if (dims.size() != x_shape.size())
+        throw std::invalid_argument(op + std::to_string(dims.size()) + " dims for shape " + shape_str(x_shape));
+    const std::int64_t total = shape_numel(x_shape);
+    const auto check_side = [&](const char* side, std::size_t parts, auto numel_of, auto dtype_of) {
+        for (std::size_t i = 0; i < parts; ++i)
+            if (numel_of(i) * static_cast<std::int64_t>(parts) != total || dtype_of(i) != xs[0]->dtype())
+                throw std::invalid_argument(op + side + " part " + std::to_string(i) + " holds " +
+                                            std::to_string(numel_of(i)) + " " + dtype_name(dtype_of(i)) +
+                                            " elements (expected " + std::to_string(total) + " / " +
+                                            std::to_string(parts) + " " + dtype_name(xs[0]->dtype()) + " for " +
+                                            shape_str(x_shape) + ")");
+    };
+    check_side("input", xs.size(), [&](std::size_t i) { return xs[i]->numel(); }, [&](std::size_t i) { return xs[i]->dtype(); });
+    check_side("output", outs.size(), [&](std::size_t i) { return outs[i]->numel(); },
+               [&](std::size_t i) { return outs[i]->dtype(); });
 }
 
 }  // namespace bplab

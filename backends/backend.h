@@ -156,8 +156,11 @@ public:
 
 /// The backend of a device; throws if bplab has none for it.
 Backend& backend_for(Device device);
-/// Throws std::invalid_argument, naming `backend`, unless permute_parts can take these part counts.
-void check_permute_parts(const char* backend, std::size_t outs, std::size_t xs, std::size_t dims);
+/// Throws std::invalid_argument, naming `backend`, unless permute_parts can take these parts: 1 to
+/// kMaxPermuteParts a side (more than 1 only with 2 dims or more), each holding its equal share of the elements,
+/// all of one dtype, and one dim per entry of dims.
+void check_permute_parts(const char* backend, const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
+                         const Shape& x_shape, const std::vector<std::int64_t>& dims);
 /// Installs the backend for a device type (the CUDA backend calls this at start-up; a BackendProfiler puts
 /// itself in front of either device's). Registering nullptr for the CPU restores its built-in backend.
 void register_backend(DeviceType type, Backend* backend);

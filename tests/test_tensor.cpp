@@ -131,6 +131,15 @@ TEST_CASE("ops: permute_unbind gives unbind(permute)'s slices and gradient, with
     backward(sum(permute_unbind(c, {1, 0, 2})[1]));
     const auto g = c.grad().to_vector();  // c (3, 2, 4): ones where dim 1 is 1, zeros elsewhere
     for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == ((i / 4) % 2 == 1 ? 1.0 : 0.0));
+    // Slices of one element: the backward's runs along dx's dim 0 cross the slices' gradients one by one.
+    Tensor e = random_tensor({1, 3}, 10), f = e.clone();
+    e.set_requires_grad(true);
+    f.set_requires_grad(true);
+    const std::vector<Tensor> ef = permute_unbind(e, {1, 0}), ff = unbind(permute(f, {1, 0}), 0);
+    backward(add(add(ef[0], scale(ef[1], 2.0)), scale(ef[2], 3.0)));
+    backward(add(add(ff[0], scale(ff[1], 2.0)), scale(ff[2], 3.0)));
+    CHECK(e.grad().to_vector() == std::vector<double>{1.0, 2.0, 3.0});
+    CHECK(e.grad().to_vector() == f.grad().to_vector());
     CHECK_THROWS_WITH(permute_unbind(random_tensor({5, 2}, 9), {0, 1}), Catch::Contains("1 to 4 slices"));
     CHECK_THROWS_WITH(permute_unbind(random_tensor({2, 3}, 9), {0, 0}), Catch::Contains("permute_unbind"));
 }

@@ -83,7 +83,7 @@ namespace bplab {
 void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
                                const Shape& x_shape, const std::vector<std::int64_t>& dims) {
     const std::size_t nd = dims.size();
-    check_permute_parts("cpu", outs.size(), xs.size(), nd);
+    check_permute_parts("cpu", outs, xs, x_shape, dims);
     // Strides of the whole x, read in the order of out's dims.
     std::vector<std::int64_t> in_stride(nd), stride_for_out(nd);
     Shape os(nd);
@@ -99,9 +99,12 @@ void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vect
     const std::int64_t total = shape_numel(x_shape);
     const std::int64_t inner = nd ? os[nd - 1] : 1, inner_stride = nd ? stride_for_out[nd - 1] : 1;
     const std::int64_t outer = inner ? total / inner : 0;
-    // A run of `inner` elements stays within one part on either side: parts split dim 0, runs follow the last.
     const std::int64_t in_part = total / static_cast<std::int64_t>(xs.size());
     const std::int64_t out_part = total / static_cast<std::int64_t>(outs.size());
+    // A run of `inner` output elements stays within one output part (they split dim 0; the run follows the last
+    // dim), and, when it is contiguous in x, within one input part unless it runs along x's dim 0 itself (x's
+    // later dims all of size 1): then it is copied element by element.
+    const bool contiguous_run = inner_stride == 1 && inner > 0 && in_part % inner == 0;
     const std::size_t es = dtype_size(xs[0]->dtype());
     std::vector<const char*> src;
     std::vector<char*> dst;
@@ -119,7 +122,7 @@ void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vect
         }
         const std::int64_t first = o * inner;
         char* d = dst[static_cast<std::size_t>(first / out_part)] + static_cast<std::size_t>(first % out_part) * es;
-        if (inner_stride == 1) {
+        if (contiguous_run) {
             std::memcpy(d, at(offset), static_cast<std::size_t>(inner) * es);
         } else {
             for (std::int64_t j = 0; j < inner; ++j) std::memcpy(d + static_cast<std::size_t>(j) * es, at(offset + j * inner_stride), es);

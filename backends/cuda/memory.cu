@@ -148,7 +148,7 @@ void CudaBackend::transpose(Tensor& out, const Tensor& x) {
 
 void CudaBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vector<const Tensor*>& xs,
                                 const Shape& x_shape, const std::vector<std::int64_t>& dims) {
-    check_permute_parts("cuda", outs.size(), xs.size(), dims.size());
+    check_permute_parts("cuda", outs, xs, x_shape, dims);
     const std::int64_t n = shape_numel(x_shape);
     if (n == 0) return;
     if (dims.size() > kMaxDims) throw std::invalid_argument("cuda permute: at most 8 dims, got " + std::to_string(dims.size()));

@@ -65,10 +65,12 @@ std::vector<Tensor> permute_unbind(const Tensor& x, const std::vector<std::int64
                               for (const Tensor& d : douts)
                                   if (d.defined()) some = &d;
                               if (!some) throw std::logic_error("permute_unbind: backward ran without any gradient");
-                              std::vector<Tensor> parts;
+                              Tensor zeros;
                               std::vector<const Tensor*> xs;
-                              for (const Tensor& d : douts) parts.push_back(d.defined() ? d : Tensor::zeros_like(*some));
-                              for (const Tensor& t : parts) xs.push_back(&t);
+                              for (const Tensor& d : douts) {
+                                  if (!d.defined() && !zeros.defined()) zeros = Tensor::zeros_like(*some);
+                                  xs.push_back(d.defined() ? &d : &zeros);
+                              }
                               Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());
                               backend_for(dx.device()).permute_parts({&dx}, xs, whole, inverse);
                               return {dx};
