@@ -1,10 +1,11 @@
 // tests/cuda_emu/cublas.cpp — the strided-batched GEMMs of include/cublas_v2.h, computed with Eigen on host
 // memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it would on a GPU.
-#include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "cublas_v2.h"
+#include "eigen_gemm.h"
 
 struct bplab_emu_cublas {
     void* workspace = nullptr;
@@ -13,40 +14,22 @@ struct bplab_emu_cublas {
 
 namespace {
 
-template <class T>
-using ColMajor = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
-template <class T>
-using ColMajorOut = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
-
 /// C (m, n) = alpha op(A) op(B) + beta C for each batch entry, column-major, as cublas<t>gemmStridedBatched.
 template <class T>
 cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
                     const T* alpha, const T* a, int lda, long long stride_a, const T* b, int ldb, long long stride_b,
                     const T* beta, T* c, int ldc, long long stride_c, int batch) {
     if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
-    const int rows_a = op_a == CUBLAS_OP_N ? m : k, cols_a = op_a == CUBLAS_OP_N ? k : m;
-    const int rows_b = op_b == CUBLAS_OP_N ? k : n, cols_b = op_b == CUBLAS_OP_N ? n : k;
+    const int rows_a = op_a == CUBLAS_OP_N ? m : k, rows_b = op_b == CUBLAS_OP_N ? k : n;
     if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, rows_a) || ldb < std::max(1, rows_b) ||
         ldc < std::max(1, m))
         return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
-    if (handle->workspace_bytes > 0) {  // cuBLAS may use all of its workspace: a freed one fails under ASan
-        auto* w = static_cast<unsigned char*>(handle->workspace);
-        w[0] = w[handle->workspace_bytes - 1] = 0xA5;
-    }
-    for (int i = 0; i < batch; ++i) {
-        ColMajorOut<T> C(c + i * stride_c, m, n, Eigen::OuterStride<>(ldc));
-        if (*beta == T(0)) C.setZero();  // C is not read: it may hold anything, NaN included
-        else C *= *beta;
-        if (k == 0) continue;
-        const ColMajor<T> A(a + i * stride_a, rows_a, cols_a, Eigen::OuterStride<>(lda));
-        const ColMajor<T> B(b + i * stride_b, rows_b, cols_b, Eigen::OuterStride<>(ldb));
-        if (op_a == CUBLAS_OP_N && op_b == CUBLAS_OP_N) C.noalias() += *alpha * A * B;
-        else if (op_a == CUBLAS_OP_N) C.noalias() += *alpha * A * B.transpose();
-        else if (op_b == CUBLAS_OP_N) C.noalias() += *alpha * A.transpose() * B;
-        else C.noalias() += *alpha * A.transpose() * B.transpose();
-    }
+    bplab_emu::touch_workspace(handle->workspace, handle->workspace_bytes);
+    for (int i = 0; i < batch; ++i)
+        bplab_emu::gemm(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *alpha, a + i * stride_a, lda,
+                        b + i * stride_b, ldb, *beta, c + i * stride_c, ldc);
     return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "cublasLt.h"
+#include "eigen_gemm.h"
 
 namespace {
 
@@ -69,26 +70,18 @@ Problem problem(const char* call, cublasLtMatmulDesc_t desc, cublasLtMatrixLayou
     return {d->rows, d->cols, a_cols};
 }
 
-template <class T>
-using Matrix = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
-
+/// D = alpha op(A) op(B) + beta C, then the bias epilogue (+ bias[i] on row i).
 template <class T>
 void matmul(cublasLtMatmulDesc_t desc, const Problem& p, T alpha, const T* a, std::int64_t lda, const T* b,
             std::int64_t ldb, T beta, const T* c, T* d, std::int64_t ldd) {
-    using Out = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
-    const auto m = static_cast<Eigen::Index>(p.m), n = static_cast<Eigen::Index>(p.n), k = static_cast<Eigen::Index>(p.k);
-    const bool ta = desc->trans_a != CUBLAS_OP_N, tb = desc->trans_b != CUBLAS_OP_N;
-    const Matrix<T> A(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
-    const Matrix<T> B(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
-    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> result(m, n);
-    if (ta && tb) result.noalias() = alpha * A.transpose() * B.transpose();
-    else if (ta) result.noalias() = alpha * A.transpose() * B;
-    else if (tb) result.noalias() = alpha * A * B.transpose();
-    else result.noalias() = alpha * A * B;
-    if (beta != T(0)) result += beta * Matrix<T>(c, m, n, Eigen::OuterStride<>(ldd));  // C is not read at beta 0
+    const auto m = static_cast<Eigen::Index>(p.m), n = static_cast<Eigen::Index>(p.n);
+    if (beta != T(0) && c != d)  // C and D share their layout, so D can take C's values and be the GEMM's C
+        for (Eigen::Index j = 0; j < n; ++j) std::memcpy(d + j * ldd, c + j * ldd, static_cast<std::size_t>(m) * sizeof(T));
+    bplab_emu::gemm(desc->trans_a != CUBLAS_OP_N, desc->trans_b != CUBLAS_OP_N, m, n, static_cast<Eigen::Index>(p.k),
+                    alpha, a, lda, b, ldb, beta, d, ldd);
     if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS)
-        result.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(static_cast<const T*>(desc->bias), m);
-    Out(d, m, n, Eigen::OuterStride<>(ldd)) = result;
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>(d, m, n, Eigen::OuterStride<>(ldd))
+            .colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(static_cast<const T*>(desc->bias), m);
 }
 
 bool aligned(const void* p, std::uint64_t bytes) { return reinterpret_cast<std::uintptr_t>(p) % bytes == 0; }
@@ -221,10 +214,7 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
     if (!aligned(desc->bias, element_bytes(d_layout->type))) misuse(call, "a misaligned bias");
     if (std::getenv("BPLAB_EMU_LT_REFUSE")) return CUBLAS_STATUS_NOT_SUPPORTED;  // as some cuBLASLt versions do
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
-    if (algo->data[1] > 0) {  // the algorithm may use all it asked for: a freed workspace fails under ASan
-        auto* w = static_cast<unsigned char*>(workspace);
-        w[0] = w[algo->data[1] - 1] = 0xA5;
-    }
+    bplab_emu::touch_workspace(workspace, algo->data[1]);  // the algorithm may use all it asked for
     if (p.m == 0 || p.n == 0) return CUBLAS_STATUS_SUCCESS;
     if (d_layout->type == CUDA_R_64F)
         matmul(desc, p, *static_cast<const double*>(alpha), static_cast<const double*>(a), a_layout->ld,
