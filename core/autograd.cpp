@@ -3,6 +3,7 @@
 #include "core/autograd.h"
 
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #include "backends/backend.h"
@@ -106,6 +107,12 @@ std::vector<Tensor> record_outputs(std::vector<Tensor> outs, const char* name, c
         outs[i].impl().requires_grad = true;
     }
     return outs;
+}
+
+const Tensor& some_gradient(const char* op, const std::vector<Tensor>& douts) {
+    for (const Tensor& d : douts)
+        if (d.defined()) return d;
+    throw std::logic_error(std::string(op) + ": backward ran without any gradient");
 }
 
 std::size_t graph_size(const Tensor& root) {

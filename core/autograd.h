@@ -63,6 +63,9 @@ Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, B
 /// gradient, instead of one node per output each sending a full-size gradient to be added up.
 std::vector<Tensor> record_outputs(std::vector<Tensor> outs, const char* name, const std::vector<Tensor>& inputs,
                                    MultiBackwardFn fn);
+/// In such a backward: a defined one of the outputs' gradients (the engine runs the node only when one got a
+/// gradient), to take the dtype and device from; throws std::logic_error naming `op` if none is.
+const Tensor& some_gradient(const char* op, const std::vector<Tensor>& douts);
 
 struct BackwardOptions {
     bool retain_graph = false;  ///< keep saved tensors so that backward can run again

@@ -61,17 +61,14 @@ std::vector<Tensor> permute_unbind(const Tensor& x, const std::vector<std::int64
                           [whole, inverse, x_shape](const std::vector<Tensor>& douts, const NeedsGrad&) -> std::vector<Tensor> {
                               // dx is the inverse permute of the slices' gradients, read where they are (zeros
                               // stand in for a slice that got none).
-                              const Tensor* some = nullptr;
-                              for (const Tensor& d : douts)
-                                  if (d.defined()) some = &d;
-                              if (!some) throw std::logic_error("permute_unbind: backward ran without any gradient");
+                              const Tensor& some = some_gradient("permute_unbind", douts);
                               Tensor zeros;
                               std::vector<const Tensor*> xs;
                               for (const Tensor& d : douts) {
-                                  if (!d.defined() && !zeros.defined()) zeros = Tensor::zeros_like(*some);
+                                  if (!d.defined() && !zeros.defined()) zeros = Tensor::zeros_like(some);
                                   xs.push_back(d.defined() ? &d : &zeros);
                               }
-                              Tensor dx = Tensor::empty(x_shape, some->dtype(), some->device());
+                              Tensor dx = Tensor::empty(x_shape, some.dtype(), some.device());
                               backend_for(dx.device()).permute_parts({&dx}, xs, whole, inverse);
                               return {dx};
                           });

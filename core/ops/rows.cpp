@@ -120,11 +120,8 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis) {
     const Shape x_shape = x.shape();
     return record_outputs(std::move(slices), "unbind", {x},
                           [rows, v, x_shape](const std::vector<Tensor>& douts, const NeedsGrad&) -> std::vector<Tensor> {
-                              const Tensor* some = nullptr;
-                              for (const Tensor& d : douts)
-                                  if (d.defined()) some = &d;
-                              if (!some) throw std::logic_error("unbind: backward ran without any gradient");
-                              return {place_rows(x_shape, douts, rows, v, some->dtype(), some->device())};
+                              const Tensor& some = some_gradient("unbind", douts);
+                              return {place_rows(x_shape, douts, rows, v, some.dtype(), some.device())};
                           });
 }
 
