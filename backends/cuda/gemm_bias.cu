@@ -51,6 +51,19 @@ GemmBias::~GemmBias() {
 
 bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace) {
     const std::int64_t k = x.size(-1), m = x.numel() / k, n = w.size(0);
+    const Key key{static_cast<int>(x.dtype()), m, n, k, static_cast<int>(alignment(y.raw_data())),
+                  static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),
+                  static_cast<int>(alignment(b.raw_data()))};
+    Plan plan;
+    bool known = false;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (const auto found = plans_.find(key); found != plans_.end()) {
+            plan = found->second;
+            known = true;
+        }
+    }
+    if (known && !plan.found) return false;  // refused before: nothing to build
     const bool f32 = x.dtype() == DType::f32;
     const cudaDataType_t type = f32 ? CUDA_R_32F : CUDA_R_64F;
     // cuBLAS is column-major: yᵀ (n, m) = op(w) xᵀ, with w stored as a (k, n) matrix and transposed, x as (k, m).
@@ -64,10 +77,6 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
     BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a.l, type, k, n, k));
     BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&bx.l, type, k, m, k));
     BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.l, type, n, m, n));
-
-    const Key key{static_cast<int>(x.dtype()), m, n, k, static_cast<int>(alignment(y.raw_data())),
-                  static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),
-                  static_cast<int>(alignment(b.raw_data()))};
     const auto refused = [&](const char* call, cublasStatus_t status) {  // cuBLASLt has no kernel for this case
         std::cerr << "bplab: cuda linear (" << m << ", " << k << ") x (" << n << ", " << k << ")ᵀ: " << call
                   << " answered " << cublasGetStatusString(status)
@@ -76,15 +85,6 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
         plans_[key] = Plan{};
         return false;
     };
-    Plan plan;
-    bool known = false;
-    {
-        const std::lock_guard<std::mutex> lock(mutex_);
-        if (const auto found = plans_.find(key); found != plans_.end()) {
-            plan = found->second;
-            known = true;
-        }
-    }
     if (!known) {
         Preference pref;
         BPLAB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.p));

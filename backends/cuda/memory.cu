@@ -63,7 +63,8 @@ __device__ P pick(P const (&parts)[kMaxParts], int i) {
     return p;
 }
 
-template <class T, class I>
+/// With Parts false both sides are one tensor, and the part arithmetic (two divisions per element) is left out.
+template <class T, class I, bool Parts>
 __global__ void permute_kernel(PermuteParts<T> p, PermuteGeometry<I> g, I n) {
     BPLAB_GRID_STRIDE_AS(I, i, n) {
         I rest = i, offset = 0;
@@ -73,8 +74,11 @@ __global__ void permute_kernel(PermuteParts<T> p, PermuteGeometry<I> g, I n) {
             offset += (rest % g.out_shape[d]) * g.in_stride[d];
             rest /= g.out_shape[d];
         }
-        pick(p.out, static_cast<int>(i / g.out_part))[i % g.out_part] =
-            pick(p.in, static_cast<int>(offset / g.in_part))[offset % g.in_part];
+        if constexpr (Parts)
+            pick(p.out, static_cast<int>(i / g.out_part))[i % g.out_part] =
+                pick(p.in, static_cast<int>(offset / g.in_part))[offset % g.in_part];
+        else
+            p.out[0][i] = p.in[0][offset];
     }
 }
 
@@ -153,7 +157,8 @@ void CudaBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vec
     if (n == 0) return;
     if (dims.size() > kMaxDims) throw std::invalid_argument("cuda permute: at most 8 dims, got " + std::to_string(dims.size()));
     std::vector<std::int64_t> stride(dims.size(), 1);
-    for (int d = static_cast<int>(dims.size()) - 2; d >= 0; --d) stride[d] = stride[d + 1] * x_shape[static_cast<std::size_t>(d + 1)];
+    for (int d = static_cast<int>(dims.size()) - 2; d >= 0; --d)
+        stride[static_cast<std::size_t>(d)] = stride[static_cast<std::size_t>(d + 1)] * x_shape[static_cast<std::size_t>(d + 1)];
     dispatch_index(n, [&](auto index) {
         using I = decltype(index);
         PermuteGeometry<I> g{};
@@ -170,7 +175,10 @@ void CudaBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vec
             PermuteParts<T> p{};
             for (std::size_t k = 0; k < outs.size(); ++k) p.out[k] = outs[k]->data<T>();
             for (std::size_t k = 0; k < xs.size(); ++k) p.in[k] = xs[k]->data<T>();
-            permute_kernel<<<blocks_for(n), kThreads>>>(p, g, static_cast<I>(n));
+            if (outs.size() == 1 && xs.size() == 1)
+                permute_kernel<T, I, false><<<blocks_for(n), kThreads>>>(p, g, static_cast<I>(n));
+            else
+                permute_kernel<T, I, true><<<blocks_for(n), kThreads>>>(p, g, static_cast<I>(n));
         });
     });
     BPLAB_CUDA_LAUNCHED();
