@@ -28,6 +28,7 @@ Tensor MlpBlock::forward_normed(const LayerNorm& norm, const Tensor& x, const Te
         const Tensor a = layer_norm_linear(x, norm.weight(), norm.bias(), norm.eps(), fc1_.weight(), fc1_.bias());
         return gelu_linear(a, fc2_.weight(), fc2_.bias(), gamma);
     }
+    if (!gamma.defined()) return forward(norm.forward(x));
     return scaled_linear(gelu(fc1_.forward(norm.forward(x))), fc2_.weight(), fc2_.bias(), gamma);
 }
 
