@@ -125,7 +125,8 @@ void CpuBackend::permute_parts(const std::vector<Tensor*>& outs, const std::vect
         if (contiguous_run) {
             std::memcpy(d, at(offset), static_cast<std::size_t>(inner) * es);
         } else {
-            for (std::int64_t j = 0; j < inner; ++j) std::memcpy(d + static_cast<std::size_t>(j) * es, at(offset + j * inner_stride), es);
+            for (std::int64_t j = 0; j < inner; ++j)
+                std::memcpy(d + static_cast<std::size_t>(j) * es, at(offset + j * inner_stride), es);
         }
     }
 }

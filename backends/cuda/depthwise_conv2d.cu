@@ -95,7 +95,8 @@ __global__ void dw_dx_kernel(T* dx, const T* dy, const T* w, ConvGeometry g, std
 }
 
 /// partial[chunk, tap, c] = Σ over the chunk's output positions of dy · x at that tap (any stride and filter
-/// size; dw_dw_rows_kernel below is the stride-1 path). The position is stepped forward (ox, then oy, then the image) rather than divided out at every step.
+/// size; dw_dw_rows_kernel below is the stride-1 path). The position is stepped forward (ox, then oy, then the
+/// image) rather than divided out at every step.
 template <class T>
 __global__ void dw_dw_kernel(T* partial, const T* dy, const T* x, ConvGeometry g, std::int64_t positions) {
     const std::int64_t taps = g.kh * g.kw;
