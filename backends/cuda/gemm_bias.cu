@@ -1,6 +1,8 @@
 // backends/cuda/gemm_bias.cu — the linear layer's y = x wᵀ + b as one cuBLASLt matmul with the bias epilogue
 // (pure fp32 compute, no TF32), with the heuristic's choice kept per shape; see gemm_bias.h.
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "backends/cuda/check.h"
@@ -43,13 +45,18 @@ void set(cublasLtMatmulPreference_t p, cublasLtMatmulPreferenceAttributes_t attr
 
 }  // namespace
 
-GemmBias::GemmBias() { BPLAB_CUBLAS_CHECK(cublasLtCreate(&lt_)); }
+GemmBias::GemmBias() {
+    const char* fused = std::getenv("BPLAB_CUDA_FUSED_BIAS");
+    enabled_ = !(fused && std::strcmp(fused, "0") == 0);
+    BPLAB_CUBLAS_CHECK(cublasLtCreate(&lt_));
+}
 
 GemmBias::~GemmBias() {
     if (lt_) cublasLtDestroy(lt_);
 }
 
 bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace) {
+    if (!enabled_) return false;
     const std::int64_t k = x.size(-1), m = x.numel() / k, n = w.size(0);
     const Key key{static_cast<int>(x.dtype()), m, n, k, static_cast<int>(alignment(y.raw_data())),
                   static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),

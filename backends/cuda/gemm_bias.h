@@ -24,6 +24,8 @@ public:
     /// `workspace` as cuBLASLt's scratch. Returns false, having queued nothing, when cuBLASLt offers no algorithm
     /// for these sizes and pointer alignments or refuses the call (it is then not asked again for them; a refusal
     /// is named on stderr); the caller then takes the unfused path. Throws when a launch fails.
+    /// BPLAB_CUDA_FUSED_BIAS=0 in the environment turns the fused path off (run returns false), to time or
+    /// rule out cuBLASLt.
     bool run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace);
 
 private:
@@ -34,6 +36,7 @@ private:
         cublasLtMatmulAlgo_t algo{};
     };
 
+    bool enabled_ = true;
     cublasLtHandle_t lt_ = nullptr;
     std::mutex mutex_;
     std::map<Key, Plan> plans_;

@@ -52,6 +52,10 @@ std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 :
 /// m, n, k of D (m, n) = op(A) (m, k) op(B) (k, n); stops the program on a call that misuses the API.
 Problem problem(const char* call, cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
                 cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d) {
+    if (std::getenv("BPLAB_EMU_LT_FORBID")) {  // the backend was told not to use cuBLASLt
+        std::fprintf(stderr, "cuda emulator: %s called, but BPLAB_EMU_LT_FORBID is set\n", call);
+        std::abort();
+    }
     if (!desc || !a || !b || !c || !d) misuse(call, "a null descriptor");
     const cudaDataType_t want = desc->compute == CUBLAS_COMPUTE_64F ? CUDA_R_64F : CUDA_R_32F;
     if (desc->scale != want) misuse(call, "the scale type does not match the compute type");
