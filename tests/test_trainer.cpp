@@ -1,5 +1,5 @@
-// tests/test_trainer.cpp — the training loop: a resumed run is bit-identical to an uninterrupted one,
-// a NaN loss stops with a clear message and leaves the last checkpoint intact; DropPath/dropout modes.
+// tests/test_trainer.cpp — the training loop: a resumed run is bit-identical to an uninterrupted one, prefetched
+// batches or not; a NaN loss stops with a clear message and leaves the last checkpoint intact; DropPath/dropout.
 #include <catch2/catch.hpp>
 
 #include "core/io/safetensors.h"
@@ -32,7 +32,7 @@ struct Run {
     std::unique_ptr<Trainer> trainer;
 };
 
-Run make_run(const TrainTest& data, int epochs) {
+Run make_run(const TrainTest& data, int epochs, bool prefetch = false) {
     Run r;
     r.model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .drop_path = 0.2, .seed = 7});
     const auto named = r.model->named_parameters();
@@ -47,22 +47,29 @@ Run make_run(const TrainTest& data, int epochs) {
     o.label_smoothing = 0.1;
     o.augment = true;
     o.augment_options = {.size = 32, .pad = 2, .flip = true, .fill = -1.0};
+    o.prefetch = prefetch;
     r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
     return r;
 }
 
 }  // namespace
 
-TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit", "[train]") {
+TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit, with or without prefetch",
+          "[train]") {
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
     Run straight = make_run(data, 2);
     const auto full = straight.trainer->run();
 
-    Run first = make_run(data, 1);
-    first.trainer->run();
+    // The interrupted run prepares its batches on a host thread, one step ahead; the straight one does not.
+    Run first = make_run(data, 1, true);
+    const auto first_epoch = first.trainer->run();
+    REQUIRE(first_epoch.size() == 1);
+    CHECK(first_epoch[0].train_loss == full[0].train_loss);
+    CHECK(first_epoch[0].data_seconds > 0.0);
+    CHECK(first_epoch[0].data_seconds <= first_epoch[0].seconds);
     first.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
-    Run resumed = make_run(data, 2);
+    Run resumed = make_run(data, 2, true);
     resumed.trainer->load_checkpoint(dir.path("ckpt.safetensors"));
     CHECK(resumed.trainer->epoch() == 1);
     const auto rest = resumed.trainer->run();
@@ -77,6 +84,8 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
 }
 
 TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last checkpoint", "[train]") {
+    const bool prefetch = GENERATE(false, true);  // with prefetch, a batch is being prepared when the step throws
+    INFO("prefetch " << prefetch);
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
     auto model = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 3});
@@ -90,6 +99,7 @@ TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last c
     sgd.set_lr(1e30);  // the next steps overflow
     FitOptions more = o;
     more.epochs = 6;
+    more.prefetch = prefetch;
     Trainer explode(*model, sgd, data, step_method("backprop"), more);
     explode.load_checkpoint(dir.path("last.safetensors"));
     sgd.set_lr(1e30);
@@ -118,4 +128,16 @@ TEST_CASE("regularize: DropPath and dropout are identities in eval and unbiased 
     for (double v : elems) total += v;
     CHECK(total / 6000.0 == Approx(2.0).epsilon(0.05));
     CHECK_THROWS_WITH(dropout(x, 1.0, true, rng), Catch::Contains("drop probability 1"));
+}
+
+TEST_CASE("evaluate: a per-batch transform equals transforming the whole set first", "[train]") {
+    const TrainTest data = tiny_images();
+    auto model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .seed = 5});
+    const auto fit = [](const Tensor& x) { return fit_images(x, 32, -1.0); };
+    Dataset fitted = data.test;
+    fitted.x = fit(fitted.x);
+    const EvalResult whole = evaluate(*model, fitted, 5), per_batch = evaluate(*model, data.test, 5, fit);
+    CHECK(per_batch.loss == whole.loss);
+    CHECK(per_batch.accuracy == whole.accuracy);
+    CHECK(whole.loss > 0.0);
 }

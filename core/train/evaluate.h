@@ -1,6 +1,8 @@
 // core/train/evaluate.h — what we measure about a model: test loss and accuracy, and its norm.
 // Evaluation runs the exact model under NoGradGuard, in eval mode.
 #pragma once
+#include <functional>
+
 #include "core/data/dataset.h"
 #include "models/model.h"
 
@@ -11,7 +13,10 @@ struct EvalResult {
     double accuracy = 0.0;  ///< fraction of argmax == label
 };
 
-EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000);
+/// Applied to each batch's inputs on the CPU before the model sees them (e.g. fit_images to the model's size).
+using BatchTransform = std::function<Tensor(const Tensor&)>;
+
+EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000, const BatchTransform& transform = {});
 
 /// Σ over parameter tensors of their L2 norm (the published Backforward code's "model norm").
 double model_norm(const Model& model);

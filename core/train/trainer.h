@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/data/augment.h"
@@ -23,6 +24,7 @@ struct EpochMetrics {
     double model_norm = 0.0;
     double lr = 0.0;          ///< at the epoch's last step
     double seconds = 0.0;     ///< training time of the epoch (evaluation excluded)
+    double data_seconds = 0.0;  ///< of `seconds`, the time steps waited for their batch (preparation and upload)
 };
 
 struct FitOptions {
@@ -40,6 +42,10 @@ struct FitOptions {
     bool augment = false;
     AugmentOptions augment_options;
     std::int64_t eval_batch = 500;
+    /// Prepare batch i + 1 (gather, augmentation) on a host thread while step i runs. Batches, and so the run,
+    /// are the same either way. Unset: on when the model is off the CPU, where the step leaves the host idle;
+    /// on the CPU the step's own threads would compete with it.
+    std::optional<bool> prefetch;
     /// After every step: (epoch, step index, steps in the epoch, loss of the step).
     std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
     /// After every epoch's evaluation; return false to stop.
@@ -62,7 +68,8 @@ public:
 
 private:
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
-    Batch train_batch(const Tensor& idx);
+    /// The training batch of `idx` on the CPU: rows, augmentation, label smoothing (uses augment_rng_).
+    Batch host_batch(const Tensor& idx);
 
     Model& model_;
     Optimizer& optimizer_;

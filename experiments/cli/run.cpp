@@ -249,7 +249,8 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
         }
         json::Object line{{"epoch", m.epoch},            {"method", spec.method},      {"model", spec.model},
                           {"lr", m.lr},                  {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
-                          {"test_acc", m.test_accuracy}, {"model_norm", m.model_norm}, {"seconds", m.seconds}};
+                          {"test_acc", m.test_accuracy}, {"model_norm", m.model_norm}, {"seconds", m.seconds},
+                          {"data_seconds", m.data_seconds}};
         if (m.ema_test_accuracy >= 0) line.emplace_back("ema_test_acc", m.ema_test_accuracy);
         metrics << json::dump(line) << '\n' << std::flush;
         self->save_checkpoint(checkpoint, {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}});

@@ -33,7 +33,7 @@ done
 "$bplab" "${train[@]}" --epochs 1 --device cuda --out "$work/resumed" > "$work/resumed.log" 2>&1 &&
   "$bplab" "${train[@]}" --epochs 2 --device cuda --out "$work/resumed" --resume >> "$work/resumed.log" 2>&1 ||
   fail "train --device cuda --resume: $(tail -5 "$work/resumed.log")"
-strip() { sed 's/,"seconds":[^,}]*//' "$1"; }
+strip() { sed 's/,"seconds":[^,}]*//; s/,"data_seconds":[^,}]*//' "$1"; }
 [ "$(strip "$work/resumed/metrics.jsonl")" = "$(strip "$work/cuda/metrics.jsonl")" ] ||
   fail "resumed run differs from the uninterrupted one: $(strip "$work/resumed/metrics.jsonl") vs $(strip "$work/cuda/metrics.jsonl")"
 
