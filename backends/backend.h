@@ -143,6 +143,12 @@ public:
     /// The inverse permutation: out (B, H, W, C) from x (B, H/s, W/s, s·s·C); any dtype.
     virtual void depth_to_space(Tensor& out, const Tensor& x, std::int64_t s) = 0;
 
+    // images
+    /// Crop, pad and mirror each image (data augmentation): out (B, S, S, C)[b, i, j, c] = x (B, H, W, C)[b, r, m, c]
+    /// with r = i + dy, col = j + dx, m = flip ? W − 1 − col : col, where (dy, dx, flip) is row b of `placement`
+    /// (B, 3) I64 on x's device; `fill` where (r, col) lies outside the image.
+    virtual void place_images(Tensor& out, const Tensor& x, const Tensor& placement, double fill) = 0;
+
     // optimisers
     /// SGD with optional momentum/Nesterov and (coupled) weight decay, in place on param and buf:
     /// g = grad + wd·p; buf = μ·buf + g (if μ > 0); step = nesterov ? g + μ·buf : buf; p −= lr·step.

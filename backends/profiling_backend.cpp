@@ -98,6 +98,8 @@ public:
                 (dx, dw, db, dy, x, w, stride, padding))
     BPLAB_TIMED(space_to_depth, (Tensor& out, const Tensor& x, std::int64_t s), (out, x, s))
     BPLAB_TIMED(depth_to_space, (Tensor& out, const Tensor& x, std::int64_t s), (out, x, s))
+    BPLAB_TIMED(place_images, (Tensor& out, const Tensor& x, const Tensor& placement, double fill),
+                (out, x, placement, fill))
     BPLAB_TIMED(sgd_update,
                 (Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
                  double weight_decay, bool nesterov),

@@ -1,5 +1,5 @@
-// tests/test_trainer.cpp — the training loop: a resumed run is bit-identical to an uninterrupted one, prefetched
-// batches or not; a NaN loss stops with a clear message and leaves the last checkpoint intact; DropPath/dropout.
+// tests/test_trainer.cpp — the training loop: a resumed run is bit-identical to an uninterrupted one,
+// a NaN loss stops with a clear message and leaves the last checkpoint intact; evaluation; DropPath/dropout modes.
 #include <catch2/catch.hpp>
 
 #include "core/io/safetensors.h"
@@ -32,7 +32,7 @@ struct Run {
     std::unique_ptr<Trainer> trainer;
 };
 
-Run make_run(const TrainTest& data, int epochs, bool prefetch = false) {
+Run make_run(const TrainTest& data, int epochs) {
     Run r;
     r.model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .drop_path = 0.2, .seed = 7});
     const auto named = r.model->named_parameters();
@@ -47,29 +47,26 @@ Run make_run(const TrainTest& data, int epochs, bool prefetch = false) {
     o.label_smoothing = 0.1;
     o.augment = true;
     o.augment_options = {.size = 32, .pad = 2, .flip = true, .fill = -1.0};
-    o.prefetch = prefetch;
     r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
     return r;
 }
 
 }  // namespace
 
-TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit, with or without prefetch",
-          "[train]") {
+TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit", "[train]") {
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
     Run straight = make_run(data, 2);
     const auto full = straight.trainer->run();
 
-    // The interrupted run prepares its batches on a host thread, one step ahead; the straight one does not.
-    Run first = make_run(data, 1, true);
+    Run first = make_run(data, 1);
     const auto first_epoch = first.trainer->run();
     REQUIRE(first_epoch.size() == 1);
     CHECK(first_epoch[0].train_loss == full[0].train_loss);
     CHECK(first_epoch[0].data_seconds > 0.0);
     CHECK(first_epoch[0].data_seconds <= first_epoch[0].seconds);
     first.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
-    Run resumed = make_run(data, 2, true);
+    Run resumed = make_run(data, 2);
     resumed.trainer->load_checkpoint(dir.path("ckpt.safetensors"));
     CHECK(resumed.trainer->epoch() == 1);
     const auto rest = resumed.trainer->run();
@@ -84,8 +81,6 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
 }
 
 TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last checkpoint", "[train]") {
-    const bool prefetch = GENERATE(false, true);  // with prefetch, a batch is being prepared when the step throws
-    INFO("prefetch " << prefetch);
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
     auto model = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 3});
@@ -99,7 +94,6 @@ TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last c
     sgd.set_lr(1e30);  // the next steps overflow
     FitOptions more = o;
     more.epochs = 6;
-    more.prefetch = prefetch;
     Trainer explode(*model, sgd, data, step_method("backprop"), more);
     explode.load_checkpoint(dir.path("last.safetensors"));
     sgd.set_lr(1e30);

@@ -75,6 +75,7 @@ public:
                                    std::array<std::int64_t, 2> stride, std::array<std::int64_t, 2> padding) override;
     void space_to_depth(Tensor& out, const Tensor& x, std::int64_t s) override;
     void depth_to_space(Tensor& out, const Tensor& x, std::int64_t s) override;
+    void place_images(Tensor& out, const Tensor& x, const Tensor& placement, double fill) override;
 
     void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, double lr, double momentum,
                     double weight_decay, bool nesterov) override;

@@ -16,7 +16,8 @@ EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size, 
     const Device device = model.device();
     for (const Tensor& idx : epoch_batches(data.size(), batch_size, false, false, unused)) {
         const Batch b = make_batch(data, idx);
-        const Tensor logits = model.forward((transform ? transform(b.x) : b.x).to(device));
+        const Tensor x = b.x.to(device);
+        const Tensor logits = model.forward(transform ? transform(x) : x);
         loss_sum += cross_entropy(logits, b.y.to(device)).item() * static_cast<double>(idx.numel());
         const Tensor pred = argmax(logits).to(Device::cpu());
         const auto* p = pred.data<std::int64_t>();

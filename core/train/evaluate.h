@@ -13,7 +13,7 @@ struct EvalResult {
     double accuracy = 0.0;  ///< fraction of argmax == label
 };
 
-/// Applied to each batch's inputs on the CPU before the model sees them (e.g. fit_images to the model's size).
+/// Applied to each batch's inputs on the model's device before the model sees them (e.g. fit_images to its size).
 using BatchTransform = std::function<Tensor(const Tensor&)>;
 
 EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000, const BatchTransform& transform = {});

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <future>
 #include <stdexcept>
 
 #include "backends/backend.h"
@@ -53,8 +52,11 @@ Trainer::Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, Step
     if (options_.ema_decay > 0) ema_ = std::make_unique<Ema>(model_.named_parameters(), options_.ema_decay);
 }
 
-Batch Trainer::host_batch(const Tensor& idx) {
+Batch Trainer::train_batch(const Tensor& idx) {
     Batch b = make_batch(data_.train, idx);
+    const Device device = model_.device();
+    b.x = b.x.to(device);
+    b.y = b.y.to(device);
     if (b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
         b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
                                : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
@@ -81,30 +83,18 @@ std::vector<EpochMetrics> Trainer::run() {
     const std::int64_t n = data_.train.size();
     const std::int64_t steps_per_epoch = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
     const std::int64_t total_steps = steps_per_epoch * options_.epochs;
-    const Device device = model_.device();
-    const bool prefetch = options_.prefetch.value_or(!device.is_cpu());
     while (epoch_ < options_.epochs) {
         const int epoch = epoch_ + 1;
         model_.train();
         const auto start = std::chrono::steady_clock::now();
         const auto batches = epoch_batches(n, options_.batch_size, true, options_.drop_last, batch_rng_);
         double loss_sum = 0.0, data_seconds = 0.0;
-        // With prefetch, `next` holds batch i's preparation, started during step i − 1. A pending one is waited
-        // for by its destructor, so a step that throws leaves no thread behind.
-        std::future<Batch> next;
-        const auto prepare = [this, &batches](std::size_t i) {
-            return std::async(std::launch::async, [this, &batches, i] { return host_batch(batches[i]); });
-        };
-        if (prefetch && !batches.empty()) next = prepare(0);
         for (std::size_t i = 0; i < batches.size(); ++i) {
             if (options_.cosine)
                 optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
-            const auto wait = std::chrono::steady_clock::now();
-            Batch batch = prefetch ? next.get() : host_batch(batches[i]);
-            if (prefetch && i + 1 < batches.size()) next = prepare(i + 1);
-            batch.x = batch.x.to(device);
-            batch.y = batch.y.to(device);
-            data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait).count();
+            const auto made = std::chrono::steady_clock::now();
+            const Batch batch = train_batch(batches[i]);
+            data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count();
             model_.begin_step();  // draws this step's SBP plan, if any
             const double loss = step_(model_, batch, optimizer_);
             if (!std::isfinite(loss))

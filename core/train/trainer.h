@@ -4,7 +4,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "core/data/augment.h"
@@ -24,7 +23,7 @@ struct EpochMetrics {
     double model_norm = 0.0;
     double lr = 0.0;          ///< at the epoch's last step
     double seconds = 0.0;     ///< training time of the epoch (evaluation excluded)
-    double data_seconds = 0.0;  ///< of `seconds`, the time steps waited for their batch (preparation and upload)
+    double data_seconds = 0.0;  ///< of `seconds`, the time spent making batches (rows, upload, augmentation)
 };
 
 struct FitOptions {
@@ -42,10 +41,6 @@ struct FitOptions {
     bool augment = false;
     AugmentOptions augment_options;
     std::int64_t eval_batch = 500;
-    /// Prepare batch i + 1 (gather, augmentation) on a host thread while step i runs. Batches, and so the run,
-    /// are the same either way. Unset: on when the model is off the CPU, where the step leaves the host idle;
-    /// on the CPU the step's own threads would compete with it.
-    std::optional<bool> prefetch;
     /// After every step: (epoch, step index, steps in the epoch, loss of the step).
     std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
     /// After every epoch's evaluation; return false to stop.
@@ -68,8 +63,9 @@ public:
 
 private:
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
-    /// The training batch of `idx` on the CPU: rows, augmentation, label smoothing (uses augment_rng_).
-    Batch host_batch(const Tensor& idx);
+    /// The training batch of `idx` on the model's device: its rows are gathered on the CPU and uploaded at the
+    /// dataset's size, then augmented (or fitted) there.
+    Batch train_batch(const Tensor& idx);
 
     Model& model_;
     Optimizer& optimizer_;

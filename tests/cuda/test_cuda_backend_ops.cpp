@@ -9,6 +9,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device.h"
 #include "core/autograd.h"
+#include "core/data/augment.h"
 #include "core/ops.h"
 #include "tests/test_helpers.h"
 
@@ -211,6 +212,19 @@ TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-
                  {leaf({2, 7, 9, 4}, 82), leaf({4, 1, 3, 3}, 83), leaf({4}, 84)});
     compare_both("space_to_depth", [](const auto& in) { return space_to_depth(in[0], 2); }, {leaf({2, 6, 4, 3}, 52)});
     compare_both("depth_to_space", [](const auto& in) { return depth_to_space(in[0], 2); }, {leaf({2, 3, 2, 12}, 53)});
+    // Augmentation (place_images): the same draws on both devices, from a generator made anew for each.
+    const auto augmented = [](AugmentOptions o) {
+        return [o](const auto& in) {
+            Rng rng(4);
+            return augment_images(in[0], o, rng);
+        };
+    };
+    compare_both("augment, offsets past the whole image", augmented({.size = 11, .pad = 8, .flip = true, .fill = 2.0}),
+                 {random_tensor({5, 9, 13, 3}, 105)});
+    compare_both("augment, MNIST to convnext-mini", augmented({.size = 32, .pad = 2, .flip = true, .fill = -0.5}),
+                 {random_tensor({37, 28, 28, 1}, 106)});
+    compare_both("augment, crop", augmented({.size = 6, .pad = 1, .flip = false, .fill = 0.0}),
+                 {random_tensor({3, 8, 7, 2}, 107)});
 }
 
 TEST_CASE("cuda ops: fused SGD and AdamW updates equal the CPU's", "[cuda]") {
