@@ -10,5 +10,5 @@ bplab=./build/release/bplab
 for model in vit-mini convnext-mini; do
   "$bplab" train --model "$model" --data fashion-mnist --optimizer adamw --lr 1e-3 --weight-decay 0.05 \
     --schedule cosine --warmup 0.5 --epochs "$epochs" --batch 128 --augment --label-smoothing 0.1 \
-    --no-progress --out "runs/fmnist-$model"
+    --no-progress --overwrite --out "runs/fmnist-$model"
 done

@@ -87,7 +87,13 @@ const std::vector<std::string>& model_names() {
     return names;
 }
 
-std::unique_ptr<Model> make_model(const std::string& name, const ModelOptions& options) { return find(name).make(options); }
+std::unique_ptr<Model> make_model(const std::string& name, const ModelOptions& options) {
+    const auto& entry = find(name);
+    if (options.classes < 2 || options.in_channels < 1)
+        throw std::invalid_argument("model " + name + ": " + std::to_string(options.classes) + " classes, " +
+                                    std::to_string(options.in_channels) + " input channels (expected >= 2 and >= 1)");
+    return entry.make(options);
+}
 
 std::int64_t model_image_size(const std::string& name) { return find(name).image_size; }
 

@@ -99,6 +99,17 @@ TEST_CASE("optimizer: state saved to safetensors and loaded gives bit-identical 
     CHECK(max_abs_diff(a, b) == 0.0);
     CHECK(resumed.updates_of(b) == 3);
     CHECK_THROWS_WITH(second.load_state({}, "x.safetensors"), Catch::Contains("x.safetensors") && Catch::Contains("updates"));
+    // Another optimiser's state (SGD's momentum) is refused, not taken as an AdamW without moments.
+    Tensor c = param({3}, 4);
+    Sgd sgd({c}, {.lr = 0.1, .momentum = 0.9});
+    c.set_grad(random_tensor({3}, 60, DType::f64));
+    sgd.step();
+    CHECK_THROWS_WITH(second.load_state(sgd.state(), "sgd.safetensors"),
+                      Catch::Contains("sgd.safetensors") && Catch::Contains("'momentum.0'") &&
+                          Catch::Contains("another optimiser"));
+    auto past_end = first.state();  // a buffer index past the parameters
+    past_end.emplace_back("exp_avg.1", random_tensor({3}, 61, DType::f64));
+    CHECK_THROWS_WITH(second.load_state(past_end, "y"), Catch::Contains("'exp_avg.1'"));
 }
 
 TEST_CASE("schedule: warm-up is linear, the cosine ends at min_lr, clipping and EMA do what they say", "[optim]") {

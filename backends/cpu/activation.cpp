@@ -49,7 +49,7 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 }  // namespace
 
 void CpuBackend::relu_forward(Tensor& y, const Tensor& x) {
-    unary("relu_forward", y, x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+    unary("relu_forward", y, x, [](auto v) { return v <= 0 ? decltype(v)(0) : v; });  // NaN stays NaN
 }
 
 void CpuBackend::relu_backward(Tensor& dx, const Tensor& dy, const Tensor& y) {

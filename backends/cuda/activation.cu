@@ -7,7 +7,7 @@ namespace {
 
 template <class T>
 __global__ void relu_forward_kernel(T* y, const T* x, std::int64_t n) {
-    BPLAB_GRID_STRIDE(i, n) y[i] = x[i] > T(0) ? x[i] : T(0);
+    BPLAB_GRID_STRIDE(i, n) y[i] = x[i] <= T(0) ? T(0) : x[i];  // NaN stays NaN
 }
 
 template <class T>

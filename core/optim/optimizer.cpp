@@ -55,6 +55,21 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& st
     if (updates == by_name.end() || updates->second->numel() != static_cast<std::int64_t>(params_.size()))
         throw std::runtime_error(source + ": optimiser state has no 'updates' for " + std::to_string(params_.size()) +
                                  " parameters");
+    const auto kept_here = [this](const std::string& name) {  // "updates" or "<buffer>.<parameter index>"
+        if (name == "updates") return true;
+        for (auto& [buffer, list] : buffers()) {
+            if (name.rfind(buffer + ".", 0) != 0) continue;
+            const std::string index = name.substr(buffer.size() + 1);
+            if (!index.empty() && index.size() <= 18 && index.find_first_not_of("0123456789") == std::string::npos &&
+                std::stoull(index) < list->size())
+                return true;
+        }
+        return false;
+    };
+    for (const auto& [name, t] : by_name)
+        if (!kept_here(name))
+            throw std::runtime_error(source + ": optimiser state has '" + name +
+                                     "', which this optimiser does not keep (was it saved by another optimiser?)");
     const auto counts = updates->second->to_vector();
     for (std::size_t i = 0; i < params_.size(); ++i) updates_[i] = static_cast<std::int64_t>(counts[i]);
     for (auto& [name, list] : buffers())

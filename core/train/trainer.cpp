@@ -83,6 +83,10 @@ std::vector<EpochMetrics> Trainer::run() {
     const std::int64_t n = data_.train.size();
     const std::int64_t steps_per_epoch = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
     const std::int64_t total_steps = steps_per_epoch * options_.epochs;
+    if (steps_per_epoch == 0 && epoch_ < options_.epochs)
+        throw std::invalid_argument("train: batch size " + std::to_string(options_.batch_size) + " with " + std::to_string(n) +
+                                    " training examples gives no full batch (expected a batch of at most " +
+                                    std::to_string(n) + ")");
     while (epoch_ < options_.epochs) {
         const int epoch = epoch_ + 1;
         model_.train();

@@ -31,7 +31,14 @@ const char* recompute_note(const Flags& flags) {
 
 int apply_threads(const Flags& flags) {
     const std::int64_t n = flags.integer("threads");
-    if (n < 0) throw std::invalid_argument("--threads " + std::to_string(n) + ": expected >= 0");
+#ifdef _OPENMP
+    const int cores = omp_get_num_procs();
+#else
+    const int cores = 1;
+#endif
+    if (n < 0 || n > cores)
+        throw std::invalid_argument("--threads " + std::to_string(n) + ": expected 0 (all) to " + std::to_string(cores) +
+                                    " (the cores of this machine)");
 #ifdef _OPENMP
     if (n > 0) omp_set_num_threads(static_cast<int>(n));
     const int used = omp_get_max_threads();

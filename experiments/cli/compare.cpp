@@ -44,7 +44,8 @@ std::string table(const std::vector<Row>& rows, int epochs) {
 int compare_command(int argc, char** argv) {
     Flags flags("bplab compare",
                 "Trains every method at every learning rate from the same initial weights, seed and batch order,\n"
-                "writes each run to <out>/<method>-lr<lr>/ and prints a comparison table (also <out>/summary.md).");
+                "writes each run to <out>/<method>-lr<lr>/ (replacing an earlier comparison's) and prints a comparison\n"
+                "table (also <out>/summary.md).");
     add_run_flags(flags);
     flags.add("methods", "backprop,backforward,backforward-as-released", "comma-separated methods: " + choices(method_names()))
         .add("lrs", "0.1", "comma-separated learning rates")
@@ -64,9 +65,14 @@ int compare_command(int argc, char** argv) {
         double lr;
     };
     std::vector<Job> jobs;
+    const auto add = [&jobs](Job job) {  // each (method, lr) once: a repeat would rerun into the same folder
+        for (const Job& j : jobs)
+            if (j.method == job.method && j.lr == job.lr) return;
+        jobs.push_back(std::move(job));
+    };
     for (double lr : lrs) {
-        for (const auto& m : methods) jobs.push_back({m, m, lr});
-        if (flags.on("double-lr-control")) jobs.push_back({"backprop", "backprop (2x lr)", 2 * lr});
+        for (const auto& m : methods) add({m, m, lr});
+        if (flags.on("double-lr-control")) add({"backprop", "backprop (2x lr)", 2 * lr});
     }
     std::cout << "bplab compare: " << jobs.size() << " runs on " << flags.str("data") << " (" << data.train.size()
               << " train / " << data.test.size() << " test), " << base.epochs << " epochs each -> " << out << "\n";
@@ -76,6 +82,7 @@ int compare_command(int argc, char** argv) {
         spec.method = jobs[i].method;
         spec.lr = jobs[i].lr;
         spec.print_epochs = false;
+        spec.overwrite = true;  // a comparison is rerun whole into its folder
         spec.out = out + "/" + jobs[i].method + "-lr" + json::dump(jobs[i].lr);
         const auto history = run_training(spec, data);
         double best = 0, seconds = 0;

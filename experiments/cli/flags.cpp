@@ -2,6 +2,7 @@
 // Accepts `--name value` and `--name=value`; unknown flags are errors that list the known ones.
 #include "experiments/cli/flags.h"
 
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -90,10 +91,10 @@ double Flags::real(const std::string& name) const {
     try {
         std::size_t used = 0;
         const double x = std::stod(v, &used);
-        if (used == v.size()) return x;
+        if (used == v.size() && std::isfinite(x)) return x;
     } catch (const std::exception&) {
     }
-    throw std::invalid_argument("--" + name + " " + v + ": expected a number");
+    throw std::invalid_argument("--" + name + " " + v + ": expected a finite number (e.g. 0.1 or 1e-3)");
 }
 
 bool Flags::on(const std::string& name) const { return str(name) == "true"; }
@@ -124,13 +125,13 @@ std::vector<double> Flags::reals(const std::string& name) const {
         try {
             std::size_t used = 0;
             const double x = std::stod(item, &used);
-            if (used == item.size()) {
+            if (used == item.size() && std::isfinite(x)) {
                 out.push_back(x);
                 continue;
             }
         } catch (const std::exception&) {
         }
-        throw std::invalid_argument("--" + name + " " + str(name) + ": expected numbers separated by commas");
+        throw std::invalid_argument("--" + name + " " + str(name) + ": expected finite numbers separated by commas");
     }
     return out;
 }
@@ -139,8 +140,10 @@ std::vector<std::string> Flags::words(const std::string& name) const {
     std::vector<std::string> out;
     std::stringstream ss(str(name));
     std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty()) out.push_back(item);
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) throw std::invalid_argument("--" + name + " " + str(name) + ": an empty item between commas");
+        out.push_back(item);
+    }
     if (out.empty()) throw std::invalid_argument("--" + name + " is empty");
     return out;
 }

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "core/data/augment.h"
 #include "core/data/idx_dataset.h"
@@ -45,6 +45,8 @@ Setup setup(const Flags& f) {
     const auto seed = static_cast<std::uint64_t>(f.integer("seed"));
     std::int64_t channels = 3, classes = f.integer("classes");
     if (data == "random") {
+        if (classes < 2) throw std::invalid_argument("--classes " + f.str("classes") + ": expected >= 2");
+        if (f.integer("batch") < 1) throw std::invalid_argument("--batch " + f.str("batch") + ": expected >= 1");
         Rng rng(seed);
         const std::int64_t n = 4 * f.integer("batch");
         std::vector<double> xs(static_cast<std::size_t>(n * s.size * s.size * channels));
@@ -167,7 +169,7 @@ int grad_sim_command(int argc, char** argv) {
     std::fprintf(stderr, "\n");
     const std::string out = flags.str("out");
     if (std::filesystem::path(out).has_parent_path()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());
-    std::ofstream jsonl(out, std::ios::trunc);
+    std::ostringstream jsonl;
     std::printf("| %-40s | %10s |\n", "weight", "cosine");
     std::printf("|------------------------------------------|-----------:|\n");
     for (std::size_t j = 0; j < names.size(); ++j) {
@@ -179,6 +181,7 @@ int grad_sim_command(int argc, char** argv) {
                                          {"attn", sbp::attn_mode_name(config.attn)}, {"batches", k}})
               << '\n';
     }
+    write_text_atomic(out, jsonl.str());
     return 0;
 }
 

@@ -82,6 +82,7 @@ int mem_command(int argc, char** argv) {
     apply_threads(flags);
     const std::string name = flags.str("model");
     const std::int64_t size = flags.integer("image-size") ? flags.integer("image-size") : model_image_size(name);
+    if (size < 1) throw std::invalid_argument("--image-size " + flags.str("image-size") + ": expected >= 1 (0: the model's)");
     const std::int64_t batch = flags.integer("batch");
     if (batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
     const auto config = sbp_config_from(flags);

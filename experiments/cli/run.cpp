@@ -95,6 +95,25 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"test_examples", data.test.size()}};
 }
 
+/// Throws unless `path` (a run's config.json) was written with the same settings as `now`; only the epochs, the
+/// device and the gradient-norm logging may change when a run is resumed.
+void require_same_run(const std::string& path, const json::Object& now) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("--resume: " + path + " cannot be read (the run's settings are checked against it)");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const json::Value saved = json::parse(text, path);
+    std::string changed;
+    for (const auto& [key, value] : now) {
+        if (key == "epochs" || key == "device" || key == "grad_norms_every") continue;
+        const json::Value* was = saved.find(key);
+        const std::string before = was ? json::dump(*was) : "(absent)", after = json::dump(value);
+        if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
+    }
+    if (!changed.empty())
+        throw std::invalid_argument("--resume: these flags differ from the run in " + path + ": " + changed +
+                                    " (give the run's flags; only --epochs, --device and --grad-norms-every may change)");
+}
+
 }  // namespace
 
 void add_run_flags(Flags& flags) {
@@ -147,7 +166,11 @@ RunSpec run_spec_from(const Flags& flags) {
     RunSpec s;
     s.device = use_device(flags.str("device"));
     s.model = flags.str("model");
-    if (s.model != "mlp") model_image_size(s.model);  // rejects unknown names with the list
+    if (s.model != "mlp") try {
+            model_image_size(s.model);  // rejects unknown names with the list
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(std::string(e.what()) + "; or mlp");
+        }
     s.data = flags.str("data");
     idx_dataset_spec(s.data);
     s.hidden = flags.integers("hidden");
@@ -167,6 +190,10 @@ RunSpec run_spec_from(const Flags& flags) {
     s.warmup_epochs = flags.real("warmup");
     s.min_lr = flags.real("min-lr");
     s.clip = flags.real("clip");
+    for (const char* name : {"weight-decay", "warmup", "min-lr", "clip"})
+        if (flags.real(name) < 0) throw std::invalid_argument("--" + std::string(name) + " " + flags.str(name) + ": expected >= 0");
+    if (s.warmup_epochs > s.epochs)
+        throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected at most --epochs (" + std::to_string(s.epochs) + ")");
     s.ema = flags.real("ema");
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
@@ -259,14 +286,23 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     };
     Trainer trainer(*model, *optimizer, data, step, options);
     self = &trainer;
+    const json::Object config = config_json(spec, *model, data);
     if (spec.resume) {
         if (!std::filesystem::exists(checkpoint))
             throw std::runtime_error("--resume: " + checkpoint + " does not exist (nothing to resume)");
+        require_same_run(spec.out + "/config.json", config);
         trainer.load_checkpoint(checkpoint);
+        if (trainer.epoch() >= spec.epochs)
+            throw std::invalid_argument("--epochs " + std::to_string(spec.epochs) + ": the run in " + spec.out +
+                                        " has already trained " + std::to_string(trainer.epoch()) +
+                                        " epochs (give more to continue it)");
         std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
         metrics.open(metrics_path, std::ios::app);
     } else {
-        write_text_atomic(spec.out + "/config.json", json::dump(config_json(spec, *model, data)) + "\n");
+        if (std::filesystem::exists(checkpoint) && !spec.overwrite)
+            throw std::invalid_argument(spec.out + " already holds a run (" + checkpoint +
+                                        "): pass --resume to continue it, --overwrite to replace it, or another --out");
+        write_text_atomic(spec.out + "/config.json", json::dump(config) + "\n");
         metrics.open(metrics_path, std::ios::trunc);
     }
     if (!metrics) throw std::runtime_error(metrics_path + ": cannot open for writing");

@@ -29,6 +29,7 @@ struct RunSpec {
     std::uint64_t seed = 2525;
     std::string out;       ///< folder for config.json, metrics.jsonl, checkpoint.safetensors
     bool resume = false;   ///< continue from <out>/checkpoint.safetensors
+    bool overwrite = false;  ///< without resume: replace a run already in <out> (else that is an error)
     bool progress = true;  ///< progress bar on a terminal
     bool print_epochs = true;
 };

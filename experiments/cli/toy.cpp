@@ -44,6 +44,11 @@ int toy_command(int argc, char** argv) {
     const double lr = flags.real("lr");
     const Device device = use_device(flags.str("device"));
     const TrainTest data = load_mnist(flags.str("data-dir"));
+    if (hidden.empty()) throw std::invalid_argument("--hidden is empty: expected hidden sizes to try (e.g. 256,1024)");
+    for (std::int64_t b : batches)
+        if (b > data.train.size())
+            throw std::invalid_argument("--batches " + flags.str("batches") + ": " + std::to_string(b) + " is more than the " +
+                                        std::to_string(data.train.size()) + " training images");
     std::filesystem::create_directories(flags.str("out"));
     std::ofstream jsonl(flags.str("out") + "/toy.jsonl", std::ios::trunc);
 

@@ -1,6 +1,7 @@
 // experiments/cli/train.cpp — `bplab train`: trains one model with one method.
 // Writes <out>/config.json, <out>/metrics.jsonl (a line per epoch) and <out>/checkpoint.safetensors.
 #include <iostream>
+#include <stdexcept>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/run.h"
@@ -14,7 +15,8 @@ int train_command(int argc, char** argv) {
     flags.add("method", "backprop", "training method: " + choices(method_names()))
         .add("lr", "0.1", "learning rate")
         .add("out", "", "output folder (default: runs/<data>-<model>-<method>-lr<lr>)")
-        .add_switch("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)");
+        .add_switch("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)")
+        .add_switch("overwrite", "replace a run already in --out (without it, that is an error)");
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
     RunSpec spec = run_spec_from(flags);
@@ -23,6 +25,8 @@ int train_command(int argc, char** argv) {
     spec.lr = flags.real("lr");
     spec.out = flags.str("out");
     spec.resume = flags.on("resume");
+    spec.overwrite = flags.on("overwrite");
+    if (spec.resume && spec.overwrite) throw std::invalid_argument("--resume and --overwrite: give one or the other");
     if (spec.out.empty())
         spec.out = "runs/" + flags.str("data") + "-" + flags.str("model") + "-" + spec.method + "-lr" + flags.str("lr");
     const TrainTest data = load_data(flags);

@@ -57,8 +57,10 @@ for entry in "${runs[@]}"; do
     continue
   fi
   echo "design_study: $name"
+  resume=()  # a run cut off after some epochs continues from its checkpoint
+  [ -f "$out/$name/checkpoint.safetensors" ] && resume=(--resume)
   # shellcheck disable=SC2086  # $sbp is a list of flags
-  "$bplab" train --model "$model" --data fashion-mnist --train-size "$train_size" --optimizer adamw --lr 1e-3 \
+  "$bplab" train "${resume[@]}" --model "$model" --data fashion-mnist --train-size "$train_size" --optimizer adamw --lr 1e-3 \
     --weight-decay 0.05 --schedule cosine --warmup 0.5 --epochs "$epochs" --batch 128 --augment --label-smoothing 0.1 \
     --grad-norms-every 5 --no-progress $sbp --out "$out/$name"
 done

@@ -38,6 +38,24 @@ if "$bplab" "${common[@]}" --train-size 48 --grad-norms-every 2 --out "$work/run
 else
   fail "tiny training run: $(tail -5 "$work/run.log")"
 fi
+# A run folder is not replaced by accident, and a resumed run must be the same run.
+expect_error "a second run into the same --out" "already holds a run.*--resume.*--overwrite" \
+  "$bplab" "${common[@]}" --train-size 48 --out "$work/run"
+expect_error "--resume with another --lr" "differ from the run.*lr 0.1 -> 0.2" \
+  "$bplab" "${common[@]}" --train-size 48 --lr 0.2 --resume --out "$work/run"
+expect_error "--resume of a finished run" "already trained 1 epochs" \
+  "$bplab" "${common[@]}" --train-size 48 --resume --out "$work/run"
+"$bplab" "${common[@]}" --train-size 48 --epochs 2 --resume --out "$work/run" > /dev/null 2>&1 &&
+  [ "$(lines "$work/run/metrics.jsonl")" = 2 ] || fail "--resume to epoch 2: $(lines "$work/run/metrics.jsonl") metrics lines"
+"$bplab" "${common[@]}" --train-size 48 --overwrite --out "$work/run" > /dev/null 2>&1 &&
+  [ "$(lines "$work/run/metrics.jsonl")" = 1 ] || fail "--overwrite: $(lines "$work/run/metrics.jsonl") metrics lines"
+# Values that would train on garbage are refused before any work.
+expect_error "--batch above the training set" "no full batch" "$bplab" "${common[@]}" --train-size 8 --out "$work/bad"
+expect_error "--lr inf" "--lr inf: expected a finite number" "$bplab" "${common[@]}" --lr inf --out "$work/bad"
+expect_error "--weight-decay -1" "--weight-decay -1: expected >= 0" "$bplab" "${common[@]}" --weight-decay -1 --out "$work/bad"
+expect_error "--threads past the cores" "--threads 100000: expected 0 \(all\) to" \
+  "$bplab" "${common[@]}" --threads 100000 --out "$work/bad"
+expect_error "--classes 0" "0 classes" "$bplab" mem --model vit-mini --batch 2 --classes 0
 
 # --recompute reaches the model and trains the same ViT: without layer scale every gradient is bit-identical,
 # so the metrics are too (all but the seconds).
