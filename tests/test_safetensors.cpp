@@ -295,6 +295,12 @@ TEST_CASE("safetensors: header errors name the file, the tensor and what was exp
          R"(__metadata__ "step" is a JSON integer (expected a string))"},
         {"dtype not a string", R"({"w":{"dtype":4,"shape":[1],"data_offsets":[0,4]}})", eight,
          "has dtype 4 (expected a string)"},
+        {"overlapping tensors", R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+         eight, R"(tensor "b" starts at byte 4, inside "w" (which ends at 8) (expected tensors whose data do not overlap))"},
+        {"a hole", R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight,
+         "no tensor holds bytes 0 to 4 of the data section (expected the tensors to cover it without holes)"},
+        {"bytes after the last tensor", R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", eight,
+         "the tensors cover 4 of the data section's 8 bytes"},
     };
     for (const Case& c : cases) {
         INFO(c.problem);

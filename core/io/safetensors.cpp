@@ -15,6 +15,7 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "core/io/json.h"
@@ -238,9 +239,16 @@ NamedTensors load_safetensors(const std::string& path) {
 
     NamedTensors out;
     out.path = path;
+    struct Range {
+        std::int64_t begin, end;
+        const std::string* name;
+    };
+    std::vector<Range> ranges;
     for (const auto& [name, entry] : header.as_object()) {
         if (name != "__metadata__") {
             out.tensors.emplace_back(name, read_tensor(f, path, name, entry, 8 + header_size, size - 8 - header_size));
+            const json::Value& offsets = entry.at("data_offsets");
+            ranges.push_back({offsets.at(0).as_int(), offsets.at(1).as_int(), &name});
             continue;
         }
         if (!entry.is_object()) fail(path, "__metadata__ is " + kind_of(entry), "an object of strings");
@@ -249,6 +257,26 @@ NamedTensors load_safetensors(const std::string& path) {
             out.metadata.emplace(key, value.as_string());
         }
     }
+    // As the format requires: the tensors' bytes tile the data section, with no overlap and no hole.
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
+    std::int64_t covered = 0;
+    const std::string* last = nullptr;
+    for (const Range& r : ranges) {
+        if (r.begin < covered)
+            fail(path, "tensor " + quoted(*r.name) + " starts at byte " + std::to_string(r.begin) + ", inside " +
+                           quoted(*last) + " (which ends at " + std::to_string(covered) + ")",
+                 "tensors whose data do not overlap");
+        if (r.begin > covered)
+            fail(path, "no tensor holds bytes " + std::to_string(covered) + " to " + std::to_string(r.begin) +
+                           " of the data section", "the tensors to cover it without holes");
+        covered = r.end;
+        last = r.name;
+    }
+    const auto data_bytes = static_cast<std::int64_t>(size - 8 - header_size);
+    if (covered != data_bytes)
+        fail(path, "the tensors cover " + std::to_string(covered) + " of the data section's " + std::to_string(data_bytes) +
+                       " bytes", "the tensors to cover it without holes");
     return out;
 }
 

@@ -27,7 +27,36 @@ MlpConfig mlp_config_from(const NamedTensors& weights) {
         else c.classes = w.size(0);
     }
     c.dtype = weights.get("fc1.weight").dtype();
+    if (!is_floating(c.dtype))
+        throw std::runtime_error(weights.path + ": fc1.weight is " + dtype_name(c.dtype) + " (expected F32 or F64 weights)");
     return c;
+}
+
+/// The MLP weights of a file: fc1.weight, ... as written by hand, or model.fc1.weight, ... in a bplab training
+/// checkpoint (whose other entries, optimiser state and generators, are left out).
+NamedTensors mlp_weights(NamedTensors file) {
+    if (file.contains("fc1.weight") || !file.contains("model.fc1.weight")) return file;
+    NamedTensorList model;
+    for (auto& [name, t] : file.tensors)
+        if (name.rfind("model.", 0) == 0) model.emplace_back(name.substr(6), t);
+    file.tensors = std::move(model);
+    return file;
+}
+
+/// x (B, inputs) and y (B) I64 labels in 0..classes−1 from the batch file, with B >= 1.
+Batch read_batch(const NamedTensors& file, const MlpConfig& config) {
+    const Tensor &x = file.get("x"), &y = file.get("y");
+    if (x.dim() != 2 || x.size(1) != config.inputs || x.size(0) < 1)
+        throw std::runtime_error(file.path + ": x has shape " + shape_str(x.shape()) + " (expected (B, " +
+                                 std::to_string(config.inputs) + ") with B >= 1)");
+    if (y.dtype() != DType::i64 || y.shape() != Shape{x.size(0)})
+        throw std::runtime_error(file.path + ": y is " + dtype_name(y.dtype()) + " of shape " + shape_str(y.shape()) +
+                                 " (expected I64 labels of shape (" + std::to_string(x.size(0)) + "))");
+    for (std::int64_t i = 0; i < y.numel(); ++i)
+        if (const std::int64_t label = y.data<std::int64_t>()[i]; label < 0 || label >= config.classes)
+            throw std::runtime_error(file.path + ": y[" + std::to_string(i) + "] is " + std::to_string(label) +
+                                     " (expected a class in 0.." + std::to_string(config.classes - 1) + ")");
+    return {x.to(config.dtype), y};
 }
 
 }  // namespace
@@ -36,7 +65,7 @@ int step_command(int argc, char** argv) {
     Flags flags("bplab step", "Runs one training step of a method from the weights and batch given, and writes loss_before,\n"
                         "loss_after (same batch), grad.<name> for every parameter and the updated <name>.");
     flags.add("model", "mlp", "model name (mlp; its sizes and dtype are read from --weights)")
-        .add("weights", "", "safetensors file with the parameters (fc1.weight, fc1.bias, ...)")
+        .add("weights", "", "safetensors file with the parameters (fc1.weight, fc1.bias, ...), or a bplab train checkpoint")
         .add("batch", "", "safetensors file with x (B, inputs) and y (B) int64 labels")
         .add("method", "backprop", "training method")
         .add("out", "", "safetensors file to write");
@@ -49,15 +78,10 @@ int step_command(int argc, char** argv) {
         if (flags.str(required).empty()) throw std::invalid_argument(std::string("--") + required + " is required (see --help)");
     if (flags.str("model") != "mlp") throw std::invalid_argument("--model " + flags.str("model") + ": expected mlp");
 
-    const NamedTensors weights = load_safetensors(flags.str("weights"));
-    const NamedTensors batch_file = load_safetensors(flags.str("batch"));
+    const NamedTensors weights = mlp_weights(load_safetensors(flags.str("weights")));
     Mlp model(mlp_config_from(weights));
     model.load_parameters(weights.tensors, flags.str("weights"));
-    const Tensor& y = batch_file.get("y");
-    Batch batch{batch_file.get("x").to(model.config().dtype), y.dtype() == DType::i64 ? y : y.to(DType::i64)};
-    if (batch.x.dim() != 2 || batch.x.size(1) != model.config().inputs)
-        throw std::runtime_error(flags.str("batch") + ": x has shape " + shape_str(batch.x.shape()) + " (expected (B, " +
-                                 std::to_string(model.config().inputs) + "))");
+    Batch batch = read_batch(load_safetensors(flags.str("batch")), model.config());
     const Device device = use_device(flags.str("device"));
     model.to(device);
     batch.x = batch.x.to(device);

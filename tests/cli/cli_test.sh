@@ -49,6 +49,20 @@ expect_error "--resume of a finished run" "already trained 1 epochs" \
   [ "$(lines "$work/run/metrics.jsonl")" = 2 ] || fail "--resume to epoch 2: $(lines "$work/run/metrics.jsonl") metrics lines"
 "$bplab" "${common[@]}" --train-size 48 --overwrite --out "$work/run" > /dev/null 2>&1 &&
   [ "$(lines "$work/run/metrics.jsonl")" = 1 ] || fail "--overwrite: $(lines "$work/run/metrics.jsonl") metrics lines"
+# bplab step takes a training checkpoint's MLP weights; its batch file is checked before the step.
+make_mlp_batch "$work/batch.safetensors" 3 7
+if out=$("$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/batch.safetensors" \
+           --out "$work/step.safetensors" 2>&1); then
+  grep -q "loss .* -> " <<< "$out" && [ -s "$work/step.safetensors" ] || fail "step: no loss line or no output: $out"
+else
+  fail "step from a training checkpoint: $out"
+fi
+make_mlp_batch "$work/bad-label.safetensors" 3 12
+expect_error "step: a label past the classes" "y\[1\] is 12 \(expected a class in 0..9\)" \
+  "$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/bad-label.safetensors" --out "$work/bad.st"
+make_mlp_batch "$work/empty.safetensors"
+expect_error "step: an empty batch" "x has shape \(0, 784\).*B >= 1" \
+  "$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/empty.safetensors" --out "$work/bad.st"
 # Values that would train on garbage are refused before any work.
 expect_error "--batch above the training set" "no full batch" "$bplab" "${common[@]}" --train-size 8 --out "$work/bad"
 expect_error "--lr inf" "--lr inf: expected a finite number" "$bplab" "${common[@]}" --lr inf --out "$work/bad"
