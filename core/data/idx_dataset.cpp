@@ -58,7 +58,8 @@ const IdxDatasetSpec& idx_dataset_spec(const std::string& name) {
 
 TrainTest load_idx_dataset(const std::string& dir, const IdxDatasetSpec& spec) {
     if (!std::filesystem::is_directory(dir))
-        throw std::runtime_error(spec.name + ": data folder '" + dir + "' does not exist (" + spec.hint + ")");
+        throw std::runtime_error(spec.name + ": data folder '" + dir + "' " +
+                                 (std::filesystem::exists(dir) ? "is not a folder" : "does not exist") + " (" + spec.hint + ")");
     return {load_split(dir, "train", "train", spec), load_split(dir, "t10k", "test", spec)};
 }
 

@@ -104,7 +104,7 @@ std::vector<EpochMetrics> Trainer::run() {
             if (!std::isfinite(loss))
                 throw std::runtime_error("train: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
                                          ", step " + std::to_string(i + 1) +
-                                         " (stopped; the last checkpoint is from before this epoch; try a smaller learning rate)");
+                                         " (stopped; nothing of this epoch was saved; try a smaller learning rate)");
             ++global_step_;
             if (ema_) ema_->update(model_.named_parameters());
             loss_sum += loss;

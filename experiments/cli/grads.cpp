@@ -33,8 +33,9 @@ void add_model_flags(Flags& flags) {
 
 struct Setup {
     std::unique_ptr<Model> model;
-    Dataset data;  ///< images already at the model's size
+    Dataset data;  ///< images at the data's size (28² for the IDX sets), fitted per batch
     std::int64_t size;
+    double fill = 0.0;  ///< a black pixel, normalised
 };
 
 Setup setup(const Flags& f) {
@@ -44,9 +45,9 @@ Setup setup(const Flags& f) {
     const std::string data = f.str("data");
     const auto seed = static_cast<std::uint64_t>(f.integer("seed"));
     std::int64_t channels = 3, classes = f.integer("classes");
+    if (f.integer("batch") < 1) throw std::invalid_argument("--batch " + f.str("batch") + ": expected >= 1");
     if (data == "random") {
         if (classes < 2) throw std::invalid_argument("--classes " + f.str("classes") + ": expected >= 2");
-        if (f.integer("batch") < 1) throw std::invalid_argument("--batch " + f.str("batch") + ": expected >= 1");
         Rng rng(seed);
         const std::int64_t n = 4 * f.integer("batch");
         std::vector<double> xs(static_cast<std::size_t>(n * s.size * s.size * channels));
@@ -60,7 +61,10 @@ Setup setup(const Flags& f) {
         channels = 1;
         classes = 10;
         s.data = d.train;
-        s.data.x = fit_images(s.data.x, s.size, (0.0 - spec.mean) / spec.std);
+        s.fill = (0.0 - spec.mean) / spec.std;
+        if (f.integer("batch") > s.data.size())
+            throw std::invalid_argument("--batch " + f.str("batch") + ": more than the " + std::to_string(s.data.size()) +
+                                        " training examples of " + data);
     }
     s.model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
     if (!f.str("weights").empty()) {
@@ -74,10 +78,11 @@ Setup setup(const Flags& f) {
     return s;
 }
 
-/// The rows `idx` of the data as a batch on the model's device (moved once, used by every pass over it).
+/// The rows `idx` of the data as a batch on the model's device, at the model's size (moved once, used by every
+/// pass over it).
 Batch batch_on_device(const Setup& s, const Tensor& idx) {
     Batch b = make_batch(s.data, idx);
-    b.x = b.x.to(s.model->device());
+    b.x = fit_images(b.x.to(s.model->device()), s.size, s.fill);
     b.y = b.y.to(s.model->device());
     return b;
 }
@@ -150,7 +155,8 @@ int grad_sim_command(int argc, char** argv) {
     Setup s = setup(flags);
     const sbp::SbpConfig config = sbp_config_from(flags);
     const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
-    if (k < 1 || k * b > s.data.size())
+    if (k < 1) throw std::invalid_argument("--batches " + flags.str("batches") + ": expected >= 1");
+    if (k * b > s.data.size())
         throw std::invalid_argument("--batches " + flags.str("batches") + " of " + flags.str("batch") + " need " +
                                     std::to_string(k * b) + " examples; the data has " + std::to_string(s.data.size()));
     Rng order(static_cast<std::uint64_t>(flags.integer("seed")));

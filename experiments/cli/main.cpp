@@ -3,6 +3,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include "experiments/cli/commands.h"
 
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
         if (command == "grad-sim") return bplab::cli::grad_sim_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "bplab " << command << ": out of memory (a model, batch or dataset too large for this machine?)\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "bplab " << command << ": " << e.what() << '\n';
         return 1;

@@ -197,6 +197,11 @@ RunSpec run_spec_from(const Flags& flags) {
     s.ema = flags.real("ema");
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
+    if (s.drop_path < 0 || s.drop_path >= 1)
+        throw std::invalid_argument("--drop-path " + flags.str("drop-path") + ": expected 0 <= rate < 1");
+    if (s.model == "mlp" && (s.drop_path > 0 || flags.on("augment")))
+        throw std::invalid_argument(std::string(s.drop_path > 0 ? "--drop-path" : "--augment") +
+                                    ": for the image models (ViT, ConvNeXt); the MLP has no blocks and takes flat images");
     s.recompute = flags.on("recompute");
     if (s.recompute && s.model == "mlp")
         throw std::invalid_argument("--recompute: it recomputes the LayerNorm and GELU outputs of ViT and ConvNeXt blocks; the MLP has none");

@@ -86,7 +86,9 @@ std::vector<bool> select_blocks(const std::string& spec, const std::vector<std::
             from = parse_count(body, item);
             to = from + 1;
         }
-        if (from < 0 || to > count || from > to)
+        if (from > to)
+            throw std::invalid_argument("--sbp-blocks: '" + item + "' runs backwards (expected FROM-TO with FROM <= TO)");
+        if (from < 0 || to > count)
             throw std::invalid_argument("--sbp-blocks: '" + item + "' is out of range (" + std::to_string(count) + " blocks there)");
         for (std::int64_t i = from; i < to; ++i) on[static_cast<std::size_t>(base + i)] = true;
     }
