@@ -6,7 +6,8 @@
 
 namespace bplab {
 
-EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size, const BatchTransform& transform) {
+EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size, const BatchTransform& transform,
+                    const BatchProgress& progress) {
     NoGradGuard no_grad;
     const bool was_training = model.training();
     model.eval();
@@ -14,7 +15,9 @@ EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size, 
     double loss_sum = 0.0;
     std::int64_t correct = 0;
     const Device device = model.device();
-    for (const Tensor& idx : epoch_batches(data.size(), batch_size, false, false, unused)) {
+    const auto batches = epoch_batches(data.size(), batch_size, false, false, unused);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        const Tensor& idx = batches[i];
         const Batch b = make_batch(data, idx);
         const Tensor x = b.x.to(device);
         const Tensor logits = model.forward(transform ? transform(x) : x);
@@ -22,7 +25,8 @@ EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size, 
         const Tensor pred = argmax(logits).to(Device::cpu());
         const auto* p = pred.data<std::int64_t>();
         const auto* y = b.y.data<std::int64_t>();
-        for (std::int64_t i = 0; i < idx.numel(); ++i) correct += p[i] == y[i];
+        for (std::int64_t j = 0; j < idx.numel(); ++j) correct += p[j] == y[j];
+        if (progress) progress(static_cast<std::int64_t>(i + 1), static_cast<std::int64_t>(batches.size()));
     }
     model.train(was_training);
     const double n = static_cast<double>(data.size());

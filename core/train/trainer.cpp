@@ -73,7 +73,7 @@ EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tenso
     BatchTransform fit;  // per batch: the whole test set at the model's size can take gigabytes
     if (data_.test.x.dim() == 4 && options_.augment_options.size)
         fit = [this](const Tensor& x) { return fit_images(x, options_.augment_options.size, options_.augment_options.fill); };
-    const EvalResult r = evaluate(model_, data_.test, options_.eval_batch, fit);
+    const EvalResult r = evaluate(model_, data_.test, options_.eval_batch, fit, options_.on_eval_batch);
     if (weights) model_.load_parameters(saved, "saved weights");
     return r;
 }

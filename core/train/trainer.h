@@ -43,6 +43,8 @@ struct FitOptions {
     std::int64_t eval_batch = 500;
     /// After every step: (epoch, step index, steps in the epoch, loss of the step).
     std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
+    /// During evaluation, after each test batch: (batches done, batches in all).
+    BatchProgress on_eval_batch;
     /// After every epoch's evaluation; return false to stop.
     std::function<bool(const EpochMetrics&)> on_epoch;
 };

@@ -2,6 +2,7 @@
 // Output goes to stderr so that stdout stays clean for tables and pipes.
 #include "experiments/cli/progress.h"
 
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 
@@ -25,8 +26,10 @@ void ProgressBar::update(const std::string& label, std::int64_t done, std::int64
     const int filled = total ? static_cast<int>(width * done / total) : width;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r%s [%s] %lld/%lld loss %.4f  %.1f it/s  ETA %.0fs   ", label.c_str(), bar.c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total), loss, rate, eta);
+    char shown[32] = "";
+    if (std::isfinite(loss)) std::snprintf(shown, sizeof shown, " loss %.4f", loss);
+    std::fprintf(stderr, "\r%s [%s] %lld/%lld%s  %.1f it/s  ETA %.0fs   ", label.c_str(), bar.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total), shown, rate, eta);
     std::fflush(stderr);
 }
 

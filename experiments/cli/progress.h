@@ -11,6 +11,7 @@ class ProgressBar {
 public:
     /// Draws to stderr only if it is a terminal and `enabled`.
     explicit ProgressBar(bool enabled);
+    /// `loss` is shown when finite (pass NaN for a phase without one, such as evaluation).
     void update(const std::string& label, std::int64_t done, std::int64_t total, double loss);
     /// Clears the line (call before printing anything else).
     void clear();

@@ -2,6 +2,7 @@
 // The checkpoint is replaced atomically after every epoch, so a crash never loses the last one.
 #include "experiments/cli/run.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -266,6 +267,9 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
         const std::int64_t step = (epoch - 1) * n + i + 1;
         if (spec.grad_norms_every > 0 && step % spec.grad_norms_every == 0)
             grad_norms << json::dump(weight_grad_norms(*model, step, epoch, loss)) << '\n' << std::flush;
+    };
+    options.on_eval_batch = [&](std::int64_t done, std::int64_t total) {
+        bar.update(spec.method + " " + spec.model + " evaluating", done, total, std::nan(""));
     };
     std::ofstream metrics;
     std::vector<EpochMetrics> history;
