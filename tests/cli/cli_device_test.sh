@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# tests/cuda_emu/cli_device_test.sh — `--device cuda` end to end on the CUDA emulator: a short SBP training run
-# matches the same run on the CPU and resumes from its checkpoint bit-identically, `bplab mem` saves as many
-# bytes for backward, `bplab grads` writes its file, and bench_model_step profiles the GPU's ops.
-# Usage (CTest runs it): cli_device_test.sh path/to/bplab_emulated path/to/bench_model_step_emulated
+# tests/cli/cli_device_test.sh — `--device cuda` end to end, on the CUDA emulator and on a real GPU: a short SBP
+# training run with augmentation matches the same run on the CPU and resumes from its checkpoint bit-identically,
+# `bplab mem` saves as many bytes for backward, `bplab grads` writes its file, and bench_model_step profiles the
+# GPU's ops.
+# Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step [gpu]
+#   (the emulated programs, or the real ones with "gpu": then it exits 77, CTest's skip, where no GPU is present)
 set -uo pipefail
 bplab=$1 bench=$2
+if [ "${3:-}" = gpu ] && ! nvidia-smi -L > /dev/null 2>&1; then echo "no GPU: skipped"; exit 77; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-source "$(dirname "$0")/../cli/lib.sh"  # fail, expect_error, check_profile, make_tiny_idx; counts $failures
+source "$(dirname "$0")/lib.sh"  # fail, expect_error, check_profile, make_tiny_idx; counts $failures
 make_tiny_idx "$work/data" 32 16
 
 # field FILE LINE NAME: a number from line LINE of a JSONL file.
@@ -15,7 +18,7 @@ field() { sed -n "$2p" "$1" | grep -o "\"$3\":[^,}]*" | cut -d: -f2; }
 # close A B TOL: both numbers, and |A − B| ≤ TOL · max(1, |A|).
 close() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; if (s < 1) s = 1; exit !(d <= t * s) }'; }
 
-train=(train --model vit-mini --data-dir "$work/data" --batch 8 --sbp-keep 0.5 --lr 0.01 --no-progress)
+train=(train --model vit-mini --data-dir "$work/data" --batch 8 --sbp-keep 0.5 --lr 0.01 --augment --no-progress)
 for device in cpu cuda; do
   "$bplab" "${train[@]}" --epochs 2 --device "$device" --out "$work/$device" > "$work/$device.log" 2>&1 ||
     fail "train --device $device: $(tail -5 "$work/$device.log")"
@@ -52,5 +55,5 @@ gpu_out=$("$bplab" "${mem[@]}" --device cuda 2>&1) || fail "mem --device cuda: $
 check_profile 1 "$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda
 grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
 
-[ "$failures" -eq 0 ] && echo "cli on the cuda emulator: all checks passed"
+[ "$failures" -eq 0 ] && echo "cli --device cuda: all checks passed"
 exit $((failures > 0))
