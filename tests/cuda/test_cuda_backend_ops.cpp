@@ -11,6 +11,7 @@
 #include "core/autograd.h"
 #include "core/data/augment.h"
 #include "core/ops.h"
+#include "tests/nan_cases.h"
 #include "tests/test_helpers.h"
 
 using namespace bplab;
@@ -225,6 +226,11 @@ TEST_CASE("cuda ops: conv2d, depthwise conv2d (stride, padding edges), space-to-
                  {random_tensor({37, 28, 28, 1}, 106)});
     compare_both("augment, crop", augmented({.size = 6, .pad = 1, .flip = false, .fill = 0.0}),
                  {random_tensor({3, 8, 7, 2}, 107)});
+}
+
+TEST_CASE("cuda ops: a NaN in any float input of an op reaches its output (tests/nan_cases.h)", "[cuda]") {
+    require_gpu();
+    bplab::test::check_nan_reaches_output(Device::cuda());
 }
 
 TEST_CASE("cuda ops: fused SGD and AdamW updates equal the CPU's", "[cuda]") {
