@@ -63,7 +63,7 @@ TEST_CASE("augment: crops, pads and mirrors as the pixel-by-pixel reference, wit
     }
 }
 
-TEST_CASE("augment: flips about half the images, and fit_images draws nothing", "[data]") {
+TEST_CASE("augment: flips about half the images; without pad and flip it draws nothing", "[data]") {
     const Tensor x = random_tensor({64, 6, 6, 1}, 3, DType::f32);
     Rng rng(9);
     const Tensor y = augment_images(x, {.size = 6, .pad = 0, .flip = true, .fill = 0.0}, rng);
@@ -83,4 +83,8 @@ TEST_CASE("augment: flips about half the images, and fit_images draws nothing", 
     CHECK(same > 16);
     CHECK(mirrored > 16);
     CHECK(bplab::test::max_abs_diff(fit_images(x, 6, 0.0), x) == 0.0);
+    Rng idle(12);
+    const auto before = idle.state();
+    augment_images(x, {.size = 8, .pad = 0, .flip = false, .fill = 0.0}, idle);
+    CHECK(idle.state() == before);
 }

@@ -107,6 +107,16 @@ TEST_CASE("optimizer: state saved to safetensors and loaded gives bit-identical 
     CHECK_THROWS_WITH(second.load_state(sgd.state(), "sgd.safetensors"),
                       Catch::Contains("sgd.safetensors") && Catch::Contains("'momentum.0'") &&
                           Catch::Contains("another optimiser"));
+    Tensor d = param({3}, 4);  // plain SGD keeps no buffer: its state lacks the moments AdamW needs
+    Sgd plain({d}, {.lr = 0.1});
+    d.set_grad(random_tensor({3}, 62, DType::f64));
+    plain.step();
+    CHECK_THROWS_WITH(second.load_state(plain.state(), "plain.safetensors"),
+                      Catch::Contains("no 'exp_avg.0' for a parameter updated 1 times"));
+    auto padded = first.state();  // "exp_avg.0" written "exp_avg.00"
+    for (auto& [name, t] : padded)
+        if (name == "exp_avg.0") name = "exp_avg.00";
+    CHECK_THROWS_WITH(second.load_state(padded, "z"), Catch::Contains("'exp_avg.00'"));
     auto past_end = first.state();  // a buffer index past the parameters
     past_end.emplace_back("exp_avg.1", random_tensor({3}, 61, DType::f64));
     CHECK_THROWS_WITH(second.load_state(past_end, "y"), Catch::Contains("'exp_avg.1'"));

@@ -12,8 +12,9 @@ __global__ void place_images_kernel(T* out, const T* x, const std::int64_t* plac
                                     I c, I size, T fill, I n) {
     BPLAB_GRID_STRIDE_AS(I, i, n) {
         const I k = i % c, j = (i / c) % size, row = (i / (c * size)) % size, b = i / (c * size * size);
-        const std::int64_t r = row + placement[3 * b], col = j + placement[3 * b + 1];
-        const std::int64_t m = placement[3 * b + 2] ? w - 1 - col : col;
+        const std::int64_t* at = placement + 3 * static_cast<std::int64_t>(b);  // dy, dx, flip
+        const std::int64_t r = row + at[0], col = j + at[1];
+        const std::int64_t m = at[2] ? w - 1 - col : col;
         out[i] = (r >= 0 && r < h && col >= 0 && col < w) ? x[((b * h + r) * w + m) * c + k] : fill;
     }
 }

@@ -61,7 +61,7 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& st
             if (name.rfind(buffer + ".", 0) != 0) continue;
             const std::string index = name.substr(buffer.size() + 1);
             if (!index.empty() && index.size() <= 18 && index.find_first_not_of("0123456789") == std::string::npos &&
-                std::stoull(index) < list->size())
+                (index == "0" || index[0] != '0') && std::stoull(index) < list->size())
                 return true;
         }
         return false;
@@ -76,6 +76,10 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& st
         for (std::size_t i = 0; i < list->size(); ++i) {
             auto it = by_name.find(name + "." + std::to_string(i));
             if (it == by_name.end()) {
+                if (updates_[i] > 0)  // saved by an optimiser that keeps no such buffer
+                    throw std::runtime_error(source + ": optimiser state has no '" + name + "." + std::to_string(i) +
+                                             "' for a parameter updated " + std::to_string(updates_[i]) +
+                                             " times (was it saved by another optimiser?)");
                 (*list)[i] = Tensor();
                 continue;
             }

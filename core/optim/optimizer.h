@@ -41,7 +41,8 @@ protected:
     virtual void update(const std::vector<Tensor>& subset) = 0;
     /// Throws unless p is one of this optimiser's parameters; counts the update and returns p's index.
     std::size_t begin_update(const Tensor& p);
-    /// Per-parameter buffers of a subclass, by buffer name ("momentum", "exp_avg", ...), indexed like params_.
+    /// Per-parameter buffers of a subclass, by buffer name ("momentum", "exp_avg", ...), indexed like params_:
+    /// those that every parameter has once it has been updated.
     virtual std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() = 0;
 
     std::vector<Tensor> params_;

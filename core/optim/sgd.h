@@ -18,7 +18,10 @@ public:
 
 protected:
     void update(const std::vector<Tensor>& subset) override;
-    std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override { return {{"momentum", &momentum_}}; }
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> buffers() override {
+        if (options_.momentum > 0) return {{"momentum", &momentum_}};
+        return {};
+    }
 
 private:
     SgdOptions options_;

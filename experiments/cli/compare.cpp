@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "core/io/json.h"
@@ -65,9 +66,9 @@ int compare_command(int argc, char** argv) {
         double lr;
     };
     std::vector<Job> jobs;
-    const auto add = [&jobs](Job job) {  // each (method, lr) once: a repeat would rerun into the same folder
+    const auto add = [&jobs](Job job) {  // a row once (--methods backprop,backprop asks for one)
         for (const Job& j : jobs)
-            if (j.method == job.method && j.lr == job.lr) return;
+            if (j.method == job.method && j.lr == job.lr && j.label == job.label) return;
         jobs.push_back(std::move(job));
     };
     for (double lr : lrs) {
@@ -77,6 +78,9 @@ int compare_command(int argc, char** argv) {
     std::cout << "bplab compare: " << jobs.size() << " runs on " << flags.str("data") << " (" << data.train.size()
               << " train / " << data.test.size() << " test), " << base.epochs << " epochs each -> " << out << "\n";
     std::vector<Row> rows;
+    // A (method, lr) run once: the control at 2x lr can be a run of the list already (--lrs 0.1,0.05), and both
+    // rows read the one folder.
+    std::map<std::pair<std::string, double>, std::vector<EpochMetrics>> done;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         RunSpec spec = base;
         spec.method = jobs[i].method;
@@ -84,7 +88,9 @@ int compare_command(int argc, char** argv) {
         spec.print_epochs = false;
         spec.overwrite = true;  // a comparison is rerun whole into its folder
         spec.out = out + "/" + jobs[i].method + "-lr" + json::dump(jobs[i].lr);
-        const auto history = run_training(spec, data);
+        auto [run, fresh] = done.try_emplace({spec.method, spec.lr});
+        if (fresh) run->second = run_training(spec, data);
+        const auto& history = run->second;
         double best = 0, seconds = 0;
         for (const auto& m : history) best = std::max(best, m.test_accuracy), seconds += m.seconds;
         rows.push_back({jobs[i].label, jobs[i].lr, history.back(), best, seconds / static_cast<double>(history.size())});

@@ -99,7 +99,18 @@ double Flags::real(const std::string& name) const {
 
 bool Flags::on(const std::string& name) const { return str(name) == "true"; }
 
+namespace {
+
+/// getline drops an empty last item, so "100," would read as "100".
+void require_no_trailing_comma(const std::string& name, const std::string& text) {
+    if (!text.empty() && text.back() == ',')
+        throw std::invalid_argument("--" + name + " " + text + ": an empty item after the last comma");
+}
+
+}  // namespace
+
 std::vector<std::int64_t> Flags::integers(const std::string& name) const {
+    require_no_trailing_comma(name, str(name));
     std::vector<std::int64_t> out;
     std::stringstream ss(str(name));
     std::string item;
@@ -140,6 +151,7 @@ std::vector<std::string> Flags::words(const std::string& name) const {
     std::vector<std::string> out;
     std::stringstream ss(str(name));
     std::string item;
+    require_no_trailing_comma(name, str(name));
     while (std::getline(ss, item, ',')) {
         if (item.empty()) throw std::invalid_argument("--" + name + " " + str(name) + ": an empty item between commas");
         out.push_back(item);

@@ -96,23 +96,41 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"test_examples", data.test.size()}};
 }
 
-/// Throws unless `path` (a run's config.json) was written with the same settings as `now`; only the epochs, the
-/// device and the gradient-norm logging may change when a run is resumed.
-void require_same_run(const std::string& path, const json::Object& now) {
+/// Throws unless `path` (a run's config.json) was written with the same settings as `now`. Only the device and
+/// the gradient-norm logging may change when a run is resumed, and the epochs under a constant schedule (the
+/// cosine one spans the epochs of the run). A key that runs made before it existed lack must be at `defaults`.
+void require_same_run(const std::string& path, const json::Object& now, const json::Object& defaults, bool cosine) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("--resume: " + path + " cannot be read (the run's settings are checked against it)");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const json::Value saved = json::parse(text, path);
     std::string changed;
-    for (const auto& [key, value] : now) {
-        if (key == "epochs" || key == "device" || key == "grad_norms_every") continue;
+    for (std::size_t i = 0; i < now.size(); ++i) {
+        const auto& [key, value] = now[i];
+        if (key == "device" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
         const json::Value* was = saved.find(key);
-        const std::string before = was ? json::dump(*was) : "(absent)", after = json::dump(value);
+        const std::string before = json::dump(was ? *was : defaults[i].second), after = json::dump(value);
         if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
     }
     if (!changed.empty())
         throw std::invalid_argument("--resume: these flags differ from the run in " + path + ": " + changed +
-                                    " (give the run's flags; only --epochs, --device and --grad-norms-every may change)");
+                                    " (give the run's flags; only --device and --grad-norms-every may change, and "
+                                    "--epochs with a constant schedule)");
+}
+
+/// Keeps the lines of a JSONL log whose `field` is at most `last` (a resumed run rewrites what came after its
+/// checkpoint), and drops a line cut short by a crash; nothing to do when the file does not exist.
+void trim_jsonl(const std::string& path, const char* field, std::int64_t last) {
+    std::ifstream in(path);
+    if (!in) return;
+    std::string kept, line;
+    while (std::getline(in, line)) {
+        try {
+            if (json::parse(line, path).at(field).as_int() <= last) kept += line + "\n";
+        } catch (const std::runtime_error&) {  // not a whole line
+        }
+    }
+    write_text_atomic(path, kept);
 }
 
 }  // namespace
@@ -235,11 +253,23 @@ TrainTest load_data(const Flags& flags) {
 
 std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data) {
     const StepFn step = step_method(spec.method);
-    std::filesystem::create_directories(spec.out);
     const auto model = build_model(spec);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
     const auto optimizer = build_optimizer(spec, *model);
+    const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
+                      grad_norms_path = spec.out + "/grad_norms.jsonl";
+    // Before any file of the folder is touched: a run there is continued only as itself, replaced only if asked.
+    const json::Object config = config_json(spec, *model, data);
+    if (spec.resume) {
+        if (!std::filesystem::exists(checkpoint))
+            throw std::runtime_error("--resume: " + checkpoint + " does not exist (nothing to resume)");
+        require_same_run(spec.out + "/config.json", config, config_json(RunSpec{}, *model, data), spec.schedule == "cosine");
+    } else if (std::filesystem::exists(checkpoint) && !spec.overwrite) {
+        throw std::invalid_argument(spec.out + " already holds a run (" + checkpoint +
+                                    "): pass --resume to continue it, --overwrite to replace it, or another --out");
+    }
+    std::filesystem::create_directories(spec.out);
 
     FitOptions options;
     options.epochs = spec.epochs;
@@ -255,13 +285,8 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
         options.augment = spec.augment;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
     }
-    const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl";
     ProgressBar bar(spec.progress);
     std::ofstream grad_norms;
-    if (spec.grad_norms_every > 0) {
-        grad_norms.open(spec.out + "/grad_norms.jsonl", spec.resume ? std::ios::app : std::ios::trunc);
-        if (!grad_norms) throw std::runtime_error(spec.out + "/grad_norms.jsonl: cannot open for writing");
-    }
     options.on_step = [&](int epoch, std::int64_t i, std::int64_t n, double loss) {
         bar.update(spec.method + " " + spec.model + " epoch " + std::to_string(epoch) + "/" + std::to_string(spec.epochs), i + 1, n, loss);
         const std::int64_t step = (epoch - 1) * n + i + 1;
@@ -295,24 +320,26 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     };
     Trainer trainer(*model, *optimizer, data, step, options);
     self = &trainer;
-    const json::Object config = config_json(spec, *model, data);
     if (spec.resume) {
-        if (!std::filesystem::exists(checkpoint))
-            throw std::runtime_error("--resume: " + checkpoint + " does not exist (nothing to resume)");
-        require_same_run(spec.out + "/config.json", config);
         trainer.load_checkpoint(checkpoint);
         if (trainer.epoch() >= spec.epochs)
             throw std::invalid_argument("--epochs " + std::to_string(spec.epochs) + ": the run in " + spec.out +
                                         " has already trained " + std::to_string(trainer.epoch()) +
                                         " epochs (give more to continue it)");
+        // Lines written after the checkpoint (a run stopped during an epoch, or before the checkpoint's rename)
+        // are written again by the resumed run.
+        trim_jsonl(metrics_path, "epoch", trainer.epoch());
+        trim_jsonl(grad_norms_path, "step", trainer.epoch() * (data.train.size() / spec.batch));
         std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
-        metrics.open(metrics_path, std::ios::app);
     } else {
-        if (std::filesystem::exists(checkpoint) && !spec.overwrite)
-            throw std::invalid_argument(spec.out + " already holds a run (" + checkpoint +
-                                        "): pass --resume to continue it, --overwrite to replace it, or another --out");
         write_text_atomic(spec.out + "/config.json", json::dump(config) + "\n");
-        metrics.open(metrics_path, std::ios::trunc);
+        std::filesystem::remove(grad_norms_path);  // a replaced run's
+    }
+    const auto mode = spec.resume ? std::ios::app : std::ios::trunc;
+    metrics.open(metrics_path, mode);
+    if (spec.grad_norms_every > 0) {
+        grad_norms.open(grad_norms_path, mode);
+        if (!grad_norms) throw std::runtime_error(grad_norms_path + ": cannot open for writing");
     }
     if (!metrics) throw std::runtime_error(metrics_path + ": cannot open for writing");
     if (spec.print_epochs)

@@ -43,15 +43,18 @@ NamedTensors mlp_weights(NamedTensors file) {
     return file;
 }
 
-/// x (B, inputs) and y (B) I64 labels in 0..classes−1 from the batch file, with B >= 1.
+/// x (B, inputs) and y (B) integer labels in 0..classes−1 from the batch file, with B >= 1.
 Batch read_batch(const NamedTensors& file, const MlpConfig& config) {
-    const Tensor &x = file.get("x"), &y = file.get("y");
+    const Tensor& x = file.get("x");
+    const Tensor& labels = file.get("y");
     if (x.dim() != 2 || x.size(1) != config.inputs || x.size(0) < 1)
         throw std::runtime_error(file.path + ": x has shape " + shape_str(x.shape()) + " (expected (B, " +
                                  std::to_string(config.inputs) + ") with B >= 1)");
-    if (y.dtype() != DType::i64 || y.shape() != Shape{x.size(0)})
-        throw std::runtime_error(file.path + ": y is " + dtype_name(y.dtype()) + " of shape " + shape_str(y.shape()) +
-                                 " (expected I64 labels of shape (" + std::to_string(x.size(0)) + "))");
+    if (is_floating(labels.dtype()) || labels.shape() != Shape{x.size(0)})
+        throw std::runtime_error(file.path + ": y is " + dtype_name(labels.dtype()) + " of shape " +
+                                 shape_str(labels.shape()) + " (expected integer labels of shape (" +
+                                 std::to_string(x.size(0)) + "))");
+    const Tensor y = labels.to(DType::i64);
     for (std::int64_t i = 0; i < y.numel(); ++i)
         if (const std::int64_t label = y.data<std::int64_t>()[i]; label < 0 || label >= config.classes)
             throw std::runtime_error(file.path + ": y[" + std::to_string(i) + "] is " + std::to_string(label) +
@@ -66,7 +69,7 @@ int step_command(int argc, char** argv) {
                         "loss_after (same batch), grad.<name> for every parameter and the updated <name>.");
     flags.add("model", "mlp", "model name (mlp; its sizes and dtype are read from --weights)")
         .add("weights", "", "safetensors file with the parameters (fc1.weight, fc1.bias, ...), or a bplab train checkpoint")
-        .add("batch", "", "safetensors file with x (B, inputs) and y (B) int64 labels")
+        .add("batch", "", "safetensors file with x (B, inputs) and y (B) integer labels")
         .add("method", "backprop", "training method")
         .add("out", "", "safetensors file to write");
     add_optimizer_flags(flags, "0.1");

@@ -57,8 +57,12 @@ for entry in "${runs[@]}"; do
     continue
   fi
   echo "design_study: $name"
-  resume=()  # a run cut off after some epochs continues from its checkpoint
-  [ -f "$out/$name/checkpoint.safetensors" ] && resume=(--resume)
+  # A run of these epochs cut off part-way continues from its checkpoint; one made for other epochs starts again
+  # (its cosine schedule spanned those).
+  resume=()
+  if [ -f "$out/$name/checkpoint.safetensors" ]; then
+    if grep -q "\"epochs\":$epochs[,}]" "$out/$name/config.json" 2>/dev/null; then resume=(--resume); else resume=(--overwrite); fi
+  fi
   # shellcheck disable=SC2086  # $sbp is a list of flags
   "$bplab" train "${resume[@]}" --model "$model" --data fashion-mnist --train-size "$train_size" --optimizer adamw --lr 1e-3 \
     --weight-decay 0.05 --schedule cosine --warmup 0.5 --epochs "$epochs" --batch 128 --augment --label-smoothing 0.1 \

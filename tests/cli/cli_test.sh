@@ -40,13 +40,20 @@ else
 fi
 # A run folder is not replaced by accident, and a resumed run must be the same run.
 expect_error "a second run into the same --out" "already holds a run.*--resume.*--overwrite" \
-  "$bplab" "${common[@]}" --train-size 48 --out "$work/run"
+  "$bplab" "${common[@]}" --train-size 48 --grad-norms-every 1 --out "$work/run"
+[ "$(lines "$work/run/grad_norms.jsonl")" = 1 ] || fail "a refused run emptied the earlier run's grad_norms.jsonl"
 expect_error "--resume with another --lr" "differ from the run.*lr 0.1 -> 0.2" \
   "$bplab" "${common[@]}" --train-size 48 --lr 0.2 --resume --out "$work/run"
 expect_error "--resume of a finished run" "already trained 1 epochs" \
   "$bplab" "${common[@]}" --train-size 48 --resume --out "$work/run"
+# A line logged after the checkpoint (and one cut short by a crash) is dropped and written again on resume.
+printf '{"epoch":2,"stale":1}\n{"epoch":' >> "$work/run/metrics.jsonl"
 "$bplab" "${common[@]}" --train-size 48 --epochs 2 --resume --out "$work/run" > /dev/null 2>&1 &&
-  [ "$(lines "$work/run/metrics.jsonl")" = 2 ] || fail "--resume to epoch 2: $(lines "$work/run/metrics.jsonl") metrics lines"
+  [ "$(lines "$work/run/metrics.jsonl")" = 2 ] && ! grep -q stale "$work/run/metrics.jsonl" ||
+  fail "--resume to epoch 2: metrics.jsonl is $(cat "$work/run/metrics.jsonl")"
+cosine=("${common[@]}" --train-size 48 --schedule cosine --out "$work/cosine")
+"$bplab" "${cosine[@]}" > /dev/null 2>&1 || fail "a cosine run did not train"
+expect_error "--resume with other --epochs under cosine" "epochs 1 -> 2" "$bplab" "${cosine[@]}" --epochs 2 --resume
 "$bplab" "${common[@]}" --train-size 48 --overwrite --out "$work/run" > /dev/null 2>&1 &&
   [ "$(lines "$work/run/metrics.jsonl")" = 1 ] || fail "--overwrite: $(lines "$work/run/metrics.jsonl") metrics lines"
 # bplab step takes a training checkpoint's MLP weights; its batch file is checked before the step.
