@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/io/json.h"
@@ -75,7 +76,9 @@ int compare_command(int argc, char** argv) {
         for (const auto& m : methods) add({m, m, lr});
         if (flags.on("double-lr-control")) add({"backprop", "backprop (2x lr)", 2 * lr});
     }
-    std::cout << "bplab compare: " << jobs.size() << " runs on " << flags.str("data") << " (" << data.train.size()
+    std::set<std::pair<std::string, double>> runs;
+    for (const Job& j : jobs) runs.insert({j.method, j.lr});
+    std::cout << "bplab compare: " << jobs.size() << " rows (" << runs.size() << " runs) on " << flags.str("data") << " (" << data.train.size()
               << " train / " << data.test.size() << " test), " << base.epochs << " epochs each -> " << out << "\n";
     std::vector<Row> rows;
     // A (method, lr) run once: the control at 2x lr can be a run of the list already (--lrs 0.1,0.05), and both
