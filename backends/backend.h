@@ -54,7 +54,7 @@ public:
     virtual void sum_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) = 0;
     /// out (outer, n, inner) = x (outer, inner) repeated n times (the backward of sum_axis)
     virtual void repeat_axis(Tensor& out, const Tensor& x, std::int64_t outer, std::int64_t n, std::int64_t inner) = 0;
-    /// out (1) = Σ x²
+    /// out (1) F64 = Σ x², summed in f64 (an f32 sum overflows from norms of about 1.8e19)
     virtual void sum_squares(Tensor& out, const Tensor& x) = 0;
     /// out (R) i64 = argmax over the last dim of x (R, C)
     virtual void argmax_rows(Tensor& out, const Tensor& x) = 0;

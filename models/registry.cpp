@@ -21,7 +21,7 @@ struct Entry {
 Entry vit(const std::string& name, std::int64_t image, std::int64_t patch, std::int64_t dim, std::int64_t depth, std::int64_t heads) {
     return {name, image, [=](const ModelOptions& o) {
                 VitConfig c;
-                c.image_size = image;
+                c.image_size = o.image_size ? o.image_size : image;
                 c.patch = patch;
                 c.dim = dim;
                 c.depth = depth;
@@ -40,7 +40,7 @@ Entry convnext(const std::string& name, std::int64_t image, std::int64_t stem, s
                std::array<std::int64_t, 4> dims) {
     return {name, image, [=](const ModelOptions& o) {
                 ConvNeXtConfig c;
-                c.image_size = image;
+                c.image_size = o.image_size ? o.image_size : image;
                 c.stem = stem;
                 c.depths = depths;
                 c.dims = dims;
@@ -73,7 +73,7 @@ const Entry& find(const std::string& name) {
         if (e.name == name) return e;
     std::string valid;
     for (const auto& n : model_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("model '" + name + "' is unknown (expected one of: " + valid + ", mlp)");
+    throw std::invalid_argument("model '" + name + "' is unknown (expected one of: " + valid + ")");
 }
 
 }  // namespace
@@ -89,6 +89,9 @@ const std::vector<std::string>& model_names() {
 
 std::unique_ptr<Model> make_model(const std::string& name, const ModelOptions& options) {
     const auto& entry = find(name);
+    if (options.image_size < 0)
+        throw std::invalid_argument("model " + name + ": image size " + std::to_string(options.image_size) +
+                                    " (expected > 0, or 0 for the model's own)");
     if (options.classes < 2 || options.in_channels < 1)
         throw std::invalid_argument("model " + name + ": " + std::to_string(options.classes) + " classes, " +
                                     std::to_string(options.in_channels) + " input channels (expected >= 2 and >= 1)");

@@ -17,6 +17,8 @@ struct ModelOptions {
     bool recompute = false;
     std::uint64_t seed = 0;
     DType dtype = DType::f32;
+    /// Input height = width; 0: the model's own (model_image_size). Must suit its patch or downsampling.
+    std::int64_t image_size = 0;
 };
 
 /// The names make_model accepts.

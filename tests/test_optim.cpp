@@ -122,6 +122,16 @@ TEST_CASE("optimizer: state saved to safetensors and loaded gives bit-identical 
     CHECK_THROWS_WITH(second.load_state(past_end, "y"), Catch::Contains("'exp_avg.1'"));
 }
 
+TEST_CASE("l2_norm and clip_grad_norm of f32 values near 1e20 do not overflow (the squares are summed in f64)",
+          "[optim]") {
+    Tensor w = Tensor::from_vector(std::vector<double>(1000, 1e20), {1000}, DType::f32);
+    CHECK(l2_norm(w) == Approx(std::sqrt(1000.0) * 1e20).epsilon(1e-6));
+    w.set_requires_grad(true);
+    w.set_grad(Tensor::from_vector(std::vector<double>(1000, 1e20), {1000}, DType::f32));
+    CHECK(clip_grad_norm({w}, 1.0) == Approx(std::sqrt(1000.0) * 1e20).epsilon(1e-6));
+    CHECK(l2_norm(w.grad()) == Approx(1.0).epsilon(1e-5));
+}
+
 TEST_CASE("schedule: warm-up is linear, the cosine ends at min_lr, clipping and EMA do what they say", "[optim]") {
     CHECK(cosine_lr(0, 100, 10, 1.0, 0.0) == Approx(0.1));
     CHECK(cosine_lr(9, 100, 10, 1.0, 0.0) == Approx(1.0));

@@ -43,7 +43,7 @@ void CpuBackend::sum_squares(Tensor& out, const Tensor& x) {
         const std::int64_t n = x.numel();
 #pragma omp parallel for reduction(+ : acc) if (n > cpu::kParallelGrain)
         for (std::int64_t i = 0; i < n; ++i) acc += static_cast<double>(px[i]) * static_cast<double>(px[i]);
-        out.data<T>()[0] = static_cast<T>(acc);
+        out.data<double>()[0] = acc;
     });
 }
 

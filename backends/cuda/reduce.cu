@@ -55,11 +55,11 @@ __global__ void repeat_axis_kernel(T* out, const T* x, std::int64_t total, std::
 
 /// One partial sum of squares per block (grid-stride), reduced by sum_axis afterwards.
 template <class T>
-__global__ void sum_squares_kernel(T* partial, const T* x, std::int64_t n) {
+__global__ void sum_squares_kernel(double* partial, const T* x, std::int64_t n) {
     double acc = 0;
     BPLAB_GRID_STRIDE(i, n) acc += static_cast<double>(x[i]) * x[i];
     acc = block_sum(acc);
-    if (threadIdx.x == 0) partial[blockIdx.x] = static_cast<T>(acc);
+    if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
 template <class T>
@@ -115,10 +115,10 @@ void CudaBackend::repeat_axis(Tensor& out, const Tensor& x, std::int64_t outer, 
 
 void CudaBackend::sum_squares(Tensor& out, const Tensor& x) {
     const std::int64_t blocks = std::min<std::int64_t>(blocks_for(x.numel()), 1024);
-    Tensor partial = scratch({blocks}, x.dtype());
+    Tensor partial = scratch({blocks}, DType::f64);
     dispatch_float("sum_squares", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        sum_squares_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(partial.data<T>(), x.data<T>(), x.numel());
+        sum_squares_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(partial.data<double>(), x.data<T>(), x.numel());
     });
     BPLAB_CUDA_LAUNCHED();
     sum_axis(out, partial, 1, blocks, 1);

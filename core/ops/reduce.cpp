@@ -45,7 +45,7 @@ Tensor argmax(const Tensor& x) {
 
 double l2_norm(const Tensor& x) {
     detail::require_float("l2_norm", x);
-    Tensor out = Tensor::empty({1}, x.dtype(), x.device());
+    Tensor out = Tensor::empty({1}, DType::f64, x.device());
     backend_for(x.device()).sum_squares(out, x);
     return std::sqrt(out.item());
 }

@@ -26,9 +26,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
         const Tensor& g = p.grad();
         if (!g.defined()) continue;
         Backend& be = backend_for(g.device());
-        Tensor square = Tensor::empty({1}, g.dtype(), g.device());
+        Tensor square = Tensor::empty({1}, DType::f64, g.device());
         be.sum_squares(square, g);
-        square = square.to(DType::f64);
         auto same = std::find_if(sums.begin(), sums.end(), [&](const Tensor& t) { return t.device() == g.device(); });
         if (same == sums.end()) sums.push_back(square);
         else be.axpy(*same, square, 1.0);

@@ -145,7 +145,7 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
     save_safetensors(path, tensors, meta);
 }
 
-void Trainer::load_checkpoint(const std::string& path) {
+std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& path) {
     const NamedTensors c = load_safetensors(path);
     if (!c.contains("trainer.progress"))
         throw std::runtime_error(path + ": not a bplab training checkpoint (no trainer.progress)");
@@ -165,6 +165,7 @@ void Trainer::load_checkpoint(const std::string& path) {
     const auto progress = c.get("trainer.progress").to_vector();
     epoch_ = static_cast<int>(progress.at(0));
     global_step_ = static_cast<std::int64_t>(progress.at(1));
+    return c.metadata;
 }
 
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,

@@ -60,8 +60,9 @@ public:
 
     /// Writes model, optimiser, EMA and every generator's state, atomically (safetensors).
     void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
-    /// Restores a checkpoint written by save_checkpoint; the next run() continues after its epoch.
-    void load_checkpoint(const std::string& path);
+    /// Restores a checkpoint written by save_checkpoint; the next run() continues after its epoch. Returns the
+    /// checkpoint's metadata (what the caller passed to save_checkpoint, and the epoch).
+    std::map<std::string, std::string> load_checkpoint(const std::string& path);
 
 private:
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);

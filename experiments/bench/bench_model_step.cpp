@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <new>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -16,9 +17,7 @@
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
 #include "experiments/cli/commands.h"
-#include "models/convnext.h"
 #include "models/registry.h"
-#include "models/vit.h"
 
 using namespace bplab;
 
@@ -93,21 +92,9 @@ int main(int argc, char** argv) try {
     options.in_channels = in_channels;
     options.seed = 2525;
     options.recompute = flags.on("recompute");
+    options.image_size = image;  // 0: the model's own
     std::unique_ptr<Model> model = make_model(name, options);  // throws, listing the names, if unknown
     if (image == 0) image = model_image_size(name);
-    if (image != model_image_size(name)) {  // the registry's sizes at another resolution
-        if (const auto* vit = dynamic_cast<const Vit*>(model.get())) {
-            VitConfig c = vit->config();
-            c.image_size = image;
-            model = std::make_unique<Vit>(c);
-        } else if (const auto* convnext = dynamic_cast<const ConvNeXt*>(model.get())) {
-            ConvNeXtConfig c = convnext->config();
-            c.image_size = image;
-            model = std::make_unique<ConvNeXt>(c);
-        } else {
-            throw std::invalid_argument("--image-size " + std::to_string(image) + ": " + name + " has a fixed input size");
-        }
-    }
     model->to(device);
     model->set_sbp(sbp::make_config(keep, "grid", "", "uniform", false, "qkv", false));  // checks 0 < keep <= 1
     model->train();
@@ -174,6 +161,9 @@ int main(int argc, char** argv) try {
                 static_cast<double>(after.reserved_bytes) / kMiB);
     if (profile > 0) print_profile(*model, b, adamw, device, profile, median);
     return 0;
+} catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "bench_model_step: out of memory (a model or batch too large for this machine?)\n");
+    return 1;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_model_step: %s\n", e.what());
     return 1;

@@ -59,6 +59,8 @@ int compare_command(int argc, char** argv) {
     const auto methods = flags.words("methods");
     for (const auto& m : methods) step_method(m);
     const auto lrs = flags.reals("lrs");
+    for (double lr : lrs)  // all before the first run: a bad one would otherwise stop a long comparison midway
+        if (lr < 0) throw std::invalid_argument("--lrs " + flags.str("lrs") + ": " + json::dump(lr) + " (expected >= 0)");
     const TrainTest data = load_data(flags);
     const std::string out = flags.str("out");
 

@@ -24,7 +24,8 @@ StepMemory measure(const std::string& name, std::int64_t batch, std::int64_t siz
                    std::int64_t classes, const sbp::SbpConfig& config, bool recompute, std::uint64_t seed, Device device,
                    int warmup) {
     const std::int64_t held_before = memory_stats(device).current_bytes;
-    auto model = make_model(name, {.classes = classes, .in_channels = channels, .recompute = recompute, .seed = seed});
+    auto model = make_model(name, {.classes = classes, .in_channels = channels, .recompute = recompute, .seed = seed,
+                                   .image_size = size});
     model->to(device);
     model->set_sbp(config);
     model->begin_step();

@@ -2,6 +2,7 @@
 // The checkpoint is replaced atomically after every epoch, so a crash never loses the last one.
 #include "experiments/cli/run.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -101,9 +102,11 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
 /// cosine one spans the epochs of the run). A key that runs made before it existed lack must be at `defaults`.
 void require_same_run(const std::string& path, const json::Object& now, const json::Object& defaults, bool cosine) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("--resume: " + path + " cannot be read (the run's settings are checked against it)");
+    if (!in || !std::filesystem::is_regular_file(path))
+        throw std::runtime_error("--resume: " + path + " cannot be read (the run's settings are checked against it)");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const json::Value saved = json::parse(text, path);
+    if (!saved.is_object()) throw std::runtime_error("--resume: " + path + " is not a JSON object of the run's settings");
     std::string changed;
     for (std::size_t i = 0; i < now.size(); ++i) {
         const auto& [key, value] = now[i];
@@ -119,18 +122,20 @@ void require_same_run(const std::string& path, const json::Object& now, const js
 }
 
 /// Keeps the lines of a JSONL log whose `field` is at most `last` (a resumed run rewrites what came after its
-/// checkpoint), and drops a line cut short by a crash; nothing to do when the file does not exist.
-void trim_jsonl(const std::string& path, const char* field, std::int64_t last) {
+/// checkpoint), and drops a line cut short by a crash; returns how many lines it kept (0 without a file).
+std::int64_t trim_jsonl(const std::string& path, const char* field, std::int64_t last) {
     std::ifstream in(path);
-    if (!in) return;
+    if (!in) return 0;
     std::string kept, line;
+    std::int64_t count = 0;
     while (std::getline(in, line)) {
         try {
-            if (json::parse(line, path).at(field).as_int() <= last) kept += line + "\n";
+            if (json::parse(line, path).at(field).as_int() <= last) kept += line + "\n", ++count;
         } catch (const std::runtime_error&) {  // not a whole line
         }
     }
     write_text_atomic(path, kept);
+    return count;
 }
 
 }  // namespace
@@ -185,11 +190,11 @@ RunSpec run_spec_from(const Flags& flags) {
     RunSpec s;
     s.device = use_device(flags.str("device"));
     s.model = flags.str("model");
-    if (s.model != "mlp") try {
-            model_image_size(s.model);  // rejects unknown names with the list
-        } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(std::string(e.what()) + "; or mlp");
-        }
+    if (const auto& names = model_names(); s.model != "mlp" && std::find(names.begin(), names.end(), s.model) == names.end()) {
+        std::string valid = "mlp";
+        for (const auto& n : names) valid += ", " + n;
+        throw std::invalid_argument("--model " + s.model + ": expected one of " + valid);
+    }
     s.data = flags.str("data");
     idx_dataset_spec(s.data);
     s.hidden = flags.integers("hidden");
@@ -321,20 +326,27 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     Trainer trainer(*model, *optimizer, data, step, options);
     self = &trainer;
     if (spec.resume) {
-        trainer.load_checkpoint(checkpoint);
+        const auto meta = trainer.load_checkpoint(checkpoint);
+        for (const auto& [key, mine] : {std::pair<std::string, std::string>{"method", spec.method},
+                                        {"model", spec.model}, {"data", spec.data}})
+            if (meta.count(key) && meta.at(key) != mine)
+                throw std::invalid_argument("--resume: " + checkpoint + " was written by a run with " + key + " " +
+                                            meta.at(key) + ", not " + mine + " (a checkpoint copied from another run?)");
         if (trainer.epoch() >= spec.epochs)
             throw std::invalid_argument("--epochs " + std::to_string(spec.epochs) + ": the run in " + spec.out +
                                         " has already trained " + std::to_string(trainer.epoch()) +
                                         " epochs (give more to continue it)");
         // Lines written after the checkpoint (a run stopped during an epoch, or before the checkpoint's rename)
         // are written again by the resumed run.
-        trim_jsonl(metrics_path, "epoch", trainer.epoch());
+        if (const std::int64_t lines = trim_jsonl(metrics_path, "epoch", trainer.epoch()); lines != trainer.epoch())
+            std::fprintf(stderr, "bplab train: warning: %s holds %lld lines for the %d epochs before the checkpoint\n",
+                         metrics_path.c_str(), static_cast<long long>(lines), trainer.epoch());
         trim_jsonl(grad_norms_path, "step", trainer.epoch() * (data.train.size() / spec.batch));
         std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
     } else {
-        write_text_atomic(spec.out + "/config.json", json::dump(config) + "\n");
         std::filesystem::remove(grad_norms_path);  // a replaced run's
     }
+    write_text_atomic(spec.out + "/config.json", json::dump(config) + "\n");  // resumed: the epochs and device now
     const auto mode = spec.resume ? std::ios::app : std::ios::trunc;
     metrics.open(metrics_path, mode);
     if (spec.grad_norms_every > 0) {

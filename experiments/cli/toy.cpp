@@ -42,6 +42,7 @@ int toy_command(int argc, char** argv) {
     const std::int64_t seeds = flags.integer("seeds");
     if (seeds < 1) throw std::invalid_argument("--seeds " + flags.str("seeds") + ": expected >= 1");
     const double lr = flags.real("lr");
+    if (lr < 0) throw std::invalid_argument("--lr " + flags.str("lr") + ": expected >= 0");
     const Device device = use_device(flags.str("device"));
     const TrainTest data = load_mnist(flags.str("data-dir"));
     if (hidden.empty()) throw std::invalid_argument("--hidden is empty: expected hidden sizes to try (e.g. 256,1024)");

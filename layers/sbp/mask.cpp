@@ -3,9 +3,9 @@
 #include "layers/sbp/mask.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iterator>
-#include <sstream>
 #include <stdexcept>
 
 namespace bplab::sbp {
@@ -20,9 +20,9 @@ std::int64_t round_half_even(double x) {
 }
 
 std::string ratio_str(double r) {
-    std::ostringstream s;
-    s << r;
-    return s.str();
+    char text[32];  // the shortest text that reads back as r: 1.0000001 must not print as 1
+    const auto end = std::to_chars(text, text + sizeof text, r).ptr;
+    return std::string(text, end);
 }
 
 void check_grid(std::int64_t h, std::int64_t w, const char* op) {

@@ -13,7 +13,7 @@ std::int64_t parse_count(const std::string& text, const std::string& item) {
     try {
         std::size_t used = 0;
         const long long v = std::stoll(text, &used);
-        if (used == text.size() && v >= 0) return v;
+        if (used == text.size() && v >= 0 && v < (1LL << 40)) return v;  // far past any model's blocks, no overflow
     } catch (const std::exception&) {
     }
     throw std::invalid_argument("--sbp-blocks: '" + item + "': expected a non-negative integer, got '" + text + "'");

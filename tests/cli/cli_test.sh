@@ -51,6 +51,10 @@ printf '{"epoch":2,"stale":1}\n{"epoch":' >> "$work/run/metrics.jsonl"
 "$bplab" "${common[@]}" --train-size 48 --epochs 2 --resume --out "$work/run" > /dev/null 2>&1 &&
   [ "$(lines "$work/run/metrics.jsonl")" = 2 ] && ! grep -q stale "$work/run/metrics.jsonl" ||
   fail "--resume to epoch 2: metrics.jsonl is $(cat "$work/run/metrics.jsonl")"
+"$bplab" "${common[@]}" --train-size 48 --method backforward --out "$work/bf" > /dev/null 2>&1 || fail "a backforward run"
+cp "$work/run/checkpoint.safetensors" "$work/bf/"
+expect_error "--resume from a checkpoint copied from another run" "written by a run with method backprop, not backforward" \
+  "$bplab" "${common[@]}" --train-size 48 --method backforward --epochs 3 --resume --out "$work/bf"
 cosine=("${common[@]}" --train-size 48 --schedule cosine --out "$work/cosine")
 "$bplab" "${cosine[@]}" > /dev/null 2>&1 || fail "a cosine run did not train"
 expect_error "--resume with other --epochs under cosine" "epochs 1 -> 2" "$bplab" "${cosine[@]}" --epochs 2 --resume
@@ -77,6 +81,10 @@ expect_error "--weight-decay -1" "--weight-decay -1: expected >= 0" "$bplab" "${
 expect_error "--threads past the cores" "--threads 100000: expected 0 \(all\) to" \
   "$bplab" "${common[@]}" --threads 100000 --out "$work/bad"
 expect_error "--classes 0" "0 classes" "$bplab" mem --model vit-mini --batch 2 --classes 0
+expect_error "compare with a bad lr among good ones" "--lrs 0.1,-1: -1.* \(expected >= 0\)" \
+  "$bplab" compare --model mlp --hidden 16 --data-dir "$work/data" --lrs 0.1,-1 --out "$work/bad"
+"$bplab" mem --model convnext-mini --batch 2 --image-size 64 --threads 1 > "$work/mem.log" 2>&1 ||
+  fail "mem --image-size 64 on convnext-mini: $(tail -3 "$work/mem.log")"
 
 # --recompute reaches the model and trains the same ViT: without layer scale every gradient is bit-identical,
 # so the metrics are too (all but the seconds).

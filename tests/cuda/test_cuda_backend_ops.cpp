@@ -135,6 +135,9 @@ TEST_CASE("cuda ops: elementwise with broadcasting, activations, reductions", "[
     const Tensor x = random_tensor({37, 1001}, 25);
     CHECK(argmax(x).to_vector() == argmax(x.to(Device::cuda())).to(Device::cpu()).to_vector());
     CHECK(std::abs(l2_norm(x) - l2_norm(x.to(Device::cuda()))) <= 1e-10 * l2_norm(x));
+    // f32 values whose squares overflow f32: the sum is f64 on the GPU too.
+    const Tensor big = Tensor::from_vector(std::vector<double>(1000, 1e20), {1000}, DType::f32).to(Device::cuda());
+    CHECK(l2_norm(big) == Approx(std::sqrt(1000.0) * 1e20).epsilon(1e-6));
 }
 
 TEST_CASE("cuda ops: softmax, log-softmax, cross-entropy with label smoothing", "[cuda]") {
