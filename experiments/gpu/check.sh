@@ -65,6 +65,7 @@ stage_bench() {
     done
   } > "$out/bench.txt"
   grep RESULT "$out/bench.txt"
+  python3 experiments/gpu/bench_table.py < "$out/bench.txt"  # issue 6's table, ratios included
 }
 
 stage_profile() {

@@ -114,5 +114,12 @@ grep -q "^RESULT .* recompute=1 " <<< "$lean" || fail "bench --recompute: no RES
 awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !(a > 0 && a < 0.8 * b) }' ||
   fail "bench --recompute: peak $(peak_of <<< "$lean") MiB is not below 0.8 x $(peak_of <<< "$plain") MiB"
 
+# The GPU run's table (experiments/gpu/bench_table.py) from RESULT lines: ratios, and a dash for a missing run.
+table=$(printf '%s\n' "RESULT framework=bplab model=m device=cuda sbp_keep=1 recompute=0 ms_median=10 peak_mb=300" \
+  "RESULT framework=pytorch model=m device=cuda sbp_keep=1 ms_median=20 peak_mb=400" |
+  python3 "$(dirname "$0")/../../experiments/gpu/bench_table.py" 2>&1)
+grep -q "^| m | 1 | 20.0 | — | 10.0 | \*\*0.50×\*\* | — | — | 400.0 | 300.0 | \*\*0.75×\*\* | — |$" <<< "$table" ||
+  fail "bench_table.py: $table"
+
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))
