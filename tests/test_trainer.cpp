@@ -80,6 +80,21 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
     }
 }
 
+TEST_CASE("model_weights: a checkpoint's model entries without their prefix; any other file as it is", "[train]") {
+    const TrainTest data = tiny_images();
+    bplab::test::TempDir dir;
+    Run run = make_run(data, 1);
+    run.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
+    const NamedTensors weights = model_weights(load_safetensors(dir.path("ckpt.safetensors")));
+    const auto params = run.model->named_parameters();
+    REQUIRE(weights.tensors.size() == params.size());  // no optimiser, EMA or generator entries
+    for (std::size_t i = 0; i < params.size(); ++i) CHECK(weights.contains(params[i].first));
+    save_safetensors(dir.path("plain.safetensors"), {{"model.w", random_tensor({2}, 3)}, {"b", random_tensor({2}, 4)}});
+    const NamedTensors plain = model_weights(load_safetensors(dir.path("plain.safetensors")));
+    CHECK(plain.contains("model.w"));
+    CHECK(plain.contains("b"));
+}
+
 TEST_CASE("trainer: a NaN loss stops the run with a message and keeps the last checkpoint", "[train]") {
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;

@@ -168,6 +168,12 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     return c.metadata;
 }
 
+NamedTensors model_weights(NamedTensors file) {
+    const auto format = file.metadata.find("format");
+    if (format != file.metadata.end() && format->second == "bplab-checkpoint") file.tensors = strip_prefix("model.", file.tensors);
+    return file;
+}
+
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,
                               const FitOptions& options) {
     Trainer trainer(model, optimizer, data, step, options);

@@ -8,6 +8,7 @@
 
 #include "core/data/augment.h"
 #include "core/data/idx_dataset.h"
+#include "core/io/safetensors.h"
 #include "core/optim/schedule.h"
 #include "core/train/evaluate.h"
 #include "core/train/method.h"
@@ -81,6 +82,10 @@ private:
     int epoch_ = 0;
     std::int64_t global_step_ = 0;
 };
+
+/// The model weights a file holds: the `model.` entries of a checkpoint written by save_checkpoint, without
+/// that prefix, or every tensor of any other file (weights saved by name, as `bplab step` and `grads` take them).
+NamedTensors model_weights(NamedTensors file);
 
 /// Convenience: a Trainer run from scratch.
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,

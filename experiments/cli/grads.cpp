@@ -11,6 +11,7 @@
 #include "core/io/json.h"
 #include "core/io/safetensors.h"
 #include "core/ops.h"
+#include "core/train/trainer.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/run.h"
 #include "models/registry.h"
@@ -68,10 +69,7 @@ Setup setup(const Flags& f) {
     }
     s.model = make_model(name, {.classes = classes, .in_channels = channels, .seed = seed});
     if (!f.str("weights").empty()) {
-        const NamedTensors w = load_safetensors(f.str("weights"));
-        NamedTensorList params;
-        for (const auto& [n, t] : w.tensors) params.emplace_back(n.rfind("model.", 0) == 0 ? n.substr(6) : n, t);
-        s.model->load_parameters(params, f.str("weights"));
+        s.model->load_parameters(model_weights(load_safetensors(f.str("weights"))).tensors, f.str("weights"));
     }
     s.model->to(use_device(f.str("device")));
     s.model->train();

@@ -7,6 +7,7 @@
 #include "core/ops.h"
 #include "core/train/backprop.h"
 #include "core/train/method.h"
+#include "core/train/trainer.h"
 #include "experiments/cli/commands.h"
 
 namespace bplab::cli {
@@ -30,17 +31,6 @@ MlpConfig mlp_config_from(const NamedTensors& weights) {
     if (!is_floating(c.dtype))
         throw std::runtime_error(weights.path + ": fc1.weight is " + dtype_name(c.dtype) + " (expected F32 or F64 weights)");
     return c;
-}
-
-/// The MLP weights of a file: fc1.weight, ... as written by hand, or model.fc1.weight, ... in a bplab training
-/// checkpoint (whose other entries, optimiser state and generators, are left out).
-NamedTensors mlp_weights(NamedTensors file) {
-    if (file.contains("fc1.weight") || !file.contains("model.fc1.weight")) return file;
-    NamedTensorList model;
-    for (auto& [name, t] : file.tensors)
-        if (name.rfind("model.", 0) == 0) model.emplace_back(name.substr(6), t);
-    file.tensors = std::move(model);
-    return file;
 }
 
 /// x (B, inputs) and y (B) integer labels in 0..classes−1 from the batch file, with B >= 1.
@@ -81,7 +71,7 @@ int step_command(int argc, char** argv) {
         if (flags.str(required).empty()) throw std::invalid_argument(std::string("--") + required + " is required (see --help)");
     if (flags.str("model") != "mlp") throw std::invalid_argument("--model " + flags.str("model") + ": expected mlp");
 
-    const NamedTensors weights = mlp_weights(load_safetensors(flags.str("weights")));
+    const NamedTensors weights = model_weights(load_safetensors(flags.str("weights")));
     Mlp model(mlp_config_from(weights));
     model.load_parameters(weights.tensors, flags.str("weights"));
     Batch batch = read_batch(load_safetensors(flags.str("batch")), model.config());
