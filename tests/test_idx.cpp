@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/data/idx.h"
+#include "core/data/idx_dataset.h"
 #include "tests/test_helpers.h"
 
 using namespace bplab;
@@ -148,6 +149,14 @@ TEST_CASE("idx: a missing file or a truncated header fails naming the file", "[i
     REQUIRE_THROWS_WITH(
         read_idx(path, 3),
         "idx: " + path + ": truncated header: 10 bytes (expected 16: the magic and 3 big-endian u32 dims)");
+}
+
+TEST_CASE("idx datasets: a data folder that is missing, or is a file, is named as such", "[idx]") {
+    TempDir dir;
+    write_bytes(dir.path("afile"), Bytes{1});
+    const IdxDatasetSpec& spec = idx_dataset_spec("mnist");
+    REQUIRE_THROWS_WITH(load_idx_dataset(dir.path("afile"), spec), Contains("'" + dir.path("afile") + "' is not a folder"));
+    REQUIRE_THROWS_WITH(load_idx_dataset(dir.path("none"), spec), Contains("'" + dir.path("none") + "' does not exist"));
 }
 
 TEST_CASE("idx: data shorter or longer than the dims say fails with both sizes and the dims", "[idx]") {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "layers/sbp/mask.h"
+#include "layers/sbp/plan.h"
 
 using namespace bplab;
 using namespace bplab::sbp;
@@ -222,6 +223,7 @@ TEST_CASE("keep ratios outside (0, 1] are refused with the ratio in the message"
         for (const MaskKind kind : {MaskKind::grid, MaskKind::random, MaskKind::fixed})
             REQUIRE_THROWS_WITH(sample_mask(kind, 4, 4, r, rng), Contains(text));
     }
+    REQUIRE_THROWS_WITH(check_keep_ratio(1.0000001, "x"), Contains("keep ratio 1.0000001 "));  // not "1"
     REQUIRE_NOTHROW(check_keep_ratio(1.0, "x"));
     REQUIRE_NOTHROW(check_keep_ratio(1e-6, "x"));
     REQUIRE_THROWS_AS(sample_mask(MaskKind::grid, 0, 4, 0.5, rng), std::invalid_argument);
@@ -323,4 +325,23 @@ TEST_CASE("to_string: one line per row, # kept and . dropped", "[sbp]") {
     Rng rng(0);
     REQUIRE(to_string(sample_mask(MaskKind::fixed, 3, 3, 0.5, rng)) == "#.#\n.#.\n#.#\n");
     REQUIRE(to_string(sample_mask(MaskKind::fixed, 2, 5, 1.0 / 3.0, rng)) == "#..#.\n..#..\n");
+}
+
+TEST_CASE("select_blocks: items over all blocks and within stages; bad ranges are refused by name", "[sbp]") {
+    const std::vector<std::int64_t> stages = {2, 2, 4};  // 8 blocks
+    const auto on = [&](const std::string& spec) {
+        std::string bits;
+        for (bool b : select_blocks(spec, stages)) bits += b ? '1' : '0';
+        return bits;
+    };
+    CHECK(on("all") == "11111111");
+    CHECK(on("none") == "00000000");
+    CHECK(on("last:3") == "00000111");
+    CHECK(on("first:1,5-6") == "10000110");
+    CHECK(on("s1/all,s2/first:1") == "00111000");
+    REQUIRE_THROWS_WITH(on("5-2"), Contains("'5-2' runs backwards"));
+    REQUIRE_THROWS_WITH(on("2-8"), Contains("'2-8' is out of range (8 blocks there)"));
+    REQUIRE_THROWS_WITH(on("s2/3-4"), Contains("out of range (4 blocks there)"));
+    REQUIRE_THROWS_WITH(on("0-9223372036854775807"), Contains("expected a non-negative integer"));  // no overflow
+    REQUIRE_THROWS_WITH(on("s3/all"), Contains("the model has 3 stages"));
 }

@@ -139,13 +139,18 @@ TEST_CASE("regularize: DropPath and dropout are identities in eval and unbiased 
     CHECK_THROWS_WITH(dropout(x, 1.0, true, rng), Catch::Contains("drop probability 1"));
 }
 
-TEST_CASE("evaluate: a per-batch transform equals transforming the whole set first", "[train]") {
+TEST_CASE("evaluate: a per-batch transform equals transforming the whole set first; progress per batch", "[train]") {
     const TrainTest data = tiny_images();
     auto model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .seed = 5});
     const auto fit = [](const Tensor& x) { return fit_images(x, 32, -1.0); };
     Dataset fitted = data.test;
     fitted.x = fit(fitted.x);
-    const EvalResult whole = evaluate(*model, fitted, 5), per_batch = evaluate(*model, data.test, 5, fit);
+    std::vector<std::pair<std::int64_t, std::int64_t>> progress;
+    const EvalResult whole = evaluate(*model, fitted, 5),
+                     per_batch = evaluate(*model, data.test, 5, fit, [&](std::int64_t done, std::int64_t total) {
+                         progress.emplace_back(done, total);
+                     });
+    CHECK(progress == std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 4}, {2, 4}, {3, 4}, {4, 4}});  // 16 images
     CHECK(per_batch.loss == whole.loss);
     CHECK(per_batch.accuracy == whole.accuracy);
     CHECK(whole.loss > 0.0);

@@ -55,6 +55,10 @@ printf '{"epoch":2,"stale":1}\n{"epoch":' >> "$work/run/metrics.jsonl"
 cp "$work/run/checkpoint.safetensors" "$work/bf/"
 expect_error "--resume from a checkpoint copied from another run" "written by a run with method backprop, not backforward" \
   "$bplab" "${common[@]}" --train-size 48 --method backforward --epochs 3 --resume --out "$work/bf"
+head -1 "$work/run/metrics.jsonl" > "$work/one" && mv "$work/one" "$work/run/metrics.jsonl"
+"$bplab" "${common[@]}" --train-size 48 --epochs 3 --resume --out "$work/run" > "$work/gap.log" 2>&1 ||
+  fail "--resume over a metrics gap: $(tail -3 "$work/gap.log")"
+grep -q "warning: .*metrics.jsonl holds 1 lines for the 2 epochs" "$work/gap.log" || fail "no warning about the gap: $(cat "$work/gap.log")"
 cosine=("${common[@]}" --train-size 48 --schedule cosine --out "$work/cosine")
 "$bplab" "${cosine[@]}" > /dev/null 2>&1 || fail "a cosine run did not train"
 expect_error "--resume with other --epochs under cosine" "epochs 1 -> 2" "$bplab" "${cosine[@]}" --epochs 2 --resume
@@ -83,6 +87,15 @@ expect_error "--threads past the cores" "--threads 100000: expected 0 \(all\) to
 expect_error "--classes 0" "0 classes" "$bplab" mem --model vit-mini --batch 2 --classes 0
 expect_error "compare with a bad lr among good ones" "--lrs 0.1,-1: -1.* \(expected >= 0\)" \
   "$bplab" compare --model mlp --hidden 16 --data-dir "$work/data" --lrs 0.1,-1 --out "$work/bad"
+expect_error "toy --lr -1" "--lr -1: expected >= 0" "$bplab" toy --data-dir "$work/data" --lr -1 --out "$work/bad"
+# compare: the 2x-lr control of 0.05 is the run at 0.1, made once and shown in both rows.
+if out=$("$bplab" compare --model mlp --hidden 16 --data-dir "$work/data" --batch 16 --epochs 1 --methods backprop \
+           --lrs 0.1,0.05 --double-lr-control --no-progress --out "$work/cmp" 2>&1); then
+  grep -q "4 rows (3 runs)" <<< "$out" || fail "compare: not 4 rows of 3 runs: $out"
+  [ "$(grep -c '^| backprop' "$work/cmp/summary.md")" = 4 ] || fail "compare summary: $(cat "$work/cmp/summary.md")"
+else
+  fail "compare: $out"
+fi
 "$bplab" mem --model convnext-mini --batch 2 --image-size 64 --threads 1 > "$work/mem.log" 2>&1 ||
   fail "mem --image-size 64 on convnext-mini: $(tail -3 "$work/mem.log")"
 
