@@ -11,6 +11,7 @@ declare -A needs=(
   [libeigen3-dev]=/usr/include/eigen3/Eigen/Core
   [catch2]=/usr/include/catch2/catch.hpp
   [zlib1g-dev]=/usr/include/zlib.h
+  [libjpeg-dev]=/usr/include/jpeglib.h
   [python3]=/usr/bin/python3
 )
 missing=()

@@ -9,6 +9,11 @@
 
 namespace bplab {
 
+std::vector<std::int64_t> index_list(const Tensor& idx) {
+    const Tensor i = idx.to(Device::cpu()).to(DType::i64);
+    return {i.data<std::int64_t>(), i.data<std::int64_t>() + i.numel()};
+}
+
 std::vector<Tensor> epoch_batches(std::int64_t n, std::int64_t batch_size, bool shuffle, bool drop_last, Rng& rng) {
     if (batch_size <= 0) throw std::invalid_argument("batches: batch size " + std::to_string(batch_size) + " (expected > 0)");
     std::vector<std::int64_t> order;
@@ -29,10 +34,12 @@ std::vector<Tensor> epoch_batches(std::int64_t n, std::int64_t batch_size, bool 
 
 Batch make_batch(const Dataset& data, const Tensor& idx) {
     NoGradGuard no_grad;
+    if (data.files) return data.files->load(index_list(idx));
     return {gather_rows(data.x, idx, 0), gather_rows(data.y, idx, 0)};
 }
 
 Dataset take(const Dataset& data, std::int64_t n) {
+    if (data.files) throw std::invalid_argument(data.name + ": taking the first examples of an image folder (all of one class)");
     if (n > data.size())
         throw std::invalid_argument(data.name + ": asked for " + std::to_string(n) + " examples, it has " +
                                     std::to_string(data.size()));

@@ -7,10 +7,6 @@
 
 namespace bplab {
 
-struct TrainTest {
-    Dataset train, test;
-};
-
 struct IdxDatasetSpec {
     std::string name;       ///< "mnist", "fashion-mnist"
     double mean, std;       ///< of the raw pixels scaled to [0, 1]

@@ -11,8 +11,21 @@
 #include "core/io/safetensors.h"
 #include "core/ops.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace bplab {
 namespace {
+
+/// The calling thread's OpenMP team size (--threads), which a decoding thread would not inherit.
+int omp_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 Tensor rng_tensor(const Rng& rng) {
     const auto s = rng.state();
@@ -52,16 +65,31 @@ Trainer::Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, Step
     if (options_.ema_decay > 0) ema_ = std::make_unique<Ema>(model_.named_parameters(), options_.ema_decay);
 }
 
-Batch Trainer::train_batch(const Tensor& idx) {
-    Batch b = make_batch(data_.train, idx);
+std::future<Batch> Trainer::start_batch(const Tensor& idx) {
     const Device device = model_.device();
-    b.x = b.x.to(device);
-    b.y = b.y.to(device);
-    if (b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
-        b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
-                               : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
-    b.label_smoothing = options_.label_smoothing;
-    return b;
+    if (!data_.train.files)
+        return std::async(std::launch::deferred, [this, idx, device] {
+            Batch b = make_batch(data_.train, idx);
+            b.x = b.x.to(device);
+            b.y = b.y.to(device);
+            if (b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
+                b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
+                                       : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
+            b.label_smoothing = options_.label_smoothing;
+            return b;
+        });
+    std::vector<std::uint64_t> seeds;
+    if (options_.augment)
+        for (std::int64_t i = 0; i < idx.numel(); ++i) seeds.push_back(augment_rng_.next_u64());
+    auto decode = std::async(std::launch::async, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
+                                                  threads = omp_threads()] { return files->load(list, seeds, threads); });
+    return std::async(std::launch::deferred, [decoded = std::move(decode), device, this]() mutable {
+        Batch b = decoded.get();  // the upload stays on this thread, the device's
+        b.x = b.x.to(device);
+        b.y = b.y.to(device);
+        b.label_smoothing = options_.label_smoothing;
+        return b;
+    });
 }
 
 EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights) {
@@ -71,7 +99,7 @@ EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tenso
         model_.load_parameters(*weights, "ema");
     }
     BatchTransform fit;  // per batch: the whole test set at the model's size can take gigabytes
-    if (data_.test.x.dim() == 4 && options_.augment_options.size)
+    if (!data_.test.files && data_.test.x.dim() == 4 && options_.augment_options.size)
         fit = [this](const Tensor& x) { return fit_images(x, options_.augment_options.size, options_.augment_options.fill); };
     const EvalResult r = evaluate(model_, data_.test, options_.eval_batch, fit, options_.on_eval_batch);
     if (weights) model_.load_parameters(saved, "saved weights");
@@ -93,11 +121,14 @@ std::vector<EpochMetrics> Trainer::run() {
         const auto start = std::chrono::steady_clock::now();
         const auto batches = epoch_batches(n, options_.batch_size, true, options_.drop_last, batch_rng_);
         double loss_sum = 0.0, data_seconds = 0.0;
+        std::future<Batch> next;  // batch i, started during step i − 1; a pending one is waited for if a step throws
+        if (!batches.empty()) next = start_batch(batches[0]);
         for (std::size_t i = 0; i < batches.size(); ++i) {
             if (options_.cosine)
                 optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
             const auto made = std::chrono::steady_clock::now();
-            const Batch batch = train_batch(batches[i]);
+            const Batch batch = next.get();
+            if (i + 1 < batches.size()) next = start_batch(batches[i + 1]);
             data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count();
             model_.begin_step();  // draws this step's SBP plan, if any
             const double loss = step_(model_, batch, optimizer_);

@@ -2,6 +2,7 @@
 // EMA, evaluation, metrics, and checkpoints that resume bit-identically.
 #pragma once
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,7 +25,7 @@ struct EpochMetrics {
     double model_norm = 0.0;
     double lr = 0.0;          ///< at the epoch's last step
     double seconds = 0.0;     ///< training time of the epoch (evaluation excluded)
-    double data_seconds = 0.0;  ///< of `seconds`, the time spent making batches (rows, upload, augmentation)
+    double data_seconds = 0.0;  ///< of `seconds`, the time spent waiting for batches (made, or decoded ahead, and uploaded)
 };
 
 struct FitOptions {
@@ -38,7 +39,8 @@ struct FitOptions {
     std::int64_t warmup_steps = 0;
     double min_lr = 0.0;
     double ema_decay = 0.0;  ///< 0: no EMA
-    /// Images (B, H, W, C): the training transform; eval batches are only fit to augment.size.
+    /// Images (B, H, W, C) in memory: the training transform; eval batches are only fit to augment.size.
+    /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.
     bool augment = false;
     AugmentOptions augment_options;
     std::int64_t eval_batch = 500;
@@ -67,9 +69,11 @@ public:
 
 private:
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
-    /// The training batch of `idx` on the model's device: its rows are gathered on the CPU and uploaded at the
-    /// dataset's size, then augmented (or fitted) there.
-    Batch train_batch(const Tensor& idx);
+    /// Starts making the training batch of `idx`; get() gives it on the model's device. In memory: deferred to
+    /// get(), where its rows are gathered on the CPU, uploaded at the dataset's size, then augmented (or fitted)
+    /// there. From files: decoded on a host thread at once (run() starts batch i + 1 before step i), with crop
+    /// seeds drawn here, in batch order, so that a run draws the same either way.
+    std::future<Batch> start_batch(const Tensor& idx);
 
     Model& model_;
     Optimizer& optimizer_;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/data/folder_dataset.h"
 #include "core/io/json.h"
 #include "core/ops.h"
 #include "core/optim/adamw.h"
@@ -30,14 +31,16 @@ std::string join(const std::vector<std::int64_t>& v) {
     return s;
 }
 
-std::unique_ptr<Model> build_model(const RunSpec& s) {
+std::unique_ptr<Model> build_model(const RunSpec& s, const TrainTest& data) {
     if (s.model == "mlp") {
         MlpConfig c;
         c.hidden = s.hidden;
         c.seed = s.seed;
         return std::make_unique<Mlp>(c);
     }
-    return make_model(s.model, {.classes = 10, .in_channels = 1, .drop_path = s.drop_path, .recompute = s.recompute, .seed = s.seed});
+    const auto& files = data.train.files;  // RGB folders of any number of classes, or the 10 grey IDX classes
+    return make_model(s.model, {.classes = files ? static_cast<std::int64_t>(files->classes().size()) : 10,
+                                .in_channels = files ? 3 : 1, .drop_path = s.drop_path, .recompute = s.recompute, .seed = s.seed});
 }
 
 std::unique_ptr<Optimizer> build_optimizer(const RunSpec& s, const Model& model) {
@@ -145,8 +148,9 @@ void add_run_flags(Flags& flags) {
     for (const auto& n : model_names()) models += " | " + n;
     flags.add("model", "mlp", "model: " + models)
         .add("hidden", "256", "MLP hidden sizes, comma-separated (e.g. 100,100,100)")
-        .add("data", "mnist", "dataset: mnist | fashion-mnist")
-        .add("data-dir", "", "folder with the IDX files (default: data/mnist, /usr/share/datasets/fashion-mnist)")
+        .add("data", "mnist", "dataset: mnist | fashion-mnist | folder (JPEG class folders in ImageNet's layout)")
+        .add("data-dir", "", "folder with the IDX files (default: data/mnist, /usr/share/datasets/fashion-mnist); for "
+                             "--data folder, the one holding train/<class>/*.JPEG and val/<class>/*.JPEG")
         .add("batch", "128", "minibatch size (the last incomplete batch is dropped)")
         .add("epochs", "5", "number of epochs")
         .add("seed", "2525", "seed for the weights, the batch order, augmentation and drop path")
@@ -161,7 +165,7 @@ void add_run_flags(Flags& flags) {
         .add("ema", "0", "decay of an exponential moving average of the weights, evaluated too (0: off)")
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
-        .add_switch("augment", "random crop (padding 2) and horizontal flip (image models)")
+        .add_switch("augment", "random crop (padding 2; folders: RandomResizedCrop) and horizontal flip (image models)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
@@ -196,7 +200,15 @@ RunSpec run_spec_from(const Flags& flags) {
         throw std::invalid_argument("--model " + s.model + ": expected one of " + valid);
     }
     s.data = flags.str("data");
-    idx_dataset_spec(s.data);
+    if (s.data != "folder") {
+        try {
+            idx_dataset_spec(s.data);
+        } catch (const std::invalid_argument&) {
+            throw std::invalid_argument("--data " + s.data + ": expected mnist, fashion-mnist or folder");
+        }
+    }
+    if (s.data == "folder" && s.model == "mlp")
+        throw std::invalid_argument("--data folder: for the image models (ViT, ConvNeXt); the MLP takes 28x28 grey digits");
     s.hidden = flags.integers("hidden");
     s.batch = flags.integer("batch");
     if (s.batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
@@ -242,9 +254,16 @@ RunSpec run_spec_from(const Flags& flags) {
 
 TrainTest load_data(const Flags& flags) {
     const std::string name = flags.str("data");
+    const std::int64_t train_size = flags.integer("train-size");
+    if (name == "folder") {
+        if (flags.str("data-dir").empty())
+            throw std::invalid_argument("--data folder: give --data-dir, the folder holding train/<class>/*.JPEG and val/<class>/*.JPEG");
+        if (train_size != 0)
+            throw std::invalid_argument("--train-size " + flags.str("train-size") + ": not for --data folder (make a smaller folder)");
+        return load_image_folders(flags.str("data-dir"), model_image_size(flags.str("model")));
+    }
     const std::string dir = flags.str("data-dir").empty() ? default_data_dir(name) : flags.str("data-dir");
     TrainTest d = load_idx_dataset(dir, idx_dataset_spec(name));
-    const std::int64_t train_size = flags.integer("train-size");
     if (train_size < 0 || train_size > d.train.size())
         throw std::invalid_argument("--train-size " + flags.str("train-size") + ": expected 0 (all) to " +
                                     std::to_string(d.train.size()) + " (the examples in " + dir + ")");
@@ -258,7 +277,7 @@ TrainTest load_data(const Flags& flags) {
 
 std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data) {
     const StepFn step = step_method(spec.method);
-    const auto model = build_model(spec);
+    const auto model = build_model(spec, data);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
     const auto optimizer = build_optimizer(spec, *model);
@@ -285,9 +304,9 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     options.warmup_steps = static_cast<std::int64_t>(spec.warmup_epochs * static_cast<double>(data.train.size() / spec.batch));
     options.min_lr = spec.min_lr;
     options.ema_decay = spec.ema;
-    if (spec.model != "mlp") {
+    options.augment = spec.augment;
+    if (spec.model != "mlp" && !data.train.files) {
         const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
-        options.augment = spec.augment;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
     }
     ProgressBar bar(spec.progress);

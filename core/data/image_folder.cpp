@@ -1,0 +1,144 @@
+// core/data/image_folder.cpp — the folder scan, torchvision's crop geometry, and the parallel decode of a batch.
+// Each image's random crop comes from its own seed, drawn in batch order by the caller, so threads change nothing.
+#include "core/data/image_folder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <stdexcept>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace bplab {
+namespace fs = std::filesystem;
+namespace {
+
+/// Python's round(), which torchvision uses: halves go to the even neighbour.
+std::int64_t nearest(double x) { return static_cast<std::int64_t>(std::nearbyint(x)); }
+
+bool is_jpeg_name(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return ext == ".jpg" || ext == ".jpeg";
+}
+
+std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (folders ? e.is_directory() : (e.is_regular_file() && is_jpeg_name(e.path()))) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+ResizeCrop whole_window(std::int64_t top, std::int64_t left, std::int64_t h, std::int64_t w, std::int64_t size) {
+    return {.top = top, .left = left, .height = h, .width = w, .resized_height = size, .resized_width = size,
+            .out_top = 0, .out_left = 0, .out_height = size, .out_width = size, .flip = false};
+}
+
+}  // namespace
+
+ResizeCrop random_resized_crop(std::int64_t h, std::int64_t w, std::int64_t size, Rng& rng) {
+    const double area = static_cast<double>(h * w), log_lo = std::log(3.0 / 4.0), log_hi = std::log(4.0 / 3.0);
+    ResizeCrop plan;
+    bool found = false;
+    for (int attempt = 0; attempt < 10 && !found; ++attempt) {
+        const double target = area * (0.08 + 0.92 * rng.uniform());
+        const double ratio = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
+        const auto cw = nearest(std::sqrt(target * ratio));
+        const auto ch = nearest(std::sqrt(target / ratio));
+        if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
+            const auto top = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(h - ch + 1)));
+            const auto left = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(w - cw + 1)));
+            plan = whole_window(top, left, ch, cw, size);
+            found = true;
+        }
+    }
+    if (!found) {  // the whole image, cut to the nearest allowed aspect ratio, centred
+        std::int64_t cw = w, ch = h;
+        const double in_ratio = static_cast<double>(w) / static_cast<double>(h);
+        if (in_ratio < 3.0 / 4.0) ch = nearest(static_cast<double>(w) / (3.0 / 4.0));
+        else if (in_ratio > 4.0 / 3.0) cw = nearest(static_cast<double>(h) * (4.0 / 3.0));
+        plan = whole_window((h - ch) / 2, (w - cw) / 2, ch, cw, size);
+    }
+    plan.flip = rng.below(2) == 1;
+    return plan;
+}
+
+ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size) {
+    const auto shorter = static_cast<std::int64_t>(static_cast<double>(size) / 0.875);
+    // torchvision: the shorter side becomes `shorter`, the longer keeps the aspect ratio (truncated).
+    const std::int64_t rh = h <= w ? shorter : static_cast<std::int64_t>(static_cast<double>(shorter) * static_cast<double>(h) / static_cast<double>(w));
+    const std::int64_t rw = h <= w ? static_cast<std::int64_t>(static_cast<double>(shorter) * static_cast<double>(w) / static_cast<double>(h)) : shorter;
+    // CenterCrop rounds its offsets: round((rh - size) / 2).
+    return {.top = 0, .left = 0, .height = h, .width = w, .resized_height = rh, .resized_width = rw,
+            .out_top = nearest(static_cast<double>(rh - size) / 2.0), .out_left = nearest(static_cast<double>(rw - size) / 2.0),
+            .out_height = size, .out_width = size, .flip = false};
+}
+
+ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes)
+    : root_(std::move(root)), image_size_(image_size), classes_(std::move(classes)) {
+    if (image_size_ < 1) throw std::invalid_argument(root_ + ": image size " + std::to_string(image_size_) + " (expected >= 1)");
+    if (!fs::exists(root_)) throw std::runtime_error("image folder '" + root_ + "' does not exist");
+    if (!fs::is_directory(root_)) throw std::runtime_error("image folder '" + root_ + "' is not a folder");
+    const auto found = sorted_entries(root_, true);
+    if (found.empty())
+        throw std::runtime_error("image folder '" + root_ + "' has no class folders (expected <root>/<class>/<image>.jpg)");
+    const bool own = classes_.empty();
+    if (own) classes_ = found;
+    for (const auto& name : found) {
+        const auto at = std::find(classes_.begin(), classes_.end(), name);
+        if (at == classes_.end())
+            throw std::runtime_error("image folder '" + root_ + "': class folder '" + name + "' is not one of the " +
+                                     std::to_string(classes_.size()) + " training classes");
+        const auto images = sorted_entries(fs::path(root_) / name, false);
+        if (images.empty())
+            throw std::runtime_error("image folder '" + root_ + "': class folder '" + name + "' holds no .jpg or .jpeg file");
+        for (const auto& f : images) {
+            files_.push_back((fs::path(root_) / name / f).string());
+            labels_.push_back(at - classes_.begin());
+        }
+    }
+}
+
+Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, int threads) const {
+    const auto b = static_cast<std::int64_t>(idx.size()), s = image_size_;
+    if (!seeds.empty() && seeds.size() != idx.size())
+        throw std::invalid_argument(root_ + ": " + std::to_string(seeds.size()) + " seeds for " + std::to_string(b) + " images");
+    for (const auto i : idx)
+        if (i < 0 || i >= size())
+            throw std::out_of_range(root_ + ": example " + std::to_string(i) + " (it has " + std::to_string(size()) + ")");
+    Tensor x = Tensor::empty({b, s, s, 3}, DType::f32, Device::cpu());
+    std::vector<std::int64_t> y(idx.size());
+    float* out = x.data<float>();
+    std::vector<std::exception_ptr> errors(idx.size());
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+    for (std::int64_t n = 0; n < b; ++n) {
+        try {
+            const auto k = static_cast<std::size_t>(idx[static_cast<std::size_t>(n)]);
+            const Image image = read_jpeg(files_[k]);
+            ResizeCrop plan = resize_center_crop(image.height, image.width, s);
+            if (!seeds.empty()) {
+                Rng rng(seeds[static_cast<std::size_t>(n)]);
+                plan = random_resized_crop(image.height, image.width, s, rng);
+            }
+            float* dst = out + n * s * s * 3;
+            resize_crop(image, plan, dst);
+            for (std::int64_t p = 0; p < s * s * 3; ++p) dst[p] = (dst[p] / 255.0f - kImagenetMean[p % 3]) / kImagenetStd[p % 3];
+            y[static_cast<std::size_t>(n)] = labels_[k];
+        } catch (...) {
+            errors[static_cast<std::size_t>(n)] = std::current_exception();
+        }
+    }
+    (void)threads;
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return {x, Tensor::from_indices(y, {b})};
+}
+
+}  // namespace bplab

@@ -1,0 +1,53 @@
+// core/data/image_folder.h — labelled JPEG folders (ImageNet's layout: <root>/<class>/<image>.JPEG), decoded
+// and transformed batch by batch, as torchvision's ImageFolder with the usual ImageNet transforms does it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/data/resize.h"
+#include "core/rng.h"
+#include "core/train/batch.h"
+
+namespace bplab {
+
+/// ImageNet's channel means and standard deviations of pixels scaled to [0, 1] (R, G, B).
+inline constexpr float kImagenetMean[3] = {0.485f, 0.456f, 0.406f};
+inline constexpr float kImagenetStd[3] = {0.229f, 0.224f, 0.225f};
+
+/// torchvision's RandomResizedCrop(scale (0.08, 1), ratio (3/4, 4/3)) of an h × w image to size × size: up to ten
+/// draws of an area fraction and a log-uniform aspect ratio, else the centre crop of the clamped ratio; then a
+/// horizontal flip with probability 1/2.
+ResizeCrop random_resized_crop(std::int64_t h, std::int64_t w, std::int64_t size, Rng& rng);
+/// The evaluation transform: Resize(size / 0.875) of the shorter side (256 for 224), then CenterCrop(size).
+ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size);
+
+class ImageFolder {
+public:
+    /// Scans `root`: each subfolder is a class, labelled by its rank in name order, and each .jpg / .jpeg file
+    /// in it (any case) an example, in name order; other files are ignored. With `classes` (a validation
+    /// folder gets its training folder's), labels follow that list and an unknown subfolder is an error.
+    /// Throws naming the folder when it is missing, has no class folders or a class without images.
+    ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes = {});
+
+    std::int64_t size() const { return static_cast<std::int64_t>(files_.size()); }
+    std::int64_t image_size() const { return image_size_; }
+    const std::string& root() const { return root_; }
+    const std::vector<std::string>& classes() const { return classes_; }
+    const std::string& file(std::int64_t i) const { return files_.at(static_cast<std::size_t>(i)); }
+
+    /// The examples `idx` as a CPU batch: x (B, size, size, 3) f32, normalised with ImageNet's mean and std, and
+    /// y (B) i64. With `seeds` (one per example) each image gets random_resized_crop from Rng(seed); without,
+    /// resize_center_crop. Images are decoded in parallel on `threads` OpenMP threads (0: the caller's
+    /// default); the result does not depend on how many.
+    Batch load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds = {}, int threads = 0) const;
+
+private:
+    std::string root_;
+    std::int64_t image_size_;
+    std::vector<std::string> classes_;
+    std::vector<std::string> files_;
+    std::vector<std::int64_t> labels_;
+};
+
+}  // namespace bplab
