@@ -2,6 +2,10 @@
 // a NaN loss stops with a clear message and leaves the last checkpoint intact; evaluation; DropPath/dropout modes.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <filesystem>
+
+#include "core/data/folder_dataset.h"
 #include "core/io/safetensors.h"
 #include "core/optim/adamw.h"
 #include "core/optim/sgd.h"
@@ -78,6 +82,50 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
         INFO(a[i].first);
         CHECK(max_abs_diff(a[i].second, b[i].second) == 0.0);
     }
+}
+
+TEST_CASE("trainer: image folders, decoded a batch ahead with random crops, resume bit for bit", "[train]") {
+    bplab::test::TempDir dir;
+    for (const char* split : {"train", "val"})
+        for (int k = 0; k < 2; ++k) {
+            const std::string folder = dir.path(std::string("d/") + split + "/class" + std::to_string(k));
+            std::filesystem::create_directories(folder);
+            for (int i = 0; i < (split[0] == 't' ? 10 : 3); ++i) {
+                Image img{.height = 30 + 3 * i, .width = 40 - 2 * i, .channels = 3, .pixels = {}};
+                for (std::int64_t p = 0; p < img.height * img.width * 3; ++p)
+                    img.pixels.push_back(static_cast<std::uint8_t>((p * (k ? 7 : 3) + i) % 251));
+                write_jpeg(folder + "/" + std::to_string(i) + ".jpg", img);
+            }
+        }
+    const TrainTest data = load_image_folders(dir.path("d"), 28);
+    const auto make = [&](int epochs) {
+        Run r;
+        r.model = make_model("vit-mini", {.classes = 2, .in_channels = 3, .seed = 4});
+        r.optimizer = std::make_unique<AdamW>(r.model->parameters(), weight_decay_mask(r.model->named_parameters()),
+                                              AdamWOptions{.lr = 1e-3});
+        FitOptions o;
+        o.epochs = epochs;
+        o.batch_size = 4;
+        o.augment = true;
+        r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
+        return r;
+    };
+    Run straight = make(2);
+    const auto full = straight.trainer->run();
+    REQUIRE(full.size() == 2);
+    CHECK(std::isfinite(full[1].train_loss));
+    CHECK(full[1].test_accuracy >= 0.0);
+    Run first = make(1);
+    first.trainer->run();
+    first.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
+    Run resumed = make(2);
+    resumed.trainer->load_checkpoint(dir.path("ckpt.safetensors"));
+    const auto rest = resumed.trainer->run();
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].train_loss == full[1].train_loss);
+    CHECK(rest[0].test_loss == full[1].test_loss);
+    const auto a = straight.model->named_parameters(), b = resumed.model->named_parameters();
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(max_abs_diff(a[i].second, b[i].second) == 0.0);
 }
 
 TEST_CASE("model_weights: a checkpoint's model entries without their prefix; any other file as it is", "[train]") {

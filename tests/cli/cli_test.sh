@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/cli/cli_test.sh — the command lines a user types: bplab train's study flags (--train-size,
-# --grad-norms-every, --device) on a tiny IDX dataset made here, and bench_model_step's --profile and --recompute.
-# Usage (CTest runs it): cli_test.sh path/to/bplab path/to/bench_model_step
+# --grad-norms-every, --device) on a tiny IDX dataset made here, --data folder on synthetic JPEGs, and
+# bench_model_step's --profile and --recompute.
+# Usage (CTest runs it): cli_test.sh path/to/bplab path/to/bench_model_step path/to/make_image_folder
 set -uo pipefail
-bplab=$1 bench=$2
+bplab=$1 bench=$2 make_image_folder=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"  # fail, expect_error, lines, check_profile, make_tiny_idx; counts $failures
@@ -126,6 +127,29 @@ lean=$("$bench" --model convnext-mini --batch 8 --steps 1 --warmup 1 --recompute
 grep -q "^RESULT .* recompute=1 " <<< "$lean" || fail "bench --recompute: no RESULT line with recompute=1: $lean"
 awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !(a > 0 && a < 0.8 * b) }' ||
   fail "bench --recompute: peak $(peak_of <<< "$lean") MiB is not below 0.8 x $(peak_of <<< "$plain") MiB"
+
+# --data folder: ImageNet's layout, synthetic JPEGs (a greyscale one every 4th), 3 classes, vit-mini at 28².
+"$make_image_folder" --out "$work/jpegs" --classes 3 --train 6 --val 2 --grey-every 4 > /dev/null ||
+  fail "make_image_folder did not write $work/jpegs"
+folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 6 --epochs 2 --augment --no-progress)
+if "$bplab" "${folder[@]}" --out "$work/folder" > "$work/folder.log" 2>&1; then
+  [ "$(lines "$work/folder/metrics.jsonl")" = 2 ] || fail "--data folder: $(lines "$work/folder/metrics.jsonl") metrics lines (expected 2)"
+  grep -q '"train_examples": *18' "$work/folder/config.json" || fail "--data folder: config.json does not record 18 training images"
+  grep -q "on folder (18 train / 6 test)" "$work/folder.log" || fail "--data folder: banner: $(head -1 "$work/folder.log")"
+else
+  fail "--data folder run: $(tail -5 "$work/folder.log")"
+fi
+expect_error "--data folder without --data-dir" "--data folder: give --data-dir" \
+  "$bplab" train --model vit-mini --data folder --out "$work/bad"
+expect_error "--data folder with --train-size" "--train-size 6: not for --data folder" \
+  "$bplab" "${folder[@]}" --train-size 6 --out "$work/bad"
+expect_error "--data folder for the MLP" "--data folder: for the image models" "$bplab" train --model mlp --data folder --out "$work/bad"
+mkdir -p "$work/train-only" && cp -r "$work/jpegs/train" "$work/train-only/"
+expect_error "--data folder, no val/" "train-only/val' does not exist" \
+  "$bplab" train --model vit-mini --data folder --data-dir "$work/train-only" --out "$work/bad"
+expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
+printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
+expect_error "--data folder, a broken JPEG" "broken.jpg: not a readable JPEG" "$bplab" "${folder[@]}" --out "$work/broken"
 
 # The GPU run's table (experiments/gpu/bench_table.py) from RESULT lines: ratios, and a dash for a missing run.
 table=$(printf '%s\n' "RESULT framework=bplab model=m device=cuda sbp_keep=1 recompute=0 ms_median=10 peak_mb=300" \
