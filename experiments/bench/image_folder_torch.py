@@ -1,0 +1,94 @@
+# experiments/bench/image_folder_torch.py — images per second of torchvision's ImageNet transforms, written out in
+# PIL + torch (Debian has no torchvision here): twin of bench_image_folder.cpp on the same folder and threads.
+"""Times batches of: PIL open + convert("RGB"), RandomResizedCrop(size) via PIL's crop + resize(BILINEAR) and a
+flip (or Resize(size / 0.875) + CenterCrop(size) with --eval), to a float tensor normalised with ImageNet's
+mean and std, as torchvision.transforms does for PIL images. --threads 1 decodes in this process; N > 1 in a
+torch DataLoader with N worker processes (its usual setting), timed from the first batch to the last.
+
+    /usr/bin/python3 experiments/bench/image_folder_torch.py --dir DIR [--threads N] [--eval]
+"""
+
+import argparse
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+def random_resized_crop_box(w, h, rng):
+    area = w * h
+    for _ in range(10):
+        target = area * rng.uniform(0.08, 1.0)
+        ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+        cw, ch = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
+        if 0 < cw <= w and 0 < ch <= h:
+            top, left = rng.randint(0, h - ch), rng.randint(0, w - cw)
+            return left, top, left + cw, top + ch
+    return 0, 0, w, h
+
+
+def load(path, size, train, seed):
+    rng = random.Random(seed)
+    img = Image.open(path).convert("RGB")
+    if train:
+        img = img.resize((size, size), Image.BILINEAR, box=random_resized_crop_box(img.width, img.height, rng))
+        if rng.random() < 0.5:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+    else:
+        short = int(size / 0.875)
+        w, h = img.size
+        rw, rh = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
+        img = img.resize((rw, rh), Image.BILINEAR)
+        left, top = int(round((rw - size) / 2)), int(round((rh - size) / 2))
+        img = img.crop((left, top, left + size, top + size))
+    x = (np.asarray(img, dtype=np.float32) / 255.0 - MEAN) / STD
+    return torch.from_numpy(x)
+
+
+class Folder(torch.utils.data.Dataset):
+    def __init__(self, files, size, train):
+        self.files, self.size, self.train = files, size, train
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return load(self.files[i], self.size, self.train, i)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dir", required=True)
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batches", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--eval", action="store_true")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(a.dir) for f in fs if f.lower().endswith((".jpg", ".jpeg")))
+    random.Random(1).shuffle(files)
+    files = [files[i % len(files)] for i in range((a.batches + 1) * a.batch)]
+    loader = torch.utils.data.DataLoader(Folder(files, a.size, not a.eval), batch_size=a.batch,
+                                         num_workers=a.threads if a.threads > 1 else 0)
+    times, start = [], None
+    for b, _ in enumerate(loader):
+        now = time.perf_counter()
+        if b > 0:
+            times.append((now - start) * 1000)
+        start = now
+    times.sort()
+    median = times[len(times) // 2]
+    print(f"RESULT framework=pytorch transform={'eval' if a.eval else 'train'} threads={a.threads} batch={a.batch} "
+          f"ms_median={median:.2f} images_per_s={1000 * a.batch / median:.1f}")
+
+
+if __name__ == "__main__":
+    main()
