@@ -12,6 +12,7 @@ declare -A needs=(
   [catch2]=/usr/include/catch2/catch.hpp
   [zlib1g-dev]=/usr/include/zlib.h
   [libjpeg-dev]=/usr/include/jpeglib.h
+  [libpng-dev]=/usr/include/png.h
   [python3]=/usr/bin/python3
 )
 missing=()

@@ -1,4 +1,4 @@
-// tests/test_image_folder.cpp — JPEG folders: decoding, the resize against torch's (tests/golden/make_resize.py),
+// tests/test_image_folder.cpp — image folders: JPEG and PNG decoding, the resize against torch's (tests/golden/make_resize.py),
 // torchvision's crop geometry, the folder scan and its errors, and batches that do not depend on thread count.
 #include <catch2/catch.hpp>
 
@@ -10,6 +10,8 @@
 #include "core/data/image_folder.h"
 #include "core/io/safetensors.h"
 #include "tests/test_helpers.h"
+
+#include <png.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -53,11 +55,11 @@ void make_folder(const std::string& root, const std::vector<std::pair<std::strin
 
 }  // namespace
 
-TEST_CASE("jpeg: a smooth image survives a quality-100 round trip; grey comes back as three equal channels", "[data]") {
+TEST_CASE("image files: a smooth JPEG survives a quality-100 round trip; grey comes back as three equal channels", "[data]") {
     bplab::test::TempDir dir;
     const Image rgb = gradient_image(23, 31, 3);
     write_jpeg(dir.path("rgb.jpg"), rgb, 100);
-    const Image back = read_jpeg(dir.path("rgb.jpg"));
+    const Image back = read_image(dir.path("rgb.jpg"));
     REQUIRE(back.height == 23);
     REQUIRE(back.width == 31);
     REQUIRE(back.channels == 3);
@@ -65,7 +67,7 @@ TEST_CASE("jpeg: a smooth image survives a quality-100 round trip; grey comes ba
 
     const Image grey = gradient_image(9, 12, 1);
     write_jpeg(dir.path("grey.jpg"), grey, 100);
-    const Image g = read_jpeg(dir.path("grey.jpg"));
+    const Image g = read_image(dir.path("grey.jpg"));
     REQUIRE(g.channels == 3);
     int worst = 0;
     for (std::int64_t p = 0; p < 9 * 12; ++p) {
@@ -76,15 +78,50 @@ TEST_CASE("jpeg: a smooth image survives a quality-100 round trip; grey comes ba
     CHECK(worst <= 2);
 }
 
-TEST_CASE("jpeg: files that are not JPEGs are refused by name, with the reason", "[data]") {
+TEST_CASE("image files: a PNG is read by its content, whatever its name; alpha is dropped", "[data]") {
     bplab::test::TempDir dir;
-    write_bytes(dir.path("png.JPEG"), std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, '\0'));
+    std::vector<std::uint8_t> rgba;
+    for (int p = 0; p < 5 * 7; ++p) rgba.insert(rgba.end(), {std::uint8_t(p), std::uint8_t(3 * p), std::uint8_t(255 - p), std::uint8_t(7 * p)});
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    png.width = 7;
+    png.height = 5;
+    png.format = PNG_FORMAT_RGBA;
+    REQUIRE(png_image_write_to_file(&png, dir.path("png.JPEG").c_str(), 0, rgba.data(), 0, nullptr));
+    const Image img = read_image(dir.path("png.JPEG"));
+    REQUIRE(img.height == 5);
+    REQUIRE(img.width == 7);
+    REQUIRE(img.channels == 3);
+    for (std::size_t p = 0; p < 35; ++p)
+        for (std::size_t c = 0; c < 3; ++c) CHECK(img.pixels[3 * p + c] == rgba[4 * p + c]);
+}
+
+TEST_CASE("image files: truncated, broken, oversized and other files are refused by name, with the reason", "[data]") {
+    bplab::test::TempDir dir;
+    write_jpeg(dir.path("whole.jpg"), gradient_image(300, 300, 3));  // its tables take the first ~600 bytes
+    std::ifstream in(dir.path("whole.jpg"), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write_bytes(dir.path("cut.jpg"), bytes.substr(0, bytes.size() * 3 / 4));
+    REQUIRE_THROWS_WITH(read_image(dir.path("cut.jpg")), Contains(dir.path("cut.jpg")) && Contains("the JPEG is truncated"));
+    // The frame header (SOF0: FF C0, length, precision, height, width) claiming 65000 x 65000 pixels.
+    std::string huge = bytes;
+    const auto sof = huge.find("\xFF\xC0");
+    REQUIRE(sof != std::string::npos);
+    huge[sof + 5] = huge[sof + 7] = static_cast<char>(0xFD);
+    huge[sof + 6] = huge[sof + 8] = static_cast<char>(0xE8);
+    write_bytes(dir.path("huge.jpg"), huge);
+    REQUIRE_THROWS_WITH(read_image(dir.path("huge.jpg")), Contains("65000 x 65000 pixels (expected at most 178956970"));
+    write_bytes(dir.path("png.jpg"), std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, '\0'));
+    REQUIRE_THROWS_WITH(read_image(dir.path("png.jpg")), Contains("not a readable PNG"));
+    write_bytes(dir.path("jpeg.jpg"), std::string("\xFF\xD8\xFF", 3) + std::string(64, 'x'));
+    REQUIRE_THROWS_WITH(read_image(dir.path("jpeg.jpg")), Contains("not a readable JPEG"));
     write_bytes(dir.path("empty.jpg"), "");
+    REQUIRE_THROWS_WITH(read_image(dir.path("empty.jpg")), Contains("the file is empty"));
+    write_bytes(dir.path("gif.jpg"), "GIF89a......");
+    REQUIRE_THROWS_WITH(read_image(dir.path("gif.jpg")), Contains("a GIF file"));
     write_bytes(dir.path("text.jpg"), "hello, this is not an image");
-    REQUIRE_THROWS_WITH(read_jpeg(dir.path("png.JPEG")), Contains(dir.path("png.JPEG")) && Contains("it is a PNG file"));
-    REQUIRE_THROWS_WITH(read_jpeg(dir.path("empty.jpg")), Contains("the file is empty"));
-    REQUIRE_THROWS_WITH(read_jpeg(dir.path("text.jpg")), Contains("not a readable JPEG"));
-    REQUIRE_THROWS_WITH(read_jpeg(dir.path("none.jpg")), Contains("cannot open"));
+    REQUIRE_THROWS_WITH(read_image(dir.path("text.jpg")), Contains("neither a JPEG nor a PNG file (it starts with 0x68 0x65)"));
+    REQUIRE_THROWS_WITH(read_image(dir.path("none.jpg")), Contains("cannot open"));
     REQUIRE_THROWS_WITH(write_jpeg(dir.path("bad.jpg"), Image{.height = 2, .width = 2, .channels = 2, .pixels = {}}),
                         Contains("expected 1 or 3 channels"));
 }
@@ -185,12 +222,16 @@ TEST_CASE("image folder: classes in name order, JPEGs only, validation labelled 
     make_folder(dir.path("d/train"), {{"zebra", 2}, {"ant", 3}});
     make_folder(dir.path("d/val"), {{"zebra", 1}});
     write_bytes(dir.path("d/train/ant/notes.txt"), "not an image");
+    write_bytes(dir.path("d/train/ant/._0.JPEG"), "macOS's resource fork, not an image");
+    std::filesystem::create_directories(dir.path("d/train/.cache"));
     std::filesystem::create_directories(dir.path("d/train/ant/sub"));
+    write_jpeg(dir.path("d/train/ant/sub/deep.jpeg"), constant_image(9, 9, 1));
     const TrainTest d = load_image_folders(dir.path("d/"), 8);
     REQUIRE(d.train.files);
     CHECK(d.train.name == "d/train");
     CHECK(d.train.files->classes() == std::vector<std::string>{"ant", "zebra"});
-    CHECK(d.train.size() == 5);
+    CHECK(d.train.size() == 6);  // with the one in ant/sub
+    CHECK(d.train.files->file(3) == dir.path("d/train/ant/sub/deep.jpeg"));
     CHECK(d.test.size() == 1);
     CHECK(d.test.files->classes() == d.train.files->classes());
     const Batch val = make_batch(d.test, Tensor::from_indices({0}, {1}));
@@ -209,13 +250,13 @@ TEST_CASE("image folder: a missing, empty or mislabelled folder is refused by na
     REQUIRE_THROWS_WITH(ImageFolder(dir.path("empty"), 8), Contains("has no class folders"));
     make_folder(dir.path("t"), {{"a", 1}});
     std::filesystem::create_directories(dir.path("t/b"));
-    REQUIRE_THROWS_WITH(ImageFolder(dir.path("t"), 8), Contains("class folder 'b' holds no .jpg or .jpeg file"));
+    REQUIRE_THROWS_WITH(ImageFolder(dir.path("t"), 8), Contains("class folder 'b' holds no .jpg, .jpeg or .png file"));
     make_folder(dir.path("v"), {{"c", 1}});
     REQUIRE_THROWS_WITH(ImageFolder(dir.path("v"), 8, {"a", "b"}), Contains("'c' is not one of the 2 training classes"));
     REQUIRE_THROWS_WITH(load_image_folders(dir.path("t"), 8), Contains("train' does not exist"));
     write_bytes(dir.path("v/c/1.jpg"), "broken");
     const ImageFolder v(dir.path("v"), 8);
-    REQUIRE_THROWS_WITH(v.load({0, 1}), Contains(dir.path("v/c/1.jpg")) && Contains("not a readable JPEG"));
+    REQUIRE_THROWS_WITH(v.load({0, 1}), Contains(dir.path("v/c/1.jpg")) && Contains("neither a JPEG nor a PNG"));
     REQUIRE_THROWS_WITH(v.load({2}), Contains("example 2 (it has 2)"));
 }
 

@@ -3,6 +3,7 @@
 #include "core/data/image_folder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <exception>
 #include <filesystem>
@@ -19,16 +20,23 @@ namespace {
 /// Python's round(), which torchvision uses: halves go to the even neighbour.
 std::int64_t nearest(double x) { return static_cast<std::int64_t>(std::nearbyint(x)); }
 
-bool is_jpeg_name(const fs::path& p) {
+bool is_image_name(const fs::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return ext == ".jpg" || ext == ".jpeg";
+    return (ext == ".jpg" || ext == ".jpeg" || ext == ".png") && p.filename().string()[0] != '.';  // not macOS's ._ files
 }
 
+/// The class folders of `dir`, or the images under one (in its subfolders too, as torchvision finds them),
+/// as paths relative to `dir`, sorted.
 std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
     std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (folders ? e.is_directory() : (e.is_regular_file() && is_jpeg_name(e.path()))) out.push_back(e.path().filename().string());
+    if (folders) {
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.is_directory() && e.path().filename().string()[0] != '.') out.push_back(e.path().filename().string());
+    } else {
+        for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink))
+            if (e.is_regular_file() && is_image_name(e.path())) out.push_back(fs::relative(e.path(), dir).string());
+    }
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -85,7 +93,8 @@ ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<
     if (!fs::is_directory(root_)) throw std::runtime_error("image folder '" + root_ + "' is not a folder");
     const auto found = sorted_entries(root_, true);
     if (found.empty())
-        throw std::runtime_error("image folder '" + root_ + "' has no class folders (expected <root>/<class>/<image>.jpg)");
+        throw std::runtime_error("image folder '" + root_ + "' has no class folders (expected <root>/<class>/<image>.JPEG; "
+                                 "ImageNet's val/ comes flat and must first be sorted into class folders)");
     const bool own = classes_.empty();
     if (own) classes_ = found;
     for (const auto& name : found) {
@@ -95,7 +104,7 @@ ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<
                                      std::to_string(classes_.size()) + " training classes");
         const auto images = sorted_entries(fs::path(root_) / name, false);
         if (images.empty())
-            throw std::runtime_error("image folder '" + root_ + "': class folder '" + name + "' holds no .jpg or .jpeg file");
+            throw std::runtime_error("image folder '" + root_ + "': class folder '" + name + "' holds no .jpg, .jpeg or .png file");
         for (const auto& f : images) {
             files_.push_back((fs::path(root_) / name / f).string());
             labels_.push_back(at - classes_.begin());
@@ -121,7 +130,7 @@ Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<
     for (std::int64_t n = 0; n < b; ++n) {
         try {
             const auto k = static_cast<std::size_t>(idx[static_cast<std::size_t>(n)]);
-            const Image image = read_jpeg(files_[k]);
+            const Image image = read_image(files_[k]);
             ResizeCrop plan = resize_center_crop(image.height, image.width, s);
             if (!seeds.empty()) {
                 Rng rng(seeds[static_cast<std::size_t>(n)]);

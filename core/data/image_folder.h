@@ -1,4 +1,4 @@
-// core/data/image_folder.h — labelled JPEG folders (ImageNet's layout: <root>/<class>/<image>.JPEG), decoded
+// core/data/image_folder.h — labelled image folders (ImageNet's layout: <root>/<class>/<image>.JPEG), decoded
 // and transformed batch by batch, as torchvision's ImageFolder with the usual ImageNet transforms does it.
 #pragma once
 #include <memory>
@@ -24,8 +24,9 @@ ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size)
 
 class ImageFolder {
 public:
-    /// Scans `root`: each subfolder is a class, labelled by its rank in name order, and each .jpg / .jpeg file
-    /// in it (any case) an example, in name order; other files are ignored. With `classes` (a validation
+    /// Scans `root`: each subfolder is a class, labelled by its rank in name order, and each .jpg, .jpeg or .png
+    /// file under it (any case, subfolders too) an example, in name order; other files and names starting with
+    /// a dot are ignored. Whatever its name says, a file is read as the JPEG or PNG it is. With `classes` (a validation
     /// folder gets its training folder's), labels follow that list and an unknown subfolder is an error.
     /// Throws naming the folder when it is missing, has no class folders or a class without images.
     ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes = {});

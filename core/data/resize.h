@@ -1,9 +1,10 @@
 // core/data/resize.h — antialiased bilinear resizing of 8-bit images to floats, with a crop of the result.
 // The filter is PIL's (and torch's interpolate(..., antialias=True)): a triangle widened by the scale factor.
+// It runs in floats, as torch's does; PIL rounds to 8 bits after each pass (at most one grey level apart).
 #pragma once
 #include <cstdint>
 
-#include "core/data/jpeg.h"
+#include "core/data/image_io.h"
 
 namespace bplab {
 

@@ -81,7 +81,9 @@ std::future<Batch> Trainer::start_batch(const Tensor& idx) {
     std::vector<std::uint64_t> seeds;
     if (options_.augment)
         for (std::int64_t i = 0; i < idx.numel(); ++i) seeds.push_back(augment_rng_.next_u64());
-    auto decode = std::async(std::launch::async, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
+    // On a CPU device the step's threads would share the cores with decoding's: by default it decodes at get().
+    const auto when = options_.decode_ahead.value_or(!device.is_cpu()) ? std::launch::async : std::launch::deferred;
+    auto decode = std::async(when, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
                                                   threads = omp_threads()] { return files->load(list, seeds, threads); });
     return std::async(std::launch::deferred, [decoded = std::move(decode), device, this]() mutable {
         Batch b = decoded.get();  // the upload stays on this thread, the device's

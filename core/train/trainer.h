@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/data/augment.h"
@@ -43,6 +44,8 @@ struct FitOptions {
     /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.
     bool augment = false;
     AugmentOptions augment_options;
+    /// Image folders: decode batch i + 1 on a host thread during step i (default: when the model is on a GPU).
+    std::optional<bool> decode_ahead;
     std::int64_t eval_batch = 500;
     /// After every step: (epoch, step index, steps in the epoch, loss of the step).
     std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
@@ -71,8 +74,8 @@ private:
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
     /// Starts making the training batch of `idx`; get() gives it on the model's device. In memory: deferred to
     /// get(), where its rows are gathered on the CPU, uploaded at the dataset's size, then augmented (or fitted)
-    /// there. From files: decoded on a host thread at once (run() starts batch i + 1 before step i), with crop
-    /// seeds drawn here, in batch order, so that a run draws the same either way.
+    /// there. From files: decoded at get(), or on a host thread at once with options.decode_ahead (run() starts
+    /// batch i + 1 before step i), with crop seeds drawn here, in batch order, so that both draw the same.
     std::future<Batch> start_batch(const Tensor& idx);
 
     Model& model_;

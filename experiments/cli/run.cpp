@@ -69,6 +69,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
     return {{"model", s.model},
             {"hidden", join(s.hidden)},
             {"data", s.data},
+            {"classes", data.train.files ? static_cast<std::int64_t>(data.train.files->classes().size()) : std::int64_t{10}},
             {"method", s.method},
             {"optimizer", s.optimizer},
             {"device", s.device.str()},

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "core/data/jpeg.h"
+#include "core/data/image_io.h"
 #include "core/rng.h"
 #include "experiments/cli/flags.h"
 

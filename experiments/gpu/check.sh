@@ -21,6 +21,7 @@ stage_build() {
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBPLAB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_PREFIX_PATH="$deps" -DZLIB_INCLUDE_DIR="$deps/include" -DZLIB_LIBRARY="$deps/lib/libz.a" \
     -DJPEG_INCLUDE_DIR="$deps/include" -DJPEG_LIBRARY="$deps/lib/libjpeg.a" \
+    -DPNG_PNG_INCLUDE_DIR="$deps/include" -DPNG_LIBRARY="$deps/lib/libpng16.a" \
     -DBPLAB_DOCS=OFF -DBPLAB_CUDA_EMULATOR=OFF > "$out/build.log" 2>&1 &&
     cmake --build "$build" -j 16 >> "$out/build.log" 2>&1
   local rc=$?

@@ -149,7 +149,7 @@ expect_error "--data folder, no val/" "train-only/val' does not exist" \
   "$bplab" train --model vit-mini --data folder --data-dir "$work/train-only" --out "$work/bad"
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
 printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
-expect_error "--data folder, a broken JPEG" "broken.jpg: not a readable JPEG" "$bplab" "${folder[@]}" --out "$work/broken"
+expect_error "--data folder, a broken JPEG" "broken.jpg: neither a JPEG nor a PNG file" "$bplab" "${folder[@]}" --out "$work/broken"
 
 # The GPU run's table (experiments/gpu/bench_table.py) from RESULT lines: ratios, and a dash for a missing run.
 table=$(printf '%s\n' "RESULT framework=bplab model=m device=cuda sbp_keep=1 recompute=0 ms_median=10 peak_mb=300" \
