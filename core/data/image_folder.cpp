@@ -35,7 +35,7 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
             if (e.is_directory() && e.path().filename().string()[0] != '.') out.push_back(e.path().filename().string());
     } else {
         for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink))
-            if (e.is_regular_file() && is_image_name(e.path())) out.push_back(fs::relative(e.path(), dir).string());
+            if (e.is_regular_file() && is_image_name(e.path())) out.push_back(e.path().lexically_relative(dir).string());
     }
     std::sort(out.begin(), out.end());
     return out;

@@ -22,7 +22,11 @@ int main(int argc, char** argv) try {
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const int threads = cli::apply_threads(flags);
+    const auto scan_start = std::chrono::steady_clock::now();
     const ImageFolder folder(flags.str("dir"), flags.integer("size"));
+    const double scan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count();
+    std::printf("scanned %lld files in %zu classes in %.3f s\n", static_cast<long long>(folder.size()), folder.classes().size(), scan_s);
+    std::fflush(stdout);
     const std::int64_t batch = flags.integer("batch"), batches = flags.integer("batches");
     if (batch < 1 || batches < 1) throw std::invalid_argument("--batch and --batches: expected >= 1");
     Rng rng(1);
