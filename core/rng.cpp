@@ -1,4 +1,4 @@
-// core/rng.cpp — xoshiro256** seeded through splitmix64, plus uniform, normal and permutations.
+// core/rng.cpp — xoshiro256** seeded through splitmix64, plus uniform, normal, gamma, beta and permutations.
 // Written out here (not <random>'s distributions) so results do not depend on the C++ library.
 #include "core/rng.h"
 
@@ -48,6 +48,31 @@ double Rng::normal() {
     while (u1 <= 0.0);
     const double u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
+}
+
+double Rng::gamma(double shape) {
+    if (shape < 1.0) {
+        double u;
+        do u = uniform();
+        while (u <= 0.0);
+        return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do {
+            x = normal();
+            v = 1.0 + c * x;
+        } while (v <= 0.0);
+        v = v * v * v;
+        const double u = uniform();
+        if (u < 1.0 - 0.0331 * x * x * x * x || (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v)))) return d * v;
+    }
+}
+
+double Rng::beta(double a, double b) {
+    const double x = gamma(a), y = gamma(b);
+    return x / (x + y);
 }
 
 std::vector<std::int64_t> Rng::permutation(std::int64_t n) {

@@ -18,6 +18,10 @@ public:
     std::uint64_t below(std::uint64_t n);
     /// Standard normal (Box–Muller).
     double normal();
+    /// Gamma(shape, 1), shape > 0 (Marsaglia and Tsang; below 1 through Gamma(shape + 1) · U^(1/shape)).
+    double gamma(double shape);
+    /// Beta(a, b) = G_a / (G_a + G_b), a, b > 0.
+    double beta(double a, double b);
     /// A uniformly random permutation of 0..n-1 (Fisher–Yates).
     std::vector<std::int64_t> permutation(std::int64_t n);
 

@@ -35,7 +35,7 @@ private:
 double update_unit(Model& model, const Batch& batch, const Tensor& input, std::int64_t first, std::int64_t k,
                    Optimizer& optimizer) {
     const OnlyUnitTrainable frozen(model, k);
-    const Tensor loss = cross_entropy(model.forward_units(input, first, model.num_units()), batch.y, batch.label_smoothing);
+    const Tensor loss = batch_loss(model.forward_units(input, first, model.num_units()), batch);
     backward(loss);
     optimizer.step(model.unit_parameters(k));
     return loss.item();

@@ -6,9 +6,13 @@
 
 namespace bplab {
 
-Tensor batch_loss(const Model& model, const Batch& batch) {
-    return cross_entropy(model.forward(batch.x), batch.y, batch.label_smoothing);
+Tensor batch_loss(const Tensor& logits, const Batch& batch) {
+    const Tensor own = cross_entropy(logits, batch.y, batch.label_smoothing);
+    if (!batch.mix_y.defined()) return own;
+    return add(scale(own, batch.mix_weight), scale(cross_entropy(logits, batch.mix_y, batch.label_smoothing), 1.0 - batch.mix_weight));
 }
+
+Tensor batch_loss(const Model& model, const Batch& batch) { return batch_loss(model.forward(batch.x), batch); }
 
 double backprop_step(Model& model, const Batch& batch, Optimizer& optimizer) {
     model.zero_grad();

@@ -76,6 +76,7 @@ std::future<Batch> Trainer::start_batch(const Tensor& idx) {
                 b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
                                        : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
             b.label_smoothing = options_.label_smoothing;
+            mix_batch(b, options_.mix, augment_rng_);
             return b;
         });
     std::vector<std::uint64_t> seeds;
@@ -90,6 +91,7 @@ std::future<Batch> Trainer::start_batch(const Tensor& idx) {
         b.x = b.x.to(device);
         b.y = b.y.to(device);
         b.label_smoothing = options_.label_smoothing;
+        mix_batch(b, options_.mix, augment_rng_);
         return b;
     });
 }

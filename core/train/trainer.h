@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/data/augment.h"
+#include "core/data/mix.h"
 #include "core/data/idx_dataset.h"
 #include "core/io/safetensors.h"
 #include "core/optim/schedule.h"
@@ -44,6 +45,8 @@ struct FitOptions {
     /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.
     bool augment = false;
     AugmentOptions augment_options;
+    /// Mixup / CutMix of each training batch (images), after augmentation, drawn from the augmentation's Rng.
+    MixOptions mix;
     /// Image folders: decode batch i + 1 on a host thread during step i (default: when the model is on a GPU).
     std::optional<bool> decode_ahead;
     std::int64_t eval_batch = 500;

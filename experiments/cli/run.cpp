@@ -85,6 +85,8 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"drop_path", s.drop_path},
             {"recompute", s.recompute},
             {"augment", s.augment},
+            {"mixup", s.mixup},
+            {"cutmix", s.cutmix},
             {"grad_norms_every", s.grad_norms_every},
             {"sbp_keep", s.sbp.keep},
             {"sbp_mask", sbp::to_string(s.sbp.mask)},
@@ -167,6 +169,9 @@ void add_run_flags(Flags& flags) {
         .add("label-smoothing", "0", "label smoothing of the cross-entropy")
         .add("drop-path", "0", "stochastic depth rate of the last block (ViT/ConvNeXt)")
         .add_switch("augment", "random crop (padding 2; folders: RandomResizedCrop) and horizontal flip (image models)")
+        .add("mixup", "0", "Mixup: each batch mixed with its mirror, lambda ~ Beta(a, a) (0: off; the SBP paper's recipe: 0.8)")
+        .add("cutmix", "0", "CutMix: a box of the mirror image pasted, lambda ~ Beta(a, a) (0: off; recipe: 1.0); with "
+                            "--mixup, one of the two per batch")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
@@ -236,9 +241,15 @@ RunSpec run_spec_from(const Flags& flags) {
     s.drop_path = flags.real("drop-path");
     if (s.drop_path < 0 || s.drop_path >= 1)
         throw std::invalid_argument("--drop-path " + flags.str("drop-path") + ": expected 0 <= rate < 1");
-    if (s.model == "mlp" && (s.drop_path > 0 || flags.on("augment")))
-        throw std::invalid_argument(std::string(s.drop_path > 0 ? "--drop-path" : "--augment") +
-                                    ": for the image models (ViT, ConvNeXt); the MLP has no blocks and takes flat images");
+    s.mixup = flags.real("mixup");
+    s.cutmix = flags.real("cutmix");
+    for (const char* name : {"mixup", "cutmix"})
+        if (flags.real(name) < 0) throw std::invalid_argument("--" + std::string(name) + " " + flags.str(name) + ": expected >= 0");
+    if (s.model == "mlp")
+        for (const char* name : {"drop-path", "augment", "mixup", "cutmix"})
+            if (std::string(name) == "augment" ? flags.on(name) : flags.real(name) > 0)
+                throw std::invalid_argument("--" + std::string(name) +
+                                            ": for the image models (ViT, ConvNeXt); the MLP has no blocks and takes flat images");
     s.recompute = flags.on("recompute");
     if (s.recompute && s.model == "mlp")
         throw std::invalid_argument("--recompute: it recomputes the LayerNorm and GELU outputs of ViT and ConvNeXt blocks; the MLP has none");
@@ -306,6 +317,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     options.min_lr = spec.min_lr;
     options.ema_decay = spec.ema;
     options.augment = spec.augment;
+    options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
     if (spec.model != "mlp" && !data.train.files) {
         const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};

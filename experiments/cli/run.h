@@ -22,6 +22,7 @@ struct RunSpec {
     double clip = 0.0, ema = 0.0, label_smoothing = 0.0, drop_path = 0.0;
     bool recompute = false;  ///< ViT/ConvNeXt: LayerNorm and GELU outputs recomputed in backward, not saved
     bool augment = false;  ///< random crop (padding 2) and horizontal flip for image models
+    double mixup = 0.0, cutmix = 0.0;  ///< Mixup's and CutMix's Beta α (0: off), image models
     std::int64_t grad_norms_every = 0;  ///< log every weight gradient's L2 norm every N steps (0: off)
     sbp::SbpConfig sbp;    ///< Stochastic Backpropagation (keep = 1: off)
     std::int64_t batch = 128;

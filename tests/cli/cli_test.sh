@@ -132,7 +132,8 @@ awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !
 "$make_image_folder" --out "$work/jpegs" --classes 3 --train 6 --val 2 --grey-every 4 > /dev/null ||
   fail "make_image_folder did not write $work/jpegs"
 folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 6 --epochs 2 --augment --no-progress)
-if "$bplab" "${folder[@]}" --out "$work/folder" > "$work/folder.log" 2>&1; then
+if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --out "$work/folder" > "$work/folder.log" 2>&1; then
+  grep -q '"mixup": *0.8' "$work/folder/config.json" || fail "--mixup: not recorded in config.json"
   [ "$(lines "$work/folder/metrics.jsonl")" = 2 ] || fail "--data folder: $(lines "$work/folder/metrics.jsonl") metrics lines (expected 2)"
   grep -q '"train_examples": *18' "$work/folder/config.json" || fail "--data folder: config.json does not record 18 training images"
   grep -q "on folder (18 train / 6 test)" "$work/folder.log" || fail "--data folder: banner: $(head -1 "$work/folder.log")"
@@ -147,6 +148,8 @@ expect_error "--data folder for the MLP" "--data folder: for the image models" "
 mkdir -p "$work/train-only" && cp -r "$work/jpegs/train" "$work/train-only/"
 expect_error "--data folder, no val/" "train-only/val' does not exist" \
   "$bplab" train --model vit-mini --data folder --data-dir "$work/train-only" --out "$work/bad"
+expect_error "--cutmix for the MLP" "--cutmix: for the image models" "$bplab" "${common[@]}" --cutmix 1 --out "$work/bad"
+expect_error "--mixup negative" "--mixup -0.5: expected >= 0" "$bplab" "${folder[@]}" --mixup -0.5 --out "$work/bad"
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
 printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
 expect_error "--data folder, a broken JPEG" "broken.jpg: neither a JPEG nor a PNG file" "$bplab" "${folder[@]}" --out "$work/broken"
