@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/cli_device_test.sh — `--device cuda` end to end, on the CUDA emulator and on a real GPU: what a user
 # runs there (train, resume, mem, grads, bench) agrees with the CPU.
-# Checks: a short augmented SBP training run matches the same run on the CPU within 1e-4 and resumes from its
-# checkpoint bit-identically; `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
+# Checks: a short augmented SBP training run with Mixup and CutMix matches the same run on the CPU within 1e-4
+# and resumes from its checkpoint bit-identically; `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
 # bench_model_step profiles the GPU's ops.
 # Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step [gpu]
 #   (the emulated programs, or the real ones with "gpu": then it exits 77, CTest's skip, where no GPU is present)
@@ -22,7 +22,7 @@ field() { sed -n "$2p" "$1" | grep -o "\"$3\":[^,}]*" | cut -d: -f2; }
 # close A B TOL: both numbers, and |A − B| ≤ TOL · max(1, |A|).
 close() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; if (s < 1) s = 1; exit !(d <= t * s) }'; }
 
-train=(train --model vit-mini --data-dir "$work/data" --batch 8 --sbp-keep 0.5 --lr 0.01 --augment --no-progress)
+train=(train --model vit-mini --data-dir "$work/data" --batch 8 --sbp-keep 0.5 --lr 0.01 --augment --mixup 0.8 --cutmix 1.0 --no-progress)
 for device in cpu cuda; do
   "$bplab" "${train[@]}" --epochs 2 --device "$device" --out "$work/$device" > "$work/$device.log" 2>&1 ||
     fail "train --device $device: $(tail -5 "$work/$device.log")"
