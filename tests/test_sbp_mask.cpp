@@ -345,3 +345,22 @@ TEST_CASE("select_blocks: items over all blocks and within stages; bad ranges ar
     REQUIRE_THROWS_WITH(on("0-9223372036854775807"), Contains("expected a non-negative integer"));  // no overflow
     REQUIRE_THROWS_WITH(on("s3/all"), Contains("the model has 3 stages"));
 }
+
+TEST_CASE("kept_share: what a keep ratio really keeps, as the grid stride rounds it", "[sbp]") {
+    CHECK(kept_share(MaskKind::grid, 0.3) == "1/3 of the positions");
+    CHECK(kept_share(MaskKind::grid, 0.4) == "1/2 of the positions");  // round(2.5) = 2, to even
+    CHECK(kept_share(MaskKind::fixed, 0.25) == "1/4 of the positions");
+    CHECK(kept_share(MaskKind::grid, 0.75) == "3/4 of the positions");
+    CHECK(kept_share(MaskKind::grid, 0.7) == "2/3 of the positions");   // round(1 / 0.3) = 3: drops 1 in 3
+    CHECK(kept_share(MaskKind::random, 0.3) == "round(0.3 x positions)");
+    CHECK(kept_share(MaskKind::grid, 1.0) == "every position");
+    // The shares agree with the masks drawn: over every start t of a 7x7 grid, the kept fraction is 1/s.
+    for (const double r : {0.3, 0.7}) {
+        const double s = 3.0;  // round(1 / 0.3) = round(1 / (1 - 0.7)) = 3
+        Rng rng(1);
+        std::int64_t kept = 0, draws = 3000;
+        for (std::int64_t i = 0; i < draws; ++i) kept += static_cast<std::int64_t>(sample_mask(MaskKind::grid, 7, 7, r, rng).keep.size());
+        const double expected = r <= 0.5 ? 1.0 / s : (s - 1.0) / s;
+        CHECK(static_cast<double>(kept) / static_cast<double>(draws * 49) == Approx(expected).margin(0.01));
+    }
+}

@@ -33,6 +33,11 @@ struct KeepMask {
 /// (NaN included). `what` says where the ratio came from (an option, a block); empty leaves it out.
 void check_keep_ratio(double r, const std::string& what);
 
+/// What a keep ratio really keeps, for logs: "1/3 of the positions" (a grid or fixed mask with r = 0.3: the
+/// stride rounds it; a fixed mask's share also varies a little with the grid's size), "round(0.3 x positions)"
+/// (random), "every position" (r = 1).
+std::string kept_share(MaskKind kind, double r);
+
 /// Draws the mask of one step over an h×w grid with keep ratio r (0 < r <= 1).
 ///
 /// - grid, r <= 0.5: s = round(1/r), t uniform in [0, s) (one rng.below(s) draw), keep (i + j) mod s == t.
