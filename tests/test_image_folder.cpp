@@ -96,6 +96,21 @@ TEST_CASE("image files: a PNG is read by its content, whatever its name; alpha i
         for (std::size_t c = 0; c < 3; ++c) CHECK(img.pixels[3 * p + c] == rgba[4 * p + c]);
 }
 
+TEST_CASE("image files: a 16-bit PNG marked linear keeps its high bytes: no gamma or colour conversion, as PIL", "[data]") {
+    bplab::test::TempDir dir;
+    std::vector<std::uint16_t> rgb;  // libpng's simplified writer stores these with gAMA 1.0 (linear light)
+    for (int p = 0; p < 4 * 6 * 3; ++p) rgb.push_back(static_cast<std::uint16_t>((p * 2741 + 513) % 65536));
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    png.width = 6;
+    png.height = 4;
+    png.format = PNG_FORMAT_LINEAR_RGB;
+    REQUIRE(png_image_write_to_file(&png, dir.path("deep.png").c_str(), 0, rgb.data(), 0, nullptr));
+    const Image img = read_image(dir.path("deep.png"));
+    REQUIRE(img.pixels.size() == rgb.size());
+    for (std::size_t i = 0; i < rgb.size(); ++i) CHECK(img.pixels[i] == rgb[i] >> 8);
+}
+
 TEST_CASE("image files: truncated, broken, oversized and other files are refused by name, with the reason", "[data]") {
     bplab::test::TempDir dir;
     write_jpeg(dir.path("whole.jpg"), gradient_image(300, 300, 3));  // its tables take the first ~600 bytes

@@ -1,6 +1,6 @@
-// core/data/image_io.cpp — libjpeg's decompress and compress loops with its errors turned into exceptions, and
-// libpng's simplified reader. libjpeg reports a fatal error by calling error_exit, which must not return: we
-// longjmp back to the frame that called into libjpeg (no C++ object lives in the frames it skips) and throw there.
+// core/data/image_io.cpp — libjpeg's and libpng's read loops (and libjpeg's write loop) with their errors turned
+// into exceptions. Both report a fatal error through a handler that must not return: we longjmp back to the frame
+// that called into the library (no C++ object lives in the frames it skips) and throw there.
 #include "core/data/image_io.h"
 
 #include <csetjmp>
@@ -106,23 +106,69 @@ Image read_jpeg(std::FILE* f, const std::string& path) {
     return image;
 }
 
-Image read_png(const std::string& path) {
-    png_image png{};
-    png.version = PNG_IMAGE_VERSION;
-    const auto fail = [&](const std::string& what) {
-        const std::string message = path + ": " + what + ": " + png.message;
-        png_image_free(&png);
-        return std::runtime_error(message);
-    };
-    if (!png_image_begin_read_from_file(&png, path.c_str())) throw fail("not a readable PNG");
-    check_pixels(path, png.height, png.width);
-    png.format = PNG_FORMAT_RGBA;  // 8 bits per channel; alpha is dropped below, as PIL's convert("RGB") does
-    std::vector<std::uint8_t> rgba(PNG_IMAGE_SIZE(png));
-    if (!png_image_finish_read(&png, nullptr, rgba.data(), 0, nullptr)) throw fail("not a readable PNG");
-    Image image{.height = png.height, .width = png.width, .channels = 3, .pixels = {}};
+struct PngError {
+    std::jmp_buf jump;
+    std::string message;
+};
+
+void png_jump_out(png_structp png, png_const_charp message) {
+    auto* e = static_cast<PngError*>(png_get_error_ptr(png));
+    e->message = message;
+    std::longjmp(e->jump, 1);
+}
+
+void png_stay_quiet(png_structp, png_const_charp) {}
+
+// Returns false (with the message in `e`) when libpng gave up. No gamma or colour-space conversion: 16-bit
+// channels keep their high byte, palettes and grey become RGB, alpha and transparency are dropped (PIL's way).
+bool decode_png(std::FILE* f, png_structp png, png_infop info, PngError& e, const std::string& path, Image& image,
+                std::vector<png_bytep>& rows) {
+    if (setjmp(e.jump)) return false;
+    png_init_io(png, f);
+    png_read_info(png, info);
+    check_pixels(path, png_get_image_height(png, info), png_get_image_width(png, info));
+    const int color = png_get_color_type(png, info);
+    png_set_strip_16(png);
+    png_set_packing(png);
+    if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) {
+        png_set_expand_gray_1_2_4_to_8(png);
+        png_set_gray_to_rgb(png);
+    }
+    if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    image.height = png_get_image_height(png, info);
+    image.width = png_get_image_width(png, info);
+    image.channels = 3;
+    if (png_get_rowbytes(png, info) != static_cast<png_size_t>(image.width * 3)) png_error(png, "unexpected row layout after conversion to RGB");
     image.pixels.resize(static_cast<std::size_t>(image.height * image.width * 3));
-    for (std::size_t p = 0, n = static_cast<std::size_t>(image.height * image.width); p < n; ++p)
-        for (std::size_t c = 0; c < 3; ++c) image.pixels[3 * p + c] = rgba[4 * p + c];
+    rows.resize(static_cast<std::size_t>(image.height));
+    for (std::int64_t r = 0; r < image.height; ++r) rows[static_cast<std::size_t>(r)] = image.pixels.data() + r * image.width * 3;
+    png_read_image(png, rows.data());
+    png_read_end(png, nullptr);
+    return true;
+}
+
+Image read_png(std::FILE* f, const std::string& path) {
+    PngError e;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &e, png_jump_out, png_stay_quiet);
+    png_infop info = png ? png_create_info_struct(png) : nullptr;
+    if (!info) {
+        png_destroy_read_struct(&png, nullptr, nullptr);
+        throw std::runtime_error(path + ": libpng could not start (out of memory?)");
+    }
+    Image image;
+    std::vector<png_bytep> rows;
+    bool ok;
+    try {  // as for JPEGs: a C++ exception (too many pixels, out of memory) still frees libpng's state
+        ok = decode_png(f, png, info, e, path, image, rows);
+    } catch (...) {
+        png_destroy_read_struct(&png, &info, nullptr);
+        throw;
+    }
+    png_destroy_read_struct(&png, &info, nullptr);
+    if (!ok) throw std::runtime_error(path + ": not a readable PNG: " + e.message);
     return image;
 }
 
@@ -153,10 +199,7 @@ Image read_image(const std::string& path) {
     const std::size_t n = std::fread(magic, 1, sizeof magic, f.get());
     std::rewind(f.get());
     if (n >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF) return read_jpeg(f.get(), path);
-    if (n == 8 && png_sig_cmp(magic, 0, 8) == 0) {
-        f.reset();
-        return read_png(path);
-    }
+    if (n == 8 && png_sig_cmp(magic, 0, 8) == 0) return read_png(f.get(), path);
     if (n == 0) throw std::runtime_error(path + ": the file is empty (expected a JPEG or PNG image)");
     if (n >= 3 && magic[0] == 'G' && magic[1] == 'I' && magic[2] == 'F')
         throw std::runtime_error(path + ": a GIF file (expected a JPEG or PNG image; convert it)");

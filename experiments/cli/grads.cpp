@@ -1,5 +1,6 @@
 // experiments/cli/grads.cpp — `bplab grads` (one step's gradients dumped for cross-checks with other
 // frameworks) and `bplab grad-sim` (per-layer cosine similarity of SBP and exact weight gradients).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -39,7 +40,8 @@ struct Setup {
     double fill = 0.0;  ///< a black pixel, normalised
 };
 
-Setup setup(const Flags& f) {
+/// The model and data; random data holds max(4, batches) batches.
+Setup setup(const Flags& f, std::int64_t batches = 1) {
     Setup s;
     const std::string name = f.str("model");
     s.size = model_image_size(name);
@@ -50,13 +52,15 @@ Setup setup(const Flags& f) {
     if (data == "random") {
         if (classes < 2) throw std::invalid_argument("--classes " + f.str("classes") + ": expected >= 2");
         Rng rng(seed);
-        const std::int64_t n = 4 * f.integer("batch");
+        const std::int64_t n = std::max<std::int64_t>(4, batches) * f.integer("batch");
         std::vector<double> xs(static_cast<std::size_t>(n * s.size * s.size * channels));
         for (auto& v : xs) v = rng.normal();
         std::vector<std::int64_t> ys(static_cast<std::size_t>(n));
         for (auto& v : ys) v = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(classes)));
         s.data = {"random", Tensor::from_vector(xs, {n, s.size, s.size, channels}), Tensor::from_indices(ys, {n})};
     } else {
+        if (data != "mnist" && data != "fashion-mnist")
+            throw std::invalid_argument("--data " + data + ": expected fashion-mnist, mnist or random");
         const IdxDatasetSpec& spec = idx_dataset_spec(data);
         TrainTest d = load_idx_dataset(f.str("data-dir").empty() ? default_data_dir(data) : f.str("data-dir"), spec);
         channels = 1;
@@ -150,10 +154,10 @@ int grad_sim_command(int argc, char** argv) {
         .add("out", "runs/grad-sim.jsonl", "JSONL output (one line per weight tensor)");
     if (!flags.parse(argc, argv, 2)) return 0;
     apply_threads(flags);
-    Setup s = setup(flags);
-    const sbp::SbpConfig config = sbp_config_from(flags);
     const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
     if (k < 1) throw std::invalid_argument("--batches " + flags.str("batches") + ": expected >= 1");
+    Setup s = setup(flags, k);
+    const sbp::SbpConfig config = sbp_config_from(flags);
     if (k * b > s.data.size())
         throw std::invalid_argument("--batches " + flags.str("batches") + " of " + flags.str("batch") + " need " +
                                     std::to_string(k * b) + " examples; the data has " + std::to_string(s.data.size()));

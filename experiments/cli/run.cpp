@@ -65,11 +65,24 @@ json::Object weight_grad_norms(const Model& model, std::int64_t step, int epoch,
     return {{"step", step}, {"epoch", epoch}, {"loss", loss}, {"grad_norms", json::Value(std::move(norms))}};
 }
 
+/// A folder dataset's class names, which fix its labels, as a 64-bit FNV-1a digest (hex): a run resumed on
+/// renamed or other classes of the same count is refused. Empty for the IDX sets, whose labels are digits.
+std::string class_names_digest(const TrainTest& data) {
+    if (!data.train.files) return "";
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const auto& name : data.train.files->classes())
+        for (const char ch : name + '\n') h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
 json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
     return {{"model", s.model},
             {"hidden", join(s.hidden)},
             {"data", s.data},
             {"classes", data.train.files ? static_cast<std::int64_t>(data.train.files->classes().size()) : std::int64_t{10}},
+            {"class_names", class_names_digest(data)},
             {"method", s.method},
             {"optimizer", s.optimizer},
             {"device", s.device.str()},
@@ -122,8 +135,8 @@ void require_same_run(const std::string& path, const json::Object& now, const js
         if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
     }
     if (!changed.empty())
-        throw std::invalid_argument("--resume: these flags differ from the run in " + path + ": " + changed +
-                                    " (give the run's flags; only --device and --grad-norms-every may change, and "
+        throw std::invalid_argument("--resume: these settings differ from the run in " + path + ": " + changed +
+                                    " (give the run's flags and data; only --device and --grad-norms-every may change, and "
                                     "--epochs with a constant schedule)");
 }
 
@@ -151,7 +164,7 @@ void add_run_flags(Flags& flags) {
     for (const auto& n : model_names()) models += " | " + n;
     flags.add("model", "mlp", "model: " + models)
         .add("hidden", "256", "MLP hidden sizes, comma-separated (e.g. 100,100,100)")
-        .add("data", "mnist", "dataset: mnist | fashion-mnist | folder (JPEG class folders in ImageNet's layout)")
+        .add("data", "mnist", "dataset: mnist | fashion-mnist | folder (JPEG/PNG class folders in ImageNet's layout)")
         .add("data-dir", "", "folder with the IDX files (default: data/mnist, /usr/share/datasets/fashion-mnist); for "
                              "--data folder, the one holding train/<class>/*.JPEG and val/<class>/*.JPEG")
         .add("batch", "128", "minibatch size (the last incomplete batch is dropped)")

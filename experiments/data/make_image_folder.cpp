@@ -52,8 +52,10 @@ int main(int argc, char** argv) {
         if (std::filesystem::exists(out)) throw std::invalid_argument("--out " + out + ": already exists");
         const std::int64_t classes = flags.integer("classes"), lo = flags.integer("min-side"), hi = flags.integer("max-side"),
                            grey_every = flags.integer("grey-every");
-        if (classes < 1 || lo < 1 || hi < lo || hi > 65500 || grey_every < 0 || flags.integer("train") < 1 || flags.integer("val") < 1)
-            throw std::invalid_argument("expected --classes, --train, --val >= 1, 1 <= --min-side <= --max-side <= 65500, --grey-every >= 0");
+        if (classes < 1 || lo < 1 || hi < lo || hi > 65500 || grey_every < 0 || flags.integer("train") < 1 || flags.integer("val") < 1 ||
+            flags.integer("quality") < 1 || flags.integer("quality") > 100)  // all checked before the folder is made
+            throw std::invalid_argument("expected --classes, --train, --val >= 1, 1 <= --min-side <= --max-side <= 65500, "
+                                        "--grey-every >= 0, --quality 1..100");
         bplab::Rng rng(static_cast<std::uint64_t>(flags.integer("seed")));
         std::int64_t written = 0;
         for (const char* split : {"train", "val"})

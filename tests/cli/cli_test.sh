@@ -142,6 +142,17 @@ if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --sbp-keep 0.5 --out "$work/
 else
   fail "--data folder run: $(tail -5 "$work/folder.log")"
 fi
+# Resuming on folders whose class names differ (same count) would train on other labels: refused.
+cp -r "$work/jpegs" "$work/renamed" && mv "$work/renamed/train/n00000000" "$work/renamed/train/n00000009" &&
+  mv "$work/renamed/val/n00000000" "$work/renamed/val/n00000009"
+expect_error "--resume on renamed classes" "class_names" \
+  "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --sbp-keep 0.5 --data-dir "$work/renamed" --epochs 3 --resume --out "$work/folder"
+mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001" "$work/one/train/" &&
+  cp -r "$work/jpegs/val/n00000001" "$work/one/val/"
+expect_error "--data folder with one class" "has 1 class folder \(expected at least 2" \
+  "$bplab" train --model vit-mini --data folder --data-dir "$work/one" --out "$work/bad"
+expect_error "make_image_folder --quality 0" "--quality 1..100" "$make_image_folder" --out "$work/q0" --quality 0
+[ ! -e "$work/q0" ] || fail "make_image_folder --quality 0 left $work/q0 behind"
 expect_error "--data folder without --data-dir" "--data folder: give --data-dir" \
   "$bplab" train --model vit-mini --data folder --out "$work/bad"
 expect_error "--data folder with --train-size" "--train-size 6: not for --data folder" \
@@ -155,6 +166,11 @@ expect_error "--mixup negative" "--mixup -0.5: expected >= 0" "$bplab" "${folder
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
 printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
 expect_error "--data folder, a broken JPEG" "broken.jpg: neither a JPEG nor a PNG file" "$bplab" "${folder[@]}" --out "$work/broken"
+
+# grad-sim on random data with more batches than the 4 it used to make.
+"$bplab" grad-sim --model vit-mini --data random --batch 4 --batches 6 --out "$work/gs.jsonl" > "$work/gs.log" 2>&1 ||
+  fail "grad-sim --data random --batches 6: $(tail -2 "$work/gs.log")"
+expect_error "grad-sim --data unknown" "--data cifar: expected fashion-mnist, mnist or random" "$bplab" grad-sim --data cifar
 
 # The GPU run's table (experiments/gpu/bench_table.py) from RESULT lines: ratios, and a dash for a missing run.
 table=$(printf '%s\n' "RESULT framework=bplab model=m device=cuda sbp_keep=1 recompute=0 ms_median=10 peak_mb=300" \
