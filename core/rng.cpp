@@ -50,12 +50,12 @@ double Rng::normal() {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
 }
 
-double Rng::gamma(double shape) {
-    if (shape < 1.0) {
+double Rng::log_gamma(double shape) {
+    if (shape < 1.0) {  // Gamma(a) = Gamma(a + 1) · U^(1/a), in logs: U^(1/a) underflows for small a
         double u;
         do u = uniform();
         while (u <= 0.0);
-        return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
+        return log_gamma(shape + 1.0) + std::log(u) / shape;
     }
     const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
     for (;;) {
@@ -66,13 +66,16 @@ double Rng::gamma(double shape) {
         } while (v <= 0.0);
         v = v * v * v;
         const double u = uniform();
-        if (u < 1.0 - 0.0331 * x * x * x * x || (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v)))) return d * v;
+        if (u < 1.0 - 0.0331 * x * x * x * x || (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))))
+            return std::log(d * v);
     }
 }
 
+double Rng::gamma(double shape) { return std::exp(log_gamma(shape)); }
+
 double Rng::beta(double a, double b) {
-    const double x = gamma(a), y = gamma(b);
-    return x / (x + y);
+    const double la = log_gamma(a), lb = log_gamma(b);
+    return 1.0 / (1.0 + std::exp(lb - la));  // G_a / (G_a + G_b), without 0 / 0 when both underflow
 }
 
 std::vector<std::int64_t> Rng::permutation(std::int64_t n) {

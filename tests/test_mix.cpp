@@ -48,6 +48,14 @@ TEST_CASE("rng: Gamma and Beta samples have the distributions' means and varianc
     check_moments([](Rng& r) { return r.gamma(3.0); }, 3.0, 3.0);
     check_moments([](Rng& r) { return r.beta(0.8, 0.8); }, 0.5, 0.8 * 0.8 / (1.6 * 1.6 * 2.6));
     check_moments([](Rng& r) { return r.beta(2.0, 5.0); }, 2.0 / 7.0, 10.0 / (49.0 * 8.0));
+    // A tiny alpha: both Gamma draws underflow in linear terms (U^100), the Beta draw stays in [0, 1], near 0 or 1.
+    Rng rng(3);
+    for (int i = 0; i < 2000; ++i) {
+        const double x = rng.beta(0.01, 0.01);
+        REQUIRE(x >= 0.0);
+        REQUIRE(x <= 1.0);
+    }
+    check_moments([](Rng& r) { return r.beta(0.01, 0.01); }, 0.5, 0.01 * 0.01 / (0.02 * 0.02 * 1.02));
 }
 
 TEST_CASE("mix: Mixup blends each image with its mirror by lambda ~ Beta(a, a), labels too", "[data]") {
