@@ -3,6 +3,8 @@
 #include "core/rng.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace bplab {
 namespace {
@@ -50,12 +52,13 @@ double Rng::normal() {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
 }
 
-double Rng::log_gamma(double shape) {
+double Rng::log_gamma_draw(double shape) {
+    if (!(shape > 0.0)) throw std::invalid_argument("rng: Gamma shape " + std::to_string(shape) + " (expected > 0)");
     if (shape < 1.0) {  // Gamma(a) = Gamma(a + 1) · U^(1/a), in logs: U^(1/a) underflows for small a
         double u;
         do u = uniform();
         while (u <= 0.0);
-        return log_gamma(shape + 1.0) + std::log(u) / shape;
+        return log_gamma_draw(shape + 1.0) + std::log(u) / shape;
     }
     const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
     for (;;) {
@@ -71,10 +74,10 @@ double Rng::log_gamma(double shape) {
     }
 }
 
-double Rng::gamma(double shape) { return std::exp(log_gamma(shape)); }
+double Rng::gamma(double shape) { return std::exp(log_gamma_draw(shape)); }
 
 double Rng::beta(double a, double b) {
-    const double la = log_gamma(a), lb = log_gamma(b);
+    const double la = log_gamma_draw(a), lb = log_gamma_draw(b);
     return 1.0 / (1.0 + std::exp(lb - la));  // G_a / (G_a + G_b), without 0 / 0 when both underflow
 }
 

@@ -20,8 +20,9 @@ public:
     double normal();
     /// Gamma(shape, 1), shape > 0 (Marsaglia and Tsang; below 1 through Gamma(shape + 1) · U^(1/shape)).
     double gamma(double shape);
-    /// log of a Gamma(shape, 1) draw: the same draw as gamma(), finite where gamma() would underflow to 0.
-    double log_gamma(double shape);
+    /// The log of a Gamma(shape, 1) draw (not log Γ): the same draw as gamma(), finite where gamma() would
+    /// underflow to 0. Throws unless shape > 0.
+    double log_gamma_draw(double shape);
     /// Beta(a, b) = G_a / (G_a + G_b), a, b > 0.
     double beta(double a, double b);
     /// A uniformly random permutation of 0..n-1 (Fisher–Yates).

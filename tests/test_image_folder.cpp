@@ -232,13 +232,15 @@ TEST_CASE("resize_center_crop: Resize(size / 0.875) of the shorter side, then th
     CHECK(b.out_left == 16);
 }
 
-TEST_CASE("image folder: classes in name order, JPEGs only, validation labelled as training", "[data]") {
+TEST_CASE("image folder: classes in name order, image names only (subfolders too), validation labelled as training", "[data]") {
     bplab::test::TempDir dir;
     make_folder(dir.path("d/train"), {{"zebra", 2}, {"ant", 3}});
     make_folder(dir.path("d/val"), {{"zebra", 1}});
     write_bytes(dir.path("d/train/ant/notes.txt"), "not an image");
     write_bytes(dir.path("d/train/ant/._0.JPEG"), "macOS's resource fork, not an image");
     std::filesystem::create_directories(dir.path("d/train/.cache"));
+    std::filesystem::create_directories(dir.path("d/train/ant/.thumbs"));
+    write_jpeg(dir.path("d/train/ant/.thumbs/0.jpg"), constant_image(9, 9, 1));  // hidden folder: not searched
     std::filesystem::create_directories(dir.path("d/train/ant/sub"));
     write_jpeg(dir.path("d/train/ant/sub/deep.jpeg"), constant_image(9, 9, 1));
     const TrainTest d = load_image_folders(dir.path("d/"), 8);

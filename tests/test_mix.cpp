@@ -48,14 +48,16 @@ TEST_CASE("rng: Gamma and Beta samples have the distributions' means and varianc
     check_moments([](Rng& r) { return r.gamma(3.0); }, 3.0, 3.0);
     check_moments([](Rng& r) { return r.beta(0.8, 0.8); }, 0.5, 0.8 * 0.8 / (1.6 * 1.6 * 2.6));
     check_moments([](Rng& r) { return r.beta(2.0, 5.0); }, 2.0 / 7.0, 10.0 / (49.0 * 8.0));
-    // A tiny alpha: both Gamma draws underflow in linear terms (U^100), the Beta draw stays in [0, 1], near 0 or 1.
+    // A tiny alpha: Gamma(0.001) = Gamma(1.001) · U^1000 is 0 in doubles once U < e^-0.744, so G_a / (G_a + G_b)
+    // was 0 / 0 for about a fifth of the draws; the Beta draw must stay in [0, 1] (near 0 or 1).
     Rng rng(3);
     for (int i = 0; i < 2000; ++i) {
-        const double x = rng.beta(0.01, 0.01);
+        const double x = rng.beta(0.001, 0.001);
         REQUIRE(x >= 0.0);
         REQUIRE(x <= 1.0);
     }
     check_moments([](Rng& r) { return r.beta(0.01, 0.01); }, 0.5, 0.01 * 0.01 / (0.02 * 0.02 * 1.02));
+    CHECK_THROWS_WITH(rng.gamma(0.0), Catch::Contains("Gamma shape 0.000000 (expected > 0)"));
 }
 
 TEST_CASE("mix: Mixup blends each image with its mirror by lambda ~ Beta(a, a), labels too", "[data]") {
@@ -106,6 +108,14 @@ TEST_CASE("mix: cutmix_box follows timm's rand_bbox; with both methods on, batch
         CHECK(box.left == std::max<std::int64_t>(cx - 5, 0));
         CHECK(box.right == std::min<std::int64_t>(cx + 5, 20));
     }
+    Rng rng(4);
+    const MixBox none = cutmix_box(7, 8, 1.0, rng), all = cutmix_box(7, 8, 0.0, rng);
+    CHECK(none.bottom - none.top == 0);
+    CHECK(none.right - none.left == 0);
+    CHECK(all.bottom - all.top <= 6);  // sides 7 x 8 from a centre, halves rounded down: at most 6 rows, 8 columns
+    CHECK(all.right - all.left <= 8);
+    CHECK_THROWS_WITH(cutmix_box(7, 8, std::nan(""), rng), Catch::Contains("expected lambda in [0, 1]"));
+    CHECK_THROWS_WITH(cutmix_box(7, 8, 1.5, rng), Catch::Contains("lambda 1.5"));
     int cutmix = 0;
     for (std::uint64_t seed = 0; seed < 100; ++seed) {
         Batch b = image_batch(2, 4, 4, 1);
@@ -123,7 +133,6 @@ TEST_CASE("mix: cutmix_box follows timm's rand_bbox; with both methods on, batch
     CHECK(cutmix > 30);
     CHECK(cutmix < 70);
     Batch flat{random_tensor({2, 6}, 1), Tensor::from_indices({0, 1}, {2})};
-    Rng rng(1);
     CHECK_THROWS_WITH(mix_batch(flat, {.mixup_alpha = 1.0}, rng), Catch::Contains("expected (B, H, W, C)"));
 }
 

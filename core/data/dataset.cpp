@@ -39,7 +39,9 @@ Batch make_batch(const Dataset& data, const Tensor& idx) {
 }
 
 Dataset take(const Dataset& data, std::int64_t n) {
-    if (data.files) throw std::invalid_argument(data.name + ": taking the first examples of an image folder (all of one class)");
+    if (data.files)
+        throw std::invalid_argument(data.name + ": the first " + std::to_string(n) + " examples of an image folder would be "
+                                    "of one class (expected an in-memory dataset; make a smaller folder instead)");
     if (n > data.size())
         throw std::invalid_argument(data.name + ": asked for " + std::to_string(n) + " examples, it has " +
                                     std::to_string(data.size()));

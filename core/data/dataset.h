@@ -1,4 +1,4 @@
-// core/data/dataset.h — a labelled dataset (in memory, or JPEG files decoded per batch) and seeded minibatching.
+// core/data/dataset.h — a labelled dataset (in memory, or image files decoded per batch) and seeded minibatching.
 // Each epoch draws a fresh permutation from the caller's Rng, so a seed fixes the whole run.
 #pragma once
 #include <memory>

@@ -23,7 +23,7 @@ std::int64_t nearest(double x) { return static_cast<std::int64_t>(std::nearbyint
 bool is_image_name(const fs::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return (ext == ".jpg" || ext == ".jpeg" || ext == ".png") && p.filename().string()[0] != '.';  // not macOS's ._ files
+    return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
 /// The class folders of `dir`, or the images under one (in its subfolders too, as torchvision finds them),
@@ -34,8 +34,14 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
         for (const auto& e : fs::directory_iterator(dir))
             if (e.is_directory() && e.path().filename().string()[0] != '.') out.push_back(e.path().filename().string());
     } else {
-        for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink))
-            if (e.is_regular_file() && is_image_name(e.path())) out.push_back(e.path().lexically_relative(dir).string());
+        for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
+             it != fs::recursive_directory_iterator(); ++it) {
+            if (it->path().filename().string()[0] == '.') {  // hidden: neither taken nor searched
+                if (it->is_directory()) it.disable_recursion_pending();
+            } else if (it->is_regular_file() && is_image_name(it->path())) {
+                out.push_back(it->path().lexically_relative(dir).string());
+            }
+        }
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -115,7 +121,8 @@ ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<
 Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, int threads) const {
     const auto b = static_cast<std::int64_t>(idx.size()), s = image_size_;
     if (!seeds.empty() && seeds.size() != idx.size())
-        throw std::invalid_argument(root_ + ": " + std::to_string(seeds.size()) + " seeds for " + std::to_string(b) + " images");
+        throw std::invalid_argument(root_ + ": " + std::to_string(seeds.size()) + " crop seeds for " + std::to_string(b) +
+                                    " images (expected one per image, or none for the evaluation transform)");
     for (const auto i : idx)
         if (i < 0 || i >= size())
             throw std::out_of_range(root_ + ": example " + std::to_string(i) + " (it has " + std::to_string(size()) + ")");
@@ -144,7 +151,9 @@ Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<
             errors[static_cast<std::size_t>(n)] = std::current_exception();
         }
     }
+#ifndef _OPENMP
     (void)threads;
+#endif
     for (const auto& e : errors)
         if (e) std::rethrow_exception(e);
     return {x, Tensor::from_indices(y, {b})};

@@ -1,7 +1,6 @@
 // core/data/image_folder.h — labelled image folders (ImageNet's layout: <root>/<class>/<image>.JPEG), decoded
 // and transformed batch by batch, as torchvision's ImageFolder with the usual ImageNet transforms does it.
 #pragma once
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,7 @@ class ImageFolder {
 public:
     /// Scans `root`: each subfolder is a class, labelled by its rank in name order, and each .jpg, .jpeg or .png
     /// file under it (any case, subfolders too) an example, in name order; other files and names starting with
-    /// a dot are ignored. Whatever its name says, a file is read as the JPEG or PNG it is. With `classes` (a validation
+    /// a dot (files and folders) are ignored. Whatever its name says, a file is read as the JPEG or PNG it is. With `classes` (a validation
     /// folder gets its training folder's), labels follow that list and an unknown subfolder is an error.
     /// Throws naming the folder when it is missing, has no class folders or a class without images.
     ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes = {});

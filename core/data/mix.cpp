@@ -13,6 +13,9 @@
 namespace bplab {
 
 MixBox cutmix_box(std::int64_t h, std::int64_t w, double lambda, Rng& rng) {
+    if (!(lambda >= 0.0 && lambda <= 1.0) || h < 1 || w < 1)
+        throw std::invalid_argument("cutmix: lambda " + std::to_string(lambda) + " on " + std::to_string(h) + "x" + std::to_string(w) +
+                                    " images (expected lambda in [0, 1] and sides >= 1)");
     const double cut = std::sqrt(1.0 - lambda);
     const auto cut_h = static_cast<std::int64_t>(static_cast<double>(h) * cut), cut_w = static_cast<std::int64_t>(static_cast<double>(w) * cut);
     const auto cy = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(h)));

@@ -67,29 +67,25 @@ Trainer::Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, Step
 
 std::future<Batch> Trainer::start_batch(const Tensor& idx) {
     const Device device = model_.device();
-    if (!data_.train.files)
-        return std::async(std::launch::deferred, [this, idx, device] {
-            Batch b = make_batch(data_.train, idx);
-            b.x = b.x.to(device);
-            b.y = b.y.to(device);
-            if (b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
-                b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
-                                       : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
-            b.label_smoothing = options_.label_smoothing;
-            mix_batch(b, options_.mix, augment_rng_);
-            return b;
-        });
-    std::vector<std::uint64_t> seeds;
-    if (options_.augment)
-        for (std::int64_t i = 0; i < idx.numel(); ++i) seeds.push_back(augment_rng_.next_u64());
-    // On a CPU device the step's threads would share the cores with decoding's: by default it decodes at get().
-    const auto when = options_.decode_ahead.value_or(!device.is_cpu()) ? std::launch::async : std::launch::deferred;
-    auto decode = std::async(when, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
-                                                  threads = omp_threads()] { return files->load(list, seeds, threads); });
-    return std::async(std::launch::deferred, [decoded = std::move(decode), device, this]() mutable {
-        Batch b = decoded.get();  // the upload stays on this thread, the device's
-        b.x = b.x.to(device);
+    std::future<Batch> rows;  // the batch on the CPU, at the data's size
+    if (data_.train.files) {
+        std::vector<std::uint64_t> seeds;
+        if (options_.augment)
+            for (std::int64_t i = 0; i < idx.numel(); ++i) seeds.push_back(augment_rng_.next_u64());
+        // On a CPU device the step's threads would share the cores with decoding's: by default it decodes at get().
+        const auto when = options_.decode_ahead.value_or(!device.is_cpu()) ? std::launch::async : std::launch::deferred;
+        rows = std::async(when, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
+                                 threads = omp_threads()] { return files->load(list, seeds, threads); });
+    } else {
+        rows = std::async(std::launch::deferred, [this, idx] { return make_batch(data_.train, idx); });
+    }
+    return std::async(std::launch::deferred, [rows = std::move(rows), device, this]() mutable {
+        Batch b = rows.get();
+        b.x = b.x.to(device);  // on this thread, the device's; what follows runs on the device
         b.y = b.y.to(device);
+        if (!data_.train.files && b.x.dim() == 4 && (options_.augment || options_.augment_options.size))
+            b.x = options_.augment ? augment_images(b.x, options_.augment_options, augment_rng_)
+                                   : fit_images(b.x, options_.augment_options.size, options_.augment_options.fill);
         b.label_smoothing = options_.label_smoothing;
         mix_batch(b, options_.mix, augment_rng_);
         return b;

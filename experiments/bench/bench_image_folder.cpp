@@ -42,7 +42,8 @@ int main(int argc, char** argv) try {
         const auto start = std::chrono::steady_clock::now();
         const Batch out = folder.load(idx, seeds, threads);
         if (b > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-        if (out.x.size(0) != batch) throw std::runtime_error("short batch");
+        if (out.x.size(0) != batch)
+            throw std::runtime_error("load gave " + std::to_string(out.x.size(0)) + " images (expected " + std::to_string(batch) + ")");
     }
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];

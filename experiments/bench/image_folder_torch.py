@@ -31,7 +31,13 @@ def random_resized_crop_box(w, h, rng):
         if 0 < cw <= w and 0 < ch <= h:
             top, left = rng.randint(0, h - ch), rng.randint(0, w - cw)
             return left, top, left + cw, top + ch
-    return 0, 0, w, h
+    cw, ch = w, h  # the whole image, cut to the nearest allowed aspect ratio, centred
+    if w / h < 3 / 4:
+        ch = int(round(w / (3 / 4)))
+    elif w / h > 4 / 3:
+        cw = int(round(h * (4 / 3)))
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return left, top, left + cw, top + ch
 
 
 def load(path, size, train, seed):
@@ -73,7 +79,7 @@ def main():
     p.add_argument("--eval", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(1)
-    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(a.dir) for f in fs if f.lower().endswith((".jpg", ".jpeg")))
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(a.dir) for f in fs if f.lower().endswith((".jpg", ".jpeg", ".png")))
     random.Random(1).shuffle(files)
     files = [files[i % len(files)] for i in range((a.batches + 1) * a.batch)]
     loader = torch.utils.data.DataLoader(Folder(files, a.size, not a.eval), batch_size=a.batch,

@@ -21,7 +21,7 @@ struct RunSpec {
     double warmup_epochs = 0.0, min_lr = 0.0;
     double clip = 0.0, ema = 0.0, label_smoothing = 0.0, drop_path = 0.0;
     bool recompute = false;  ///< ViT/ConvNeXt: LayerNorm and GELU outputs recomputed in backward, not saved
-    bool augment = false;  ///< random crop (padding 2) and horizontal flip for image models
+    bool augment = false;  ///< image models: random crop (padding 2; folders: RandomResizedCrop) and flip
     double mixup = 0.0, cutmix = 0.0;  ///< Mixup's and CutMix's Beta α (0: off), image models
     std::int64_t grad_norms_every = 0;  ///< log every weight gradient's L2 norm every N steps (0: off)
     sbp::SbpConfig sbp;    ///< Stochastic Backpropagation (keep = 1: off)

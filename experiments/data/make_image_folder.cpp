@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numbers>
 #include <stdexcept>
 
 #include "core/data/image_io.h"
@@ -16,7 +17,7 @@ namespace {
 bplab::Image synthetic_image(std::int64_t label, std::int64_t h, std::int64_t w, bool grey, bplab::Rng& rng) {
     bplab::Image img{.height = h, .width = w, .channels = grey ? 1 : 3, .pixels = {}};
     img.pixels.resize(static_cast<std::size_t>(h * w * img.channels));
-    const double angle = 2.0 * M_PI * static_cast<double>(label) / 7.0;
+    const double angle = 2.0 * std::numbers::pi * static_cast<double>(label) / 7.0;
     for (std::int64_t i = 0; i < h; ++i)
         for (std::int64_t j = 0; j < w; ++j) {
             const double t = (std::cos(angle) * static_cast<double>(i) / static_cast<double>(h) +
@@ -52,10 +53,15 @@ int main(int argc, char** argv) {
         if (std::filesystem::exists(out)) throw std::invalid_argument("--out " + out + ": already exists");
         const std::int64_t classes = flags.integer("classes"), lo = flags.integer("min-side"), hi = flags.integer("max-side"),
                            grey_every = flags.integer("grey-every");
-        if (classes < 1 || lo < 1 || hi < lo || hi > 65500 || grey_every < 0 || flags.integer("train") < 1 || flags.integer("val") < 1 ||
-            flags.integer("quality") < 1 || flags.integer("quality") > 100)  // all checked before the folder is made
-            throw std::invalid_argument("expected --classes, --train, --val >= 1, 1 <= --min-side <= --max-side <= 65500, "
-                                        "--grey-every >= 0, --quality 1..100");
+        // All checked before the folder is made.
+        const auto require = [&](const char* flag, bool ok, const char* expected) {
+            if (!ok) throw std::invalid_argument(std::string("--") + flag + " " + flags.str(flag) + ": expected " + expected);
+        };
+        for (const char* flag : {"classes", "train", "val"}) require(flag, flags.integer(flag) >= 1, ">= 1");
+        require("min-side", lo >= 1, ">= 1");
+        require("max-side", hi >= lo && hi <= 65500, "--min-side..65500");
+        require("grey-every", grey_every >= 0, ">= 0");
+        require("quality", flags.integer("quality") >= 1 && flags.integer("quality") <= 100, "1..100");
         bplab::Rng rng(static_cast<std::uint64_t>(flags.integer("seed")));
         std::int64_t written = 0;
         for (const char* split : {"train", "val"})

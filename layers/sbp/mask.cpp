@@ -42,13 +42,16 @@ KeepMask build(std::int64_t h, std::int64_t w, Keep kept) {
     return m;
 }
 
-/// The grid rule's stride: keep one diagonal in s when r <= 0.5 (sparse), else drop one diagonal in s. Capped at
-/// 2^53 so that a tiny ratio cannot overflow the integer stride (its mask is mostly empty anyway).
-std::int64_t grid_stride(double r) { return round_half_even(std::min(r <= 0.5 ? 1.0 / r : 1.0 / (1.0 - r), 0x1p53)); }
+/// Whether the grid rule keeps one diagonal in s (r <= 0.5) or drops one diagonal in s.
+bool sparse_grid(double r) { return r <= 0.5; }
+
+/// The grid rule's stride s, capped at 2^53 so that a tiny ratio cannot overflow the integer stride (its mask
+/// is mostly empty anyway).
+std::int64_t grid_stride(double r) { return round_half_even(std::min(sparse_grid(r) ? 1.0 / r : 1.0 / (1.0 - r), 0x1p53)); }
 
 /// The grid rule; t is drawn uniformly in [0, s) from rng, or 0 when rng is null (the fixed mask).
 KeepMask grid_mask(std::int64_t h, std::int64_t w, double r, Rng* rng) {
-    const bool sparse = r <= 0.5;
+    const bool sparse = sparse_grid(r);
     const std::int64_t s = grid_stride(r);
     const std::int64_t t = rng ? static_cast<std::int64_t>(rng->below(static_cast<std::uint64_t>(s))) : 0;
     return build(h, w, [sparse, s, t](std::int64_t i, std::int64_t j) { return ((i + j) % s == t) == sparse; });
@@ -61,7 +64,7 @@ std::string kept_share(MaskKind kind, double r) {
     if (r == 1.0) return "every position";
     if (kind == MaskKind::random) return "round(" + ratio_str(r) + " x positions)";
     const std::int64_t s = grid_stride(r);
-    return (r <= 0.5 ? "1/" : std::to_string(s - 1) + "/") + std::to_string(s) + " of the positions";
+    return (sparse_grid(r) ? "1/" : std::to_string(s - 1) + "/") + std::to_string(s) + " of the positions";
 }
 
 MaskKind parse_mask_kind(const std::string& text) {
