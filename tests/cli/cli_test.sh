@@ -151,7 +151,7 @@ mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001
   cp -r "$work/jpegs/val/n00000001" "$work/one/val/"
 expect_error "--data folder with one class" "has 1 class folder \(expected at least 2" \
   "$bplab" train --model vit-mini --data folder --data-dir "$work/one" --out "$work/bad"
-expect_error "make_image_folder --quality 0" "--quality 1..100" "$make_image_folder" --out "$work/q0" --quality 0
+expect_error "make_image_folder --quality 0" "--quality 0: expected 1..100" "$make_image_folder" --out "$work/q0" --quality 0
 [ ! -e "$work/q0" ] || fail "make_image_folder --quality 0 left $work/q0 behind"
 expect_error "--data folder without --data-dir" "--data folder: give --data-dir" \
   "$bplab" train --model vit-mini --data folder --out "$work/bad"
