@@ -41,6 +41,16 @@ int max_pixel_diff(const Image& a, const Image& b) {
     return worst;
 }
 
+/// A PNG through libpng's simplified writer; `format` is one of its PNG_FORMAT_* layouts of `pixels`.
+void write_png(const std::string& path, std::uint32_t height, std::uint32_t width, std::uint32_t format, const void* pixels) {
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    png.width = width;
+    png.height = height;
+    png.format = format;
+    REQUIRE(png_image_write_to_file(&png, path.c_str(), 0, pixels, 0, nullptr));
+}
+
 void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 /// <root>/<class>/<i>.JPEG for each (class, count): image i of class k is constant at 20 + 40 k + i.
@@ -82,12 +92,7 @@ TEST_CASE("image files: a PNG is read by its content, whatever its name; alpha i
     bplab::test::TempDir dir;
     std::vector<std::uint8_t> rgba;
     for (int p = 0; p < 5 * 7; ++p) rgba.insert(rgba.end(), {std::uint8_t(p), std::uint8_t(3 * p), std::uint8_t(255 - p), std::uint8_t(7 * p)});
-    png_image png{};
-    png.version = PNG_IMAGE_VERSION;
-    png.width = 7;
-    png.height = 5;
-    png.format = PNG_FORMAT_RGBA;
-    REQUIRE(png_image_write_to_file(&png, dir.path("png.JPEG").c_str(), 0, rgba.data(), 0, nullptr));
+    write_png(dir.path("png.JPEG"), 5, 7, PNG_FORMAT_RGBA, rgba.data());
     const Image img = read_image(dir.path("png.JPEG"));
     REQUIRE(img.height == 5);
     REQUIRE(img.width == 7);
@@ -100,12 +105,7 @@ TEST_CASE("image files: a 16-bit PNG marked linear keeps its high bytes: no gamm
     bplab::test::TempDir dir;
     std::vector<std::uint16_t> rgb;  // libpng's simplified writer stores these with gAMA 1.0 (linear light)
     for (int p = 0; p < 4 * 6 * 3; ++p) rgb.push_back(static_cast<std::uint16_t>((p * 2741 + 513) % 65536));
-    png_image png{};
-    png.version = PNG_IMAGE_VERSION;
-    png.width = 6;
-    png.height = 4;
-    png.format = PNG_FORMAT_LINEAR_RGB;
-    REQUIRE(png_image_write_to_file(&png, dir.path("deep.png").c_str(), 0, rgb.data(), 0, nullptr));
+    write_png(dir.path("deep.png"), 4, 6, PNG_FORMAT_LINEAR_RGB, rgb.data());
     const Image img = read_image(dir.path("deep.png"));
     REQUIRE(img.pixels.size() == rgb.size());
     for (std::size_t i = 0; i < rgb.size(); ++i) CHECK(img.pixels[i] == rgb[i] >> 8);
