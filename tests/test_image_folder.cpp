@@ -2,6 +2,7 @@
 // torchvision's crop geometry, the folder scan and its errors, and batches that do not depend on thread count.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -217,6 +218,55 @@ TEST_CASE("random_resized_crop: torchvision's bounds on area and aspect, inside 
     CHECK(strip.left == (400 - 13) / 2);
 }
 
+TEST_CASE("random_erase: timm's box bounds, N(0, 1) noise inside, nothing outside, with probability p", "[data]") {
+    const std::int64_t size = 40;
+    double sum = 0.0, sum2 = 0.0, count = 0.0;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        std::vector<float> img(static_cast<std::size_t>(size * size * 3), 0.0f);
+        Rng rng(seed);
+        random_erase(img.data(), size, 1.0, rng);
+        std::int64_t top = size, bottom = -1, left = size, right = -1, erased = 0;
+        for (std::int64_t i = 0; i < size; ++i)
+            for (std::int64_t j = 0; j < size; ++j)
+                if (img[static_cast<std::size_t>((i * size + j) * 3)] != 0.0f) {
+                    top = std::min(top, i), bottom = std::max(bottom, i), left = std::min(left, j), right = std::max(right, j);
+                    ++erased;
+                }
+        if (erased == 0) continue;  // ten draws that did not fit (rare for a square image)
+        const std::int64_t h = bottom - top + 1, w = right - left + 1;
+        INFO("seed " << seed << ": " << h << "x" << w << " at " << top << "," << left);
+        CHECK(erased == h * w);  // one filled rectangle
+        CHECK(h < size);
+        CHECK(w < size);
+        const double slack = 1.0 / static_cast<double>(std::min(h, w));
+        const double share = static_cast<double>(h * w) / static_cast<double>(size * size);
+        CHECK(share >= 0.02 * (1 - 2 * slack) * (1 - 2 * slack));
+        CHECK(share <= (1.0 / 3.0) * (1 + 2 * slack) * (1 + 2 * slack));
+        CHECK(static_cast<double>(h) / static_cast<double>(w) >= 0.3 * (1 - 2 * slack));
+        CHECK(static_cast<double>(h) / static_cast<double>(w) <= (1 / 0.3) * (1 + 2 * slack));
+        for (const float v : img) {
+            if (v == 0.0f) continue;
+            sum += v, sum2 += double(v) * v, count += 1;
+        }
+    }
+    REQUIRE(count > 10000);
+    CHECK(sum / count == Approx(0.0).margin(0.05));
+    CHECK(sum2 / count == Approx(1.0).epsilon(0.05));
+    // p = 0 draws nothing and changes nothing; p = 0.25 erases about a quarter of the images.
+    std::vector<float> img(static_cast<std::size_t>(size * size * 3), 0.5f);
+    Rng rng(1), replay(1);
+    random_erase(img.data(), size, 0.0, rng);
+    CHECK(rng.next_u64() == replay.next_u64());
+    for (const float v : img) CHECK(v == 0.5f);
+    int erased = 0;
+    for (int i = 0; i < 2000; ++i) {
+        std::vector<float> one(static_cast<std::size_t>(size * size * 3), 0.5f);
+        random_erase(one.data(), size, 0.25, rng);
+        erased += std::count(one.begin(), one.end(), 0.5f) != static_cast<std::ptrdiff_t>(one.size());
+    }
+    CHECK(erased == Approx(500).margin(60));
+}
+
 TEST_CASE("resize_center_crop: Resize(size / 0.875) of the shorter side, then the centre", "[data]") {
     const ResizeCrop a = resize_center_crop(375, 500, 224);  // ImageNet's commonest shape
     CHECK(a.resized_height == 256);
@@ -284,7 +334,7 @@ TEST_CASE("image folder: a training batch depends on its seeds, not on the numbe
     const ImageFolder f(dir.path("f"), 16);
     const std::vector<std::int64_t> idx{5, 0, 3, 3, 1, 2, 4};
     const std::vector<std::uint64_t> seeds{11, 12, 13, 14, 15, 16, 17};
-    const Tensor one = f.load(idx, seeds, 1).x, two = f.load(idx, seeds, 2).x;
+    const Tensor one = f.load(idx, seeds, 0.25, 1).x, two = f.load(idx, seeds, 0.25, 2).x;
     CHECK(bplab::test::max_abs_diff(one, two) == 0.0);
     // The same image under two seeds (entries 2 and 3) is cropped differently; without seeds, identically.
     const auto per = static_cast<std::int64_t>(16 * 16 * 3);

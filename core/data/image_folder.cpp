@@ -92,6 +92,23 @@ ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size)
             .out_height = size, .out_width = size, .flip = false};
 }
 
+void random_erase(float* image, std::int64_t size, double p, Rng& rng) {
+    if (p <= 0.0 || rng.uniform() >= p) return;
+    const double area = static_cast<double>(size * size), log_lo = std::log(0.3), log_hi = std::log(1.0 / 0.3);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        const double target = area * (0.02 + (1.0 / 3.0 - 0.02) * rng.uniform());
+        const double ratio = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
+        const std::int64_t h = nearest(std::sqrt(target * ratio)), w = nearest(std::sqrt(target / ratio));
+        if (w < size && h < size) {
+            const auto top = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(size - h + 1)));
+            const auto left = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(size - w + 1)));
+            for (std::int64_t i = top; i < top + h; ++i)
+                for (std::int64_t v = (i * size + left) * 3; v < (i * size + left + w) * 3; ++v) image[v] = static_cast<float>(rng.normal());
+            return;
+        }
+    }
+}
+
 ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes)
     : root_(std::move(root)), image_size_(image_size), classes_(std::move(classes)) {
     if (image_size_ < 1) throw std::invalid_argument(root_ + ": image size " + std::to_string(image_size_) + " (expected >= 1)");
@@ -118,8 +135,11 @@ ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<
     }
 }
 
-Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, int threads) const {
+Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, double erase_prob,
+                        int threads) const {
     const auto b = static_cast<std::int64_t>(idx.size()), s = image_size_;
+    if (!(erase_prob >= 0.0 && erase_prob <= 1.0))
+        throw std::invalid_argument(root_ + ": random erasing probability " + std::to_string(erase_prob) + " (expected 0..1)");
     if (!seeds.empty() && seeds.size() != idx.size())
         throw std::invalid_argument(root_ + ": " + std::to_string(seeds.size()) + " crop seeds for " + std::to_string(b) +
                                     " images (expected one per image, or none for the evaluation transform)");
@@ -138,14 +158,14 @@ Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<
         try {
             const auto k = static_cast<std::size_t>(idx[static_cast<std::size_t>(n)]);
             const Image image = read_image(files_[k]);
-            ResizeCrop plan = resize_center_crop(image.height, image.width, s);
-            if (!seeds.empty()) {
-                Rng rng(seeds[static_cast<std::size_t>(n)]);
-                plan = random_resized_crop(image.height, image.width, s, rng);
-            }
-            float* dst = out + n * s * s * 3;
+            const bool train = !seeds.empty();
+            Rng rng(train ? seeds[static_cast<std::size_t>(n)] : 0);
+            const ResizeCrop plan = train ? random_resized_crop(image.height, image.width, s, rng)
+                                          : resize_center_crop(image.height, image.width, s);
+            float* dst = out + n * s * s * 3;  // (S, S, 3)
             resize_crop(image, plan, dst);
             for (std::int64_t p = 0; p < s * s * 3; ++p) dst[p] = (dst[p] / 255.0f - kImagenetMean[p % 3]) / kImagenetStd[p % 3];
+            if (train) random_erase(dst, s, erase_prob, rng);
             y[static_cast<std::size_t>(n)] = labels_[k];
         } catch (...) {
             errors[static_cast<std::size_t>(n)] = std::current_exception();

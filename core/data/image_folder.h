@@ -20,6 +20,10 @@ inline constexpr float kImagenetStd[3] = {0.229f, 0.224f, 0.225f};
 ResizeCrop random_resized_crop(std::int64_t h, std::int64_t w, std::int64_t size, Rng& rng);
 /// The evaluation transform: Resize(size / 0.875) of the shorter side (256 for 224), then CenterCrop(size).
 ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size);
+/// timm's RandomErasing(p, mode "pixel") of a normalised image (size, size, 3): with probability p, one box of
+/// 2–33 % of the area, aspect ratio 0.3–3.3 (log-uniform; up to ten draws, which must fit strictly inside),
+/// is filled with N(0, 1) noise, a draw per pixel and channel.
+void random_erase(float* image, std::int64_t size, double p, Rng& rng);
 
 class ImageFolder {
 public:
@@ -37,10 +41,11 @@ public:
     const std::string& file(std::int64_t i) const { return files_.at(static_cast<std::size_t>(i)); }
 
     /// The examples `idx` as a CPU batch: x (B, size, size, 3) f32, normalised with ImageNet's mean and std, and
-    /// y (B) i64. With `seeds` (one per example) each image gets random_resized_crop from Rng(seed); without,
-    /// resize_center_crop. Images are decoded in parallel on `threads` OpenMP threads (0: the caller's
-    /// default); the result does not depend on how many.
-    Batch load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds = {}, int threads = 0) const;
+    /// y (B) i64. With `seeds` (one per example) each image gets random_resized_crop, then random_erase with
+    /// probability erase_prob, from Rng(seed); without, resize_center_crop. Images are decoded in parallel on
+    /// `threads` OpenMP threads (0: the caller's default); the result does not depend on how many.
+    Batch load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds = {}, double erase_prob = 0.0,
+               int threads = 0) const;
 
 private:
     std::string root_;

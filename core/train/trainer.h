@@ -45,6 +45,8 @@ struct FitOptions {
     /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.
     bool augment = false;
     AugmentOptions augment_options;
+    /// Image folders with augment: timm's RandomErasing probability (random_erase), per image after the crop.
+    double random_erase = 0.0;
     /// Mixup / CutMix of each training batch (images), after augmentation, drawn from the augmentation's Rng.
     MixOptions mix;
     /// Image folders: decode batch i + 1 on a host thread during step i (default: when the model is on a GPU).

@@ -40,7 +40,7 @@ int main(int argc, char** argv) try {
             if (!flags.on("eval")) seeds.push_back(rng.next_u64());
         }
         const auto start = std::chrono::steady_clock::now();
-        const Batch out = folder.load(idx, seeds, threads);
+        const Batch out = folder.load(idx, seeds, 0.0, threads);
         if (b > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         if (out.x.size(0) != batch)
             throw std::runtime_error("load gave " + std::to_string(out.x.size(0)) + " images (expected " + std::to_string(batch) + ")");

@@ -100,6 +100,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"augment", s.augment},
             {"mixup", s.mixup},
             {"cutmix", s.cutmix},
+            {"random_erase", s.random_erase},
             {"grad_norms_every", s.grad_norms_every},
             {"sbp_keep", s.sbp.keep},
             {"sbp_mask", sbp::to_string(s.sbp.mask)},
@@ -185,6 +186,8 @@ void add_run_flags(Flags& flags) {
         .add("mixup", "0", "Mixup: each batch mixed with its mirror, lambda ~ Beta(a, a) (0: off; the SBP paper's recipe: 0.8)")
         .add("cutmix", "0", "CutMix: a box of the mirror image pasted, lambda ~ Beta(a, a) (0: off; recipe: 1.0); with "
                             "--mixup, one of the two per batch")
+        .add("random-erase", "0", "--data folder with --augment: probability of erasing a random box of each training "
+                                  "image with noise, as timm's RandomErasing (0: off; the recipe: 0.25)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
@@ -267,6 +270,12 @@ RunSpec run_spec_from(const Flags& flags) {
     if (s.recompute && s.model == "mlp")
         throw std::invalid_argument("--recompute: it recomputes the LayerNorm and GELU outputs of ViT and ConvNeXt blocks; the MLP has none");
     s.augment = flags.on("augment");
+    s.random_erase = flags.real("random-erase");
+    if (s.random_erase < 0 || s.random_erase > 1)
+        throw std::invalid_argument("--random-erase " + flags.str("random-erase") + ": expected a probability in [0, 1]");
+    if (s.random_erase > 0 && (s.data != "folder" || !s.augment))
+        throw std::invalid_argument("--random-erase " + flags.str("random-erase") +
+                                    ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)
         throw std::invalid_argument("--grad-norms-every " + flags.str("grad-norms-every") + ": expected >= 0");
@@ -331,6 +340,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     options.ema_decay = spec.ema;
     options.augment = spec.augment;
     options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
+    options.random_erase = spec.random_erase;
     if (spec.model != "mlp" && !data.train.files) {
         const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};

@@ -132,7 +132,8 @@ awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !
 "$make_image_folder" --out "$work/jpegs" --classes 3 --train 6 --val 2 --grey-every 4 > /dev/null ||
   fail "make_image_folder did not write $work/jpegs"
 folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 6 --epochs 2 --augment --no-progress)
-if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --sbp-keep 0.5 --out "$work/folder" > "$work/folder.log" 2>&1; then
+if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --random-erase 0.25 --sbp-keep 0.5 --out "$work/folder" > "$work/folder.log" 2>&1; then
+  grep -q '"random_erase": *0.25' "$work/folder/config.json" || fail "--random-erase: not recorded in config.json"
   grep -q "SBP keep 0.5 (grid mask keeps 1/2 of the positions; attention qkv)" "$work/folder.log" ||
     fail "train's banner does not describe SBP: $(head -1 "$work/folder.log")"
   grep -q '"mixup": *0.8' "$work/folder/config.json" || fail "--mixup: not recorded in config.json"
@@ -146,7 +147,8 @@ fi
 cp -r "$work/jpegs" "$work/renamed" && mv "$work/renamed/train/n00000000" "$work/renamed/train/n00000009" &&
   mv "$work/renamed/val/n00000000" "$work/renamed/val/n00000009"
 expect_error "--resume on renamed classes" "class_names" \
-  "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --sbp-keep 0.5 --data-dir "$work/renamed" --epochs 3 --resume --out "$work/folder"
+  "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --random-erase 0.25 --sbp-keep 0.5 --data-dir "$work/renamed" --epochs 3 \
+  --resume --out "$work/folder"
 mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001" "$work/one/train/" &&
   cp -r "$work/jpegs/val/n00000001" "$work/one/val/"
 expect_error "--data folder with one class" "has 1 class folder \(expected at least 2" \
@@ -162,6 +164,11 @@ mkdir -p "$work/train-only" && cp -r "$work/jpegs/train" "$work/train-only/"
 expect_error "--data folder, no val/" "train-only/val' does not exist" \
   "$bplab" train --model vit-mini --data folder --data-dir "$work/train-only" --out "$work/bad"
 expect_error "--cutmix for the MLP" "--cutmix: for the image models" "$bplab" "${common[@]}" --cutmix 1 --out "$work/bad"
+expect_error "--random-erase without --augment" "--random-erase 0.25: for --data folder with --augment" \
+  "$bplab" train --model vit-mini --data folder --data-dir "$work/jpegs" --random-erase 0.25 --out "$work/bad"
+expect_error "--random-erase on IDX data" "--random-erase 0.25: for --data folder" \
+  "$bplab" train --model vit-mini --data-dir "$work/data" --augment --random-erase 0.25 --out "$work/bad"
+expect_error "--random-erase above 1" "--random-erase 2: expected a probability" "$bplab" "${folder[@]}" --random-erase 2 --out "$work/bad"
 expect_error "--mixup negative" "--mixup -0.5: expected >= 0" "$bplab" "${folder[@]}" --mixup -0.5 --out "$work/bad"
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
 printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
