@@ -79,6 +79,11 @@ void ConvNeXt::set_sbp(const sbp::SbpConfig& config) {
     plan_.reset();
 }
 
+std::string ConvNeXt::sbp_summary() const {
+    return sbp_.enabled() ? sbp::describe(sbp_, sbp::select_blocks(sbp_.blocks, {config_.depths.begin(), config_.depths.end()}), false)
+                          : "";
+}
+
 void ConvNeXt::begin_step() {
     plan_.reset();
     if (!sbp_.enabled()) return;

@@ -39,6 +39,7 @@ public:
     bool supports_sbp() const override { return true; }
     /// Default blocks: stages 0 and 1 and the first two thirds of stage 2, never stage 3 (the paper's).
     void set_sbp(const sbp::SbpConfig& config) override;
+    std::string sbp_summary() const override;
     void begin_step() override;
     const sbp::StepPlan* sbp_plan() const override { return plan_ ? &*plan_ : nullptr; }
 

@@ -32,6 +32,8 @@ public:
     virtual void begin_step() {}
     /// The current step's plan (null when SBP is off).
     virtual const sbp::StepPlan* sbp_plan() const { return nullptr; }
+    /// One line for logs on what SBP does in this model (sbp::describe); empty when SBP is off.
+    virtual std::string sbp_summary() const { return ""; }
 
     /// Units [from, to) applied in order.
     Tensor forward_units(const Tensor& x, std::int64_t from, std::int64_t to) const;

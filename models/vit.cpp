@@ -62,6 +62,10 @@ void Vit::set_sbp(const sbp::SbpConfig& config) {
     plan_.reset();
 }
 
+std::string Vit::sbp_summary() const {
+    return sbp_.enabled() ? sbp::describe(sbp_, sbp::select_blocks(sbp_.blocks, {config_.depth}), true) : "";
+}
+
 void Vit::begin_step() {
     plan_.reset();
     if (!sbp_.enabled()) return;

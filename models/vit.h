@@ -38,6 +38,7 @@ public:
     bool supports_sbp() const override { return true; }
     /// Default blocks: the last two thirds (last:8 of 12, as the paper's ViT runs).
     void set_sbp(const sbp::SbpConfig& config) override;
+    std::string sbp_summary() const override;
     void begin_step() override;
     const sbp::StepPlan* sbp_plan() const override { return plan_ ? &*plan_ : nullptr; }
 

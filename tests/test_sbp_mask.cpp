@@ -347,11 +347,12 @@ TEST_CASE("select_blocks: items over all blocks and within stages; bad ranges ar
 }
 
 TEST_CASE("kept_share: what a keep ratio really keeps, as the grid stride rounds it", "[sbp]") {
-    CHECK(kept_share(MaskKind::grid, 0.3) == "1/3 of the positions");
-    CHECK(kept_share(MaskKind::grid, 0.4) == "1/2 of the positions");  // round(2.5) = 2, to even
-    CHECK(kept_share(MaskKind::fixed, 0.25) == "1/4 of the positions");
-    CHECK(kept_share(MaskKind::grid, 0.75) == "3/4 of the positions");
-    CHECK(kept_share(MaskKind::grid, 0.7) == "2/3 of the positions");   // round(1 / 0.3) = 3: drops 1 in 3
+    CHECK(kept_share(MaskKind::grid, 0.3) == "1/3 of the positions on average");
+    CHECK(kept_share(MaskKind::grid, 0.4) == "1/2 of the positions on average");  // round(2.5) = 2, to even
+    CHECK(kept_share(MaskKind::fixed, 0.25) == "the positions with (i + j) mod 4 == 0");
+    CHECK(kept_share(MaskKind::fixed, 0.75) == "the positions with (i + j) mod 4 != 0");
+    CHECK(kept_share(MaskKind::grid, 0.75) == "3/4 of the positions on average");
+    CHECK(kept_share(MaskKind::grid, 0.7) == "2/3 of the positions on average");   // round(1 / 0.3) = 3: drops 1 in 3
     CHECK(kept_share(MaskKind::random, 0.3) == "round(0.3 x positions)");
     CHECK(kept_share(MaskKind::grid, 1.0) == "every position");
     // The shares agree with the masks drawn: over every start t of a 7x7 grid, the kept fraction is 1/s.
@@ -363,4 +364,17 @@ TEST_CASE("kept_share: what a keep ratio really keeps, as the grid stride rounds
         const double expected = r <= 0.5 ? 1.0 / s : (s - 1.0) / s;
         CHECK(static_cast<double>(kept) / static_cast<double>(draws * 49) == Approx(expected).margin(0.01));
     }
+}
+
+TEST_CASE("describe: blocks split, what the masks keep, schedules, attention", "[sbp]") {
+    const std::vector<bool> last4{false, false, true, true, true, true};
+    CHECK(describe(make_config(0.5, "grid", "", "uniform", false, "qkv", false), last4, true) ==
+          "keep 0.5 on 4 of 6 blocks; grid mask keeps 1/2 of the positions on average; attention qkv");
+    CHECK(describe(make_config(0.5, "grid", "", "increasing", true, "query", true), last4, true) ==
+          "keep 0.5 on 4 of 6 blocks; keep ratios increasing from 0.25 to 0.75 over the blocks (grid mask); a mask per block; "
+          "attention query, output projection split");
+    CHECK(describe(make_config(0.3, "random", "", "uniform", false, "qkv", false), last4, false) ==
+          "keep 0.3 on 4 of 6 blocks; random mask keeps round(0.3 x positions)");
+    CHECK(describe(make_config(0.5, "grid", "none", "uniform", false, "qkv", false), std::vector<bool>(6, false), true) ==
+          "keep 0.5 on none of 6 blocks (no block is split)");
 }

@@ -314,6 +314,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     const auto model = build_model(spec, data);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
+    if (spec.print_epochs && spec.sbp.enabled()) std::printf("SBP: %s\n", model->sbp_summary().c_str());
     const auto optimizer = build_optimizer(spec, *model);
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";

@@ -33,9 +33,6 @@ int train_command(int argc, char** argv) {
     std::cout << "bplab train: " << spec.model << " with " << spec.method << " on " << spec.data << " ("
               << data.train.size() << " train / " << data.test.size() << " test), " << spec.optimizer << " lr " << spec.lr
               << ", batch " << spec.batch << ", " << spec.epochs << " epochs";
-    if (spec.sbp.enabled())
-        std::cout << ", SBP keep " << flags.str("sbp-keep") << " (" << sbp::to_string(spec.sbp.mask) << " mask keeps "
-                  << sbp::kept_share(spec.sbp.mask, spec.sbp.keep) << "; attention " << sbp::attn_mode_name(spec.sbp.attn) << ")";
     std::cout << " -> " << spec.out << "\n";
     run_training(spec, data);
     return 0;

@@ -19,12 +19,6 @@ std::int64_t round_half_even(double x) {
     return static_cast<std::int64_t>(f);
 }
 
-std::string ratio_str(double r) {
-    char text[32];  // the shortest text that reads back as r: 1.0000001 must not print as 1
-    const auto end = std::to_chars(text, text + sizeof text, r).ptr;
-    return std::string(text, end);
-}
-
 void check_grid(std::int64_t h, std::int64_t w, const char* op) {
     if (h <= 0 || w <= 0)
         throw std::invalid_argument(std::string("sbp: ") + op + ": grid " + std::to_string(h) + "x" + std::to_string(w) +
@@ -59,12 +53,20 @@ KeepMask grid_mask(std::int64_t h, std::int64_t w, double r, Rng* rng) {
 
 }  // namespace
 
+std::string ratio_text(double r) {
+    char text[32];  // the shortest text that reads back as r: 1.0000001 must not print as 1
+    const auto end = std::to_chars(text, text + sizeof text, r).ptr;
+    return std::string(text, end);
+}
+
 std::string kept_share(MaskKind kind, double r) {
     check_keep_ratio(r, "kept_share");
     if (r == 1.0) return "every position";
-    if (kind == MaskKind::random) return "round(" + ratio_str(r) + " x positions)";
+    if (kind == MaskKind::random) return "round(" + ratio_text(r) + " x positions)";
     const std::int64_t s = grid_stride(r);
-    return (sparse_grid(r) ? "1/" : std::to_string(s - 1) + "/") + std::to_string(s) + " of the positions";
+    if (kind == MaskKind::fixed)
+        return std::string("the positions with (i + j) mod ") + std::to_string(s) + (sparse_grid(r) ? " == 0" : " != 0");
+    return (sparse_grid(r) ? "1/" : std::to_string(s - 1) + "/") + std::to_string(s) + " of the positions on average";
 }
 
 MaskKind parse_mask_kind(const std::string& text) {
@@ -90,7 +92,7 @@ double KeepMask::ratio() const {
 
 void check_keep_ratio(double r, const std::string& what) {
     if (r > 0.0 && r <= 1.0) return;  // false for NaN
-    throw std::invalid_argument("sbp: " + (what.empty() ? std::string() : what + ": ") + "keep ratio " + ratio_str(r) +
+    throw std::invalid_argument("sbp: " + (what.empty() ? std::string() : what + ": ") + "keep ratio " + ratio_text(r) +
                                 " must be in (0, 1]");
 }
 

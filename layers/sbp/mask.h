@@ -33,10 +33,12 @@ struct KeepMask {
 /// (NaN included). `what` says where the ratio came from (an option, a block); empty leaves it out.
 void check_keep_ratio(double r, const std::string& what);
 
-/// What a keep ratio really keeps, for logs: "1/3 of the positions" (a grid or fixed mask with r = 0.3: the
-/// stride rounds it; a fixed mask's share also varies a little with the grid's size), "round(0.3 x positions)"
-/// (random), "every position" (r = 1).
+/// What a keep ratio really keeps, for logs: "1/3 of the positions on average" (a grid mask with r = 0.3: the
+/// stride rounds it; averaged over the random start), "the positions with (i + j) mod 3 == 0" (fixed: its
+/// share depends on the grid), "round(0.3 x positions)" (random), "every position" (r = 1).
 std::string kept_share(MaskKind kind, double r);
+/// The shortest text that reads back as r (1.0000001 does not print as 1), for messages and logs.
+std::string ratio_text(double r);
 
 /// Draws the mask of one step over an h×w grid with keep ratio r (0 < r <= 1).
 ///

@@ -107,6 +107,23 @@ std::vector<double> block_ratios(double mean, RatioSchedule schedule, std::int64
     return r;
 }
 
+std::string describe(const SbpConfig& c, const std::vector<bool>& selected, bool attention) {
+    const auto n = static_cast<std::int64_t>(std::count(selected.begin(), selected.end(), true));
+    std::string text = "keep " + ratio_text(c.keep) + " on " + (n ? std::to_string(n) : std::string("none")) + " of " +
+                       std::to_string(selected.size()) + " blocks";
+    if (n == 0) return text + " (no block is split)";
+    if (c.schedule == RatioSchedule::uniform || n < 2) {
+        text += "; " + to_string(c.mask) + " mask keeps " + kept_share(c.mask, c.keep);
+    } else {
+        const auto r = block_ratios(c.keep, c.schedule, n);
+        text += std::string("; keep ratios ") + ratio_schedule_name(c.schedule) + " from " + ratio_text(r.front()) + " to " +
+                ratio_text(r.back()) + " over the blocks (" + to_string(c.mask) + " mask)";
+    }
+    if (c.independent) text += "; a mask per block";
+    if (attention) text += std::string("; attention ") + attn_mode_name(c.attn) + (c.split_proj ? ", output projection split" : "");
+    return text;
+}
+
 SbpConfig make_config(double keep, const std::string& mask, const std::string& blocks, const std::string& schedule,
                       bool independent, const std::string& attn, bool split_proj) {
     check_keep_ratio(keep, "--sbp-keep");

@@ -57,6 +57,11 @@ struct StepPlan {
     std::vector<std::optional<BlockPlan>> blocks;
 };
 
+/// One line for logs on what SBP does in a model whose blocks are `selected` (true: split), e.g. "keep 0.5 on 4
+/// of 6 blocks; grid mask keeps 1/2 of the positions on average; attention qkv". `attention`: the model has
+/// attention (ViT), so the attention mode matters.
+std::string describe(const SbpConfig& config, const std::vector<bool>& selected, bool attention);
+
 /// Parses the --sbp-* flags' values into a config (used by the command line and tests).
 SbpConfig make_config(double keep, const std::string& mask, const std::string& blocks, const std::string& schedule,
                       bool independent, const std::string& attn, bool split_proj);

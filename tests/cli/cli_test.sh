@@ -134,8 +134,8 @@ awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !
 folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 6 --epochs 2 --augment --no-progress)
 if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --random-erase 0.25 --sbp-keep 0.5 --out "$work/folder" > "$work/folder.log" 2>&1; then
   grep -q '"random_erase": *0.25' "$work/folder/config.json" || fail "--random-erase: not recorded in config.json"
-  grep -q "SBP keep 0.5 (grid mask keeps 1/2 of the positions; attention qkv)" "$work/folder.log" ||
-    fail "train's banner does not describe SBP: $(head -1 "$work/folder.log")"
+  grep -q "^SBP: keep 0.5 on 4 of 6 blocks; grid mask keeps 1/2 of the positions on average; attention qkv$" "$work/folder.log" ||
+    fail "train does not describe SBP: $(head -2 "$work/folder.log")"
   grep -q '"mixup": *0.8' "$work/folder/config.json" || fail "--mixup: not recorded in config.json"
   [ "$(lines "$work/folder/metrics.jsonl")" = 2 ] || fail "--data folder: $(lines "$work/folder/metrics.jsonl") metrics lines (expected 2)"
   grep -q '"train_examples": *18' "$work/folder/config.json" || fail "--data folder: config.json does not record 18 training images"
