@@ -63,7 +63,7 @@ TEST_CASE("augment: crops, pads and mirrors as the pixel-by-pixel reference, wit
     }
 }
 
-TEST_CASE("augment: flips about half the images; without pad and flip it draws nothing", "[data]") {
+TEST_CASE("augment: flips about half the images, without pad and flip it draws nothing", "[data]") {
     const Tensor x = random_tensor({64, 6, 6, 1}, 3, DType::f32);
     Rng rng(9);
     const Tensor y = augment_images(x, {.size = 6, .pad = 0, .flip = true, .fill = 0.0}, rng);

@@ -54,7 +54,7 @@ constexpr std::size_t MiB = 1 << 20;
 
 }  // namespace
 
-TEST_CASE("caching allocator: blocks are 512-byte multiples; small ones share 2 MiB segments, large ones get 20 MiB or their own", "[unit]") {
+TEST_CASE("caching allocator: blocks are 512-byte multiples, small ones share 2 MiB segments, large ones get 20 MiB or their own", "[unit]") {
     CHECK(CachingAllocator::round_size(0) == 512);
     CHECK(CachingAllocator::round_size(1) == 512);
     CHECK(CachingAllocator::round_size(512) == 512);
@@ -212,7 +212,7 @@ TEST_CASE("caching allocator: random traffic never hands out overlapping bytes, 
     CHECK(device.used() == 0);  // every block merged back into whole segments
 }
 
-TEST_CASE("caching allocator: freeing a pointer it does not hold is an error, not a corruption; so is a huge request", "[unit]") {
+TEST_CASE("caching allocator: freeing a pointer it does not hold is an error, not a corruption, so is a huge request", "[unit]") {
     FakeDevice device(64 * MiB);
     CachingAllocator a(device);
     void* p = a.allocate(1000);

@@ -66,7 +66,7 @@ void make_folder(const std::string& root, const std::vector<std::pair<std::strin
 
 }  // namespace
 
-TEST_CASE("image files: a smooth JPEG survives a quality-100 round trip; grey comes back as three equal channels", "[data]") {
+TEST_CASE("image files: a smooth JPEG survives a quality-100 round trip, grey comes back as three equal channels", "[data]") {
     bplab::test::TempDir dir;
     const Image rgb = gradient_image(23, 31, 3);
     write_jpeg(dir.path("rgb.jpg"), rgb, 100);
@@ -89,7 +89,7 @@ TEST_CASE("image files: a smooth JPEG survives a quality-100 round trip; grey co
     CHECK(worst <= 2);
 }
 
-TEST_CASE("image files: a PNG is read by its content, whatever its name; alpha is dropped", "[data]") {
+TEST_CASE("image files: a PNG is read by its content, whatever its name, alpha is dropped", "[data]") {
     bplab::test::TempDir dir;
     std::vector<std::uint8_t> rgba;
     for (int p = 0; p < 5 * 7; ++p) rgba.insert(rgba.end(), {std::uint8_t(p), std::uint8_t(3 * p), std::uint8_t(255 - p), std::uint8_t(7 * p)});

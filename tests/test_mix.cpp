@@ -98,7 +98,7 @@ TEST_CASE("mix: CutMix pastes the mirror's box, and lambda is the share of pixel
     }
 }
 
-TEST_CASE("mix: cutmix_box follows timm's rand_bbox; with both methods on, batches use each", "[data]") {
+TEST_CASE("mix: cutmix_box follows timm's rand_bbox, with both methods on, batches use each", "[data]") {
     for (std::uint64_t seed = 0; seed < 200; ++seed) {
         Rng rng(seed), replay(seed);
         const MixBox box = cutmix_box(32, 20, 0.75, rng);  // sides 16 x 10 around the centre, clipped
@@ -136,7 +136,7 @@ TEST_CASE("mix: cutmix_box follows timm's rand_bbox; with both methods on, batch
     CHECK_THROWS_WITH(mix_batch(flat, {.mixup_alpha = 1.0}, rng), Catch::Contains("expected (B, H, W, C)"));
 }
 
-TEST_CASE("mix: the mixed loss is the cross-entropy against mixed smoothed targets; so is its gradient", "[data]") {
+TEST_CASE("mix: the mixed loss is the cross-entropy against mixed smoothed targets, so is its gradient", "[data]") {
     const std::int64_t b = 6, k = 5;
     const double eps = 0.1, lambda = 0.37;
     Tensor logits = random_tensor({b, k}, 3, DType::f64, -2.0, 2.0).set_requires_grad();

@@ -25,7 +25,7 @@ TEST_CASE("mlp: parameter names, shapes and count follow the published code", "[
     CHECK(model.unit_parameters(2).size() == 2);
 }
 
-TEST_CASE("mlp: kaiming-normal weights have std sqrt(2/fan_in); biases lie in ±1/sqrt(fan_in)", "[model]") {
+TEST_CASE("mlp: kaiming-normal weights have std sqrt(2/fan_in), biases lie in ±1/sqrt(fan_in)", "[model]") {
     const Mlp model(MlpConfig{});
     const auto w = model.named_parameters()[0].second.to_vector();
     double s = 0, s2 = 0;

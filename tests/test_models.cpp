@@ -14,7 +14,7 @@ using namespace bplab;
 using bplab::test::check_gradients;
 using bplab::test::random_tensor;
 
-TEST_CASE("models: parameter counts equal timm's (vit_tiny 5,717,416; convnext_tiny 28,589,128)", "[model]") {
+TEST_CASE("models: parameter counts equal timm's (vit_tiny 5,717,416 and convnext_tiny 28,589,128)", "[model]") {
     CHECK(make_model("vit-tiny", {})->parameter_count() == 5717416);
     CHECK(make_model("convnext-tiny", {})->parameter_count() == 28589128);
 }

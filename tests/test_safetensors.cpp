@@ -326,7 +326,7 @@ TEST_CASE("json: dump escapes strings and keeps integers, numbers and member ord
     CHECK(json::parse("\"\\ud83d\\ude00\"", "x").as_string() == "\xf0\x9f\x98\x80");
 }
 
-TEST_CASE("json: errors name the source, the byte offset and what was expected; accessors name the kind", "[json]") {
+TEST_CASE("json: errors name the source, the byte offset and what was expected, accessors name the kind", "[json]") {
     REQUIRE_THROWS_WITH(json::parse("{\"a\" 1}", "cfg.json"),
                         "cfg.json: malformed JSON at byte 5: found '1' (expected ':' after a key)");
     REQUIRE_THROWS_WITH(json::parse("[1, 2", "cfg.json"),

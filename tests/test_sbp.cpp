@@ -131,7 +131,7 @@ TEST_CASE("Sec8.5: consecutive point-wise layers with disjoint masks give zero g
     CHECK(w2_moves);
 }
 
-TEST_CASE("Eq6/12: a k×k conv gives dropped positions non-zero, non-exact gradient; stride >= kernel decouples patches", "[sbp][property]") {
+TEST_CASE("Eq6/12: a k×k conv gives dropped positions non-zero, non-exact gradient, stride >= kernel decouples patches", "[sbp][property]") {
     Tensor x = param({1, 6, 6, 2}, 15), w = param({3, 2, 3, 3}, 16);
     const Tensor g = random_tensor({1, 6, 6, 3}, 17, DType::f64);
     const auto rows = grid_rows(6, 6, 0.5, 18);
@@ -284,7 +284,7 @@ TEST_CASE("SBP ViT (qkv, shared mask, class-token loss): dropped rows carry no g
     for (std::size_t i = 0; i < grads[0].size(); ++i) CHECK(max_abs_diff(grads[0][i], grads[1][i]) <= 1e-13);
 }
 
-TEST_CASE("SBP: keep ratio 1 is plain backprop; evaluation runs the exact model", "[sbp][property]") {
+TEST_CASE("SBP: keep ratio 1 is plain backprop, evaluation runs the exact model", "[sbp][property]") {
     auto plain = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 5, .dtype = DType::f64});
     auto full = make_model("vit-mini", {.classes = 10, .in_channels = 1, .seed = 5, .dtype = DType::f64});
     full->set_sbp(sbp::make_config(1.0, "grid", "all", "uniform", false, "qkv", false));

@@ -183,7 +183,7 @@ TEST_CASE("random: exactly round(r·h·w) distinct positions, different between 
     }
 }
 
-TEST_CASE("grid and random visit every position over steps; fixed never does", "[sbp][property]") {
+TEST_CASE("grid and random visit every position over steps, fixed never does", "[sbp][property]") {
     // The paper's point about fixed masks: dropped positions never get a gradient.
     for (const MaskKind kind : {MaskKind::grid, MaskKind::random, MaskKind::fixed}) {
         Rng rng(21);
@@ -210,7 +210,7 @@ TEST_CASE("r = 1 keeps everything for every kind", "[sbp][property]") {
     }
 }
 
-TEST_CASE("keep ratios outside (0, 1] are refused with the ratio in the message", "[sbp]") {
+TEST_CASE("keep ratios outside 0 < r <= 1 are refused with the ratio in the message", "[sbp]") {
     Rng rng(1);
     REQUIRE_THROWS_WITH(check_keep_ratio(1.5, "--sbp-keep"), "sbp: --sbp-keep: keep ratio 1.5 must be in (0, 1]");
     REQUIRE_THROWS_WITH(check_keep_ratio(0.0, ""), "sbp: keep ratio 0 must be in (0, 1]");
@@ -327,7 +327,7 @@ TEST_CASE("to_string: one line per row, # kept and . dropped", "[sbp]") {
     REQUIRE(to_string(sample_mask(MaskKind::fixed, 2, 5, 1.0 / 3.0, rng)) == "#..#.\n..#..\n");
 }
 
-TEST_CASE("select_blocks: items over all blocks and within stages; bad ranges are refused by name", "[sbp]") {
+TEST_CASE("select_blocks: items over all blocks and within stages, bad ranges are refused by name", "[sbp]") {
     const std::vector<std::int64_t> stages = {2, 2, 4};  // 8 blocks
     const auto on = [&](const std::string& spec) {
         std::string bits;

@@ -84,7 +84,7 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
     }
 }
 
-TEST_CASE("trainer: image folders with random crops, erasing, Mixup and CutMix: decoding ahead changes nothing; resume bit for bit", "[train]") {
+TEST_CASE("trainer: image folders with random crops, erasing, Mixup and CutMix: decoding ahead changes nothing, resume bit for bit", "[train]") {
     bplab::test::TempDir dir;
     for (const char* split : {"train", "val"})
         for (int k = 0; k < 2; ++k) {
@@ -137,7 +137,7 @@ TEST_CASE("trainer: image folders with random crops, erasing, Mixup and CutMix: 
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(max_abs_diff(a[i].second, b[i].second) == 0.0);
 }
 
-TEST_CASE("model_weights: a checkpoint's model entries without their prefix; any other file as it is", "[train]") {
+TEST_CASE("model_weights: a checkpoint's model entries without their prefix, any other file as it is", "[train]") {
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
     Run run = make_run(data, 1);
@@ -196,7 +196,7 @@ TEST_CASE("regularize: DropPath and dropout are identities in eval and unbiased 
     CHECK_THROWS_WITH(dropout(x, 1.0, true, rng), Catch::Contains("drop probability 1"));
 }
 
-TEST_CASE("evaluate: a per-batch transform equals transforming the whole set first; progress per batch", "[train]") {
+TEST_CASE("evaluate: a per-batch transform equals transforming the whole set first, progress per batch", "[train]") {
     const TrainTest data = tiny_images();
     auto model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .seed = 5});
     const auto fit = [](const Tensor& x) { return fit_images(x, 32, -1.0); };

@@ -12,7 +12,7 @@
 
 using namespace bplab;
 
-TEST_CASE("cuda allocator: freed blocks are reused (without ASan) and counted; memory_stats(cuda) reads them", "[cuda]") {
+TEST_CASE("cuda allocator: freed blocks are reused (without ASan) and counted, memory_stats(cuda) reads them", "[cuda]") {
     if (cuda::device_count() == 0) std::exit(77);
     CachingAllocator& a = cuda::install_allocator();
     const MemoryStats before = memory_stats(Device::cuda());

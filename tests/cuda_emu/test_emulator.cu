@@ -160,7 +160,7 @@ TEST_CASE("emulator: warp shuffles exchange lanes as on a GPU, in 1-D and 2-D bl
     for (int t = 0; t < 16; ++t) CHECK(out[static_cast<std::size_t>(t)] == (t ^ 1));
 }
 
-TEST_CASE("emulator: each thread gets its own copy of the kernel's arguments; every block runs", "[cuda-emulator]") {
+TEST_CASE("emulator: each thread gets its own copy of the kernel's arguments, every block runs", "[cuda-emulator]") {
     const auto out = run_into(64, [](int* d) { argument_copy_kernel<<<1, 64>>>(d, 1000); });
     for (int t = 0; t < 64; ++t) REQUIRE(out[static_cast<std::size_t>(t)] == 1000 + t);
     const auto blocks = run_into(5 * 7, [](int* d) { write_index_kernel<<<5, 7>>>(d); });
@@ -202,7 +202,7 @@ TEST_CASE("emulator: launches beyond the GPU's limits fail with cudaErrorInvalid
     cudaFree(d);
 }
 
-TEST_CASE("emulator: memory is 256-byte aligned and bounded; cuBLAS checks its arguments and ignores C at beta 0",
+TEST_CASE("emulator: memory is 256-byte aligned and bounded, cuBLAS checks its arguments and ignores C at beta 0",
           "[cuda-emulator]") {
     void* p = nullptr;
     REQUIRE(cudaMalloc(&p, 3) == cudaSuccess);
