@@ -7,7 +7,10 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+
+#include "core/round.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -16,9 +19,6 @@
 namespace bplab {
 namespace fs = std::filesystem;
 namespace {
-
-/// Python's round(), which torchvision uses: halves go to the even neighbour.
-std::int64_t nearest(double x) { return static_cast<std::int64_t>(std::nearbyint(x)); }
 
 bool is_image_name(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -52,29 +52,41 @@ ResizeCrop whole_window(std::int64_t top, std::int64_t left, std::int64_t h, std
             .out_top = 0, .out_left = 0, .out_height = size, .out_width = size, .flip = false};
 }
 
+struct Box {
+    std::int64_t top, left, height, width;
+};
+
+/// A box as torchvision's RandomResizedCrop and timm's RandomErasing draw one in an h × w image: an area share
+/// uniform in [min_share, max_share], an aspect ratio (width / height) log-uniform in [1/max_ratio, max_ratio],
+/// sides rounded; if it does not fit (strictly smaller than the image when `strict`), ten draws at most. Then
+/// a uniformly drawn position.
+std::optional<Box> sample_box(std::int64_t h, std::int64_t w, double min_share, double max_share, double max_ratio, bool strict,
+                              Rng& rng) {
+    const double area = static_cast<double>(h * w), log_max = std::log(max_ratio);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        const double target = area * (min_share + (max_share - min_share) * rng.uniform());
+        const double ratio = std::exp(-log_max + 2.0 * log_max * rng.uniform());
+        const auto bw = round_half_even(std::sqrt(target * ratio)), bh = round_half_even(std::sqrt(target / ratio));
+        if (strict ? bw < w && bh < h : bw > 0 && bw <= w && bh > 0 && bh <= h) {
+            const auto top = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(h - bh + 1)));
+            const auto left = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(w - bw + 1)));
+            return Box{top, left, bh, bw};
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 ResizeCrop random_resized_crop(std::int64_t h, std::int64_t w, std::int64_t size, Rng& rng) {
-    const double area = static_cast<double>(h * w), log_lo = std::log(3.0 / 4.0), log_hi = std::log(4.0 / 3.0);
     ResizeCrop plan;
-    bool found = false;
-    for (int attempt = 0; attempt < 10 && !found; ++attempt) {
-        const double target = area * (0.08 + 0.92 * rng.uniform());
-        const double ratio = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
-        const auto cw = nearest(std::sqrt(target * ratio));
-        const auto ch = nearest(std::sqrt(target / ratio));
-        if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
-            const auto top = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(h - ch + 1)));
-            const auto left = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(w - cw + 1)));
-            plan = whole_window(top, left, ch, cw, size);
-            found = true;
-        }
-    }
-    if (!found) {  // the whole image, cut to the nearest allowed aspect ratio, centred
+    if (const auto box = sample_box(h, w, 0.08, 1.0, 4.0 / 3.0, false, rng)) {
+        plan = whole_window(box->top, box->left, box->height, box->width, size);
+    } else {  // the whole image, cut to the nearest allowed aspect ratio, centred
         std::int64_t cw = w, ch = h;
         const double in_ratio = static_cast<double>(w) / static_cast<double>(h);
-        if (in_ratio < 3.0 / 4.0) ch = nearest(static_cast<double>(w) / (3.0 / 4.0));
-        else if (in_ratio > 4.0 / 3.0) cw = nearest(static_cast<double>(h) * (4.0 / 3.0));
+        if (in_ratio < 3.0 / 4.0) ch = round_half_even(static_cast<double>(w) / (3.0 / 4.0));
+        else if (in_ratio > 4.0 / 3.0) cw = round_half_even(static_cast<double>(h) * (4.0 / 3.0));
         plan = whole_window((h - ch) / 2, (w - cw) / 2, ch, cw, size);
     }
     plan.flip = rng.below(2) == 1;
@@ -88,25 +100,17 @@ ResizeCrop resize_center_crop(std::int64_t h, std::int64_t w, std::int64_t size)
     const std::int64_t rw = h <= w ? static_cast<std::int64_t>(static_cast<double>(shorter) * static_cast<double>(w) / static_cast<double>(h)) : shorter;
     // CenterCrop rounds its offsets: round((rh - size) / 2).
     return {.top = 0, .left = 0, .height = h, .width = w, .resized_height = rh, .resized_width = rw,
-            .out_top = nearest(static_cast<double>(rh - size) / 2.0), .out_left = nearest(static_cast<double>(rw - size) / 2.0),
+            .out_top = round_half_even(static_cast<double>(rh - size) / 2.0), .out_left = round_half_even(static_cast<double>(rw - size) / 2.0),
             .out_height = size, .out_width = size, .flip = false};
 }
 
 void random_erase(float* image, std::int64_t size, double p, Rng& rng) {
     if (p <= 0.0 || rng.uniform() >= p) return;
-    const double area = static_cast<double>(size * size), log_lo = std::log(0.3), log_hi = std::log(1.0 / 0.3);
-    for (int attempt = 0; attempt < 10; ++attempt) {
-        const double target = area * (0.02 + (1.0 / 3.0 - 0.02) * rng.uniform());
-        const double ratio = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
-        const std::int64_t h = nearest(std::sqrt(target * ratio)), w = nearest(std::sqrt(target / ratio));
-        if (w < size && h < size) {
-            const auto top = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(size - h + 1)));
-            const auto left = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(size - w + 1)));
-            for (std::int64_t i = top; i < top + h; ++i)
-                for (std::int64_t v = (i * size + left) * 3; v < (i * size + left + w) * 3; ++v) image[v] = static_cast<float>(rng.normal());
-            return;
-        }
-    }
+    const auto box = sample_box(size, size, 0.02, 1.0 / 3.0, 1.0 / 0.3, true, rng);
+    if (!box) return;
+    for (std::int64_t i = box->top; i < box->top + box->height; ++i)
+        for (std::int64_t v = (i * size + box->left) * 3; v < (i * size + box->left + box->width) * 3; ++v)
+            image[v] = static_cast<float>(rng.normal());
 }
 
 ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes)

@@ -8,16 +8,10 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "core/round.h"
+
 namespace bplab::sbp {
 namespace {
-
-/// Round half to even (numpy's np.round), independent of the floating-point rounding mode.
-std::int64_t round_half_even(double x) {
-    double f = std::floor(x);
-    const double frac = x - f;
-    if (frac > 0.5 || (frac == 0.5 && std::fmod(f, 2.0) != 0.0)) f += 1.0;
-    return static_cast<std::int64_t>(f);
-}
 
 void check_grid(std::int64_t h, std::int64_t w, const char* op) {
     if (h <= 0 || w <= 0)
