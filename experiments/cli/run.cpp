@@ -262,8 +262,9 @@ RunSpec run_spec_from(const Flags& flags) {
     for (const char* name : {"mixup", "cutmix"})
         if (flags.real(name) < 0) throw std::invalid_argument("--" + std::string(name) + " " + flags.str(name) + ": expected >= 0");
     if (s.model == "mlp")
-        for (const char* name : {"drop-path", "augment", "mixup", "cutmix"})
-            if (std::string(name) == "augment" ? flags.on(name) : flags.real(name) > 0)
+        for (const auto& [name, used] : {std::pair<const char*, bool>{"drop-path", s.drop_path > 0}, {"augment", flags.on("augment")},
+                                         {"mixup", s.mixup > 0}, {"cutmix", s.cutmix > 0}})
+            if (used)
                 throw std::invalid_argument("--" + std::string(name) +
                                             ": for the image models (ViT, ConvNeXt); the MLP has no blocks and takes flat images");
     s.recompute = flags.on("recompute");
