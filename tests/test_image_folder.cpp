@@ -142,26 +142,38 @@ TEST_CASE("image files: truncated, broken, oversized and other files are refused
                         Contains("expected 1 or 3 channels"));
 }
 
-TEST_CASE("resize: antialiased bilinear equals torch's interpolate(antialias=True), for every kind of window", "[data][golden]") {
+TEST_CASE("resize: antialiased bilinear and bicubic equal torch's interpolate(antialias=True), and bicubic PIL's", "[data][golden]") {
     const NamedTensors g = load_safetensors(BPLAB_SOURCE_DIR "/tests/golden/resize.safetensors");
     REQUIRE(g.metadata.at("format") == "bplab-golden");
     const Tensor image = g.get("image");  // (37, 53, 3) integer values
     Image src{.height = 37, .width = 53, .channels = 3, .pixels = {}};
     for (const double v : image.to_vector()) src.pixels.push_back(static_cast<std::uint8_t>(v));
-    for (const char* name : {"down", "up", "mixed", "eval", "flip"}) {
-        INFO(name);
-        const auto p = g.get(std::string(name) + ".plan").to_vector();
-        const ResizeCrop plan{.top = std::int64_t(p[0]), .left = std::int64_t(p[1]), .height = std::int64_t(p[2]),
-                              .width = std::int64_t(p[3]), .resized_height = std::int64_t(p[4]), .resized_width = std::int64_t(p[5]),
-                              .out_top = std::int64_t(p[6]), .out_left = std::int64_t(p[7]), .out_height = std::int64_t(p[8]),
-                              .out_width = std::int64_t(p[9]), .flip = p[10] != 0};
-        const auto expected = g.get(std::string(name) + ".out").to_vector();
-        std::vector<float> out(expected.size());
-        resize_crop(src, plan, out.data());
-        double worst = 0.0;
-        for (std::size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - expected[i]));
-        CHECK(worst < 2e-4);  // of 0..255: float32 sums against torch's float64
+    for (const char* kind : {"down", "up", "mixed", "eval", "flip"}) {
+        for (const std::string& name : {std::string(kind), std::string(kind) + "_bicubic"}) {
+            INFO(name);
+            const auto p = g.get(name + ".plan").to_vector();
+            const ResizeCrop plan{.top = std::int64_t(p[0]), .left = std::int64_t(p[1]), .height = std::int64_t(p[2]),
+                                  .width = std::int64_t(p[3]), .resized_height = std::int64_t(p[4]), .resized_width = std::int64_t(p[5]),
+                                  .out_top = std::int64_t(p[6]), .out_left = std::int64_t(p[7]), .out_height = std::int64_t(p[8]),
+                                  .out_width = std::int64_t(p[9]), .flip = p[10] != 0};
+            const Filter filter = p[11] == 0 ? Filter::bilinear : Filter::bicubic;
+            const auto expected = g.get(name + ".out").to_vector();
+            std::vector<float> out(expected.size());
+            resize_crop(src, plan, out.data(), filter);
+            double worst = 0.0;
+            for (std::size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - expected[i]));
+            CHECK(worst < 2e-4);  // of 0..255: float32 sums against torch's float64
+            if (filter == Filter::bicubic) {  // PIL rounds each pass to 8 bits; we keep floats
+                const auto pil = g.get(name + ".pil").to_vector();
+                double off = 0.0;
+                for (std::size_t i = 0; i < out.size(); ++i) off = std::max(off, std::abs(out[i] - pil[i]));
+                CHECK(off <= 1.0);
+            }
+        }
     }
+    CHECK(parse_filter("bicubic", "--interpolation") == Filter::bicubic);
+    CHECK(std::string(filter_name(Filter::bilinear)) == "bilinear");
+    REQUIRE_THROWS_WITH(parse_filter("nearest", "--interpolation"), "--interpolation nearest: expected bilinear or bicubic");
 }
 
 TEST_CASE("resize: a constant image stays constant, and a window resized to its own size is copied", "[data]") {
@@ -334,7 +346,8 @@ TEST_CASE("image folder: a training batch depends on its seeds, not on the numbe
     const ImageFolder f(dir.path("f"), 16);
     const std::vector<std::int64_t> idx{5, 0, 3, 3, 1, 2, 4};
     const std::vector<std::uint64_t> seeds{11, 12, 13, 14, 15, 16, 17};
-    const Tensor one = f.load(idx, seeds, 0.25, 1).x, two = f.load(idx, seeds, 0.25, 2).x;
+    const TrainAugment augment{.rand_augment = parse_rand_augment("rand-m9-mstd0.5-inc1", "test"), .erase_prob = 0.25};
+    const Tensor one = f.load(idx, seeds, augment, 1).x, two = f.load(idx, seeds, augment, 2).x;
     CHECK(bplab::test::max_abs_diff(one, two) == 0.0);
     // The same image under two seeds (entries 2 and 3) is cropped differently; without seeds, identically.
     const auto per = static_cast<std::int64_t>(16 * 16 * 3);
@@ -344,4 +357,27 @@ TEST_CASE("image folder: a training batch depends on its seeds, not on the numbe
     CHECK(differ > 0.1);
     const auto e = f.load(idx).x.to_vector();
     for (std::int64_t p = 0; p < per; ++p) CHECK(e[static_cast<std::size_t>(2 * per + p)] == e[static_cast<std::size_t>(3 * per + p)]);
+}
+
+TEST_CASE("image folder: RandAugment runs on the crop rounded to 8 bits, after the flip and before normalising", "[data]") {
+    bplab::test::TempDir dir;
+    std::filesystem::create_directories(dir.path("f/k"));
+    const Image source = gradient_image(40, 57, 3);
+    write_jpeg(dir.path("f/k/a.jpg"), source);
+    const ImageFolder f(dir.path("f"), 20, {}, Filter::bicubic);
+    const RandAugment policy = parse_rand_augment("rand-m9-n3-mstd0.5-inc1", "test");
+    for (const std::uint64_t seed : {3ULL, 4ULL, 5ULL, 6ULL}) {
+        INFO("seed " << seed);
+        const auto got = f.load({0}, {seed}, {.rand_augment = policy, .erase_prob = 0.0}).x.to_vector();
+        Rng rng(seed);
+        std::vector<float> crop(20 * 20 * 3);
+        resize_crop(read_image(dir.path("f/k/a.jpg")), random_resized_crop(40, 57, 20, rng), crop.data(), Filter::bicubic);
+        Image img{.height = 20, .width = 20, .channels = 3, .pixels = {}};
+        for (const float v : crop) img.pixels.push_back(static_cast<std::uint8_t>(std::lround(v)));
+        rand_augment(img, policy, Filter::bicubic, rng);
+        double worst = 0.0;
+        for (std::size_t p = 0; p < crop.size(); ++p)
+            worst = std::max(worst, std::abs(got[p] - (img.pixels[p] / 255.0 - kImagenetMean[p % 3]) / kImagenetStd[p % 3]));
+        CHECK(worst < 1e-5);
+    }
 }

@@ -84,7 +84,7 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
     }
 }
 
-TEST_CASE("trainer: image folders with random crops, erasing, Mixup and CutMix: decoding ahead changes nothing, resume bit for bit", "[train]") {
+TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup and CutMix: decoding ahead changes nothing, resume bit for bit", "[train]") {
     bplab::test::TempDir dir;
     for (const char* split : {"train", "val"})
         for (int k = 0; k < 2; ++k) {
@@ -108,7 +108,7 @@ TEST_CASE("trainer: image folders with random crops, erasing, Mixup and CutMix: 
         o.batch_size = 4;
         o.augment = true;
         if (mix) o.mix = {.mixup_alpha = 0.8, .cutmix_alpha = 1.0, .switch_prob = 0.5};
-        o.random_erase = 0.25;
+        o.folder_augment = {.rand_augment = parse_rand_augment("rand-m9-mstd0.5-inc1", "test"), .erase_prob = 0.25};
         o.label_smoothing = 0.1;
         o.decode_ahead = ahead;
         r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);

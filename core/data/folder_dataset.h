@@ -7,8 +7,8 @@
 
 namespace bplab {
 
-/// Scans <dir>/train and <dir>/val (see ImageFolder); images come out image_size² RGB, channels-last.
-/// Throws naming the folder when either is missing or malformed.
-TrainTest load_image_folders(const std::string& dir, std::int64_t image_size);
+/// Scans <dir>/train and <dir>/val (see ImageFolder); images come out image_size² RGB, channels-last, resized
+/// with `filter`. Throws naming the folder when either is missing or malformed.
+TrainTest load_image_folders(const std::string& dir, std::int64_t image_size, Filter filter = Filter::bilinear);
 
 }  // namespace bplab

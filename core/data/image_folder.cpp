@@ -76,6 +76,15 @@ std::optional<Box> sample_box(std::int64_t h, std::int64_t w, double min_share, 
     return std::nullopt;
 }
 
+/// RandAugment on a crop (size, size, 3) of floats in 0..255, through 8 bits: PIL's resize rounds (half up),
+/// and so do we; the operations then see what timm's see, and their 8-bit result comes back.
+void rand_augment_crop(float* crop, std::int64_t size, const RandAugment& policy, Filter filter, Rng& rng) {
+    Image img{.height = size, .width = size, .channels = 3, .pixels = std::vector<std::uint8_t>(static_cast<std::size_t>(size * size * 3))};
+    for (std::size_t p = 0; p < img.pixels.size(); ++p) img.pixels[p] = static_cast<std::uint8_t>(std::clamp(crop[p], 0.0f, 255.0f) + 0.5f);
+    rand_augment(img, policy, filter, rng);
+    for (std::size_t p = 0; p < img.pixels.size(); ++p) crop[p] = img.pixels[p];
+}
+
 }  // namespace
 
 ResizeCrop random_resized_crop(std::int64_t h, std::int64_t w, std::int64_t size, Rng& rng) {
@@ -113,8 +122,8 @@ void random_erase(float* image, std::int64_t size, double p, Rng& rng) {
             image[v] = static_cast<float>(rng.normal());
 }
 
-ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes)
-    : root_(std::move(root)), image_size_(image_size), classes_(std::move(classes)) {
+ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<std::string> classes, Filter filter)
+    : root_(std::move(root)), image_size_(image_size), classes_(std::move(classes)), filter_(filter) {
     if (image_size_ < 1) throw std::invalid_argument(root_ + ": image size " + std::to_string(image_size_) + " (expected >= 1)");
     if (!fs::exists(root_)) throw std::runtime_error("image folder '" + root_ + "' does not exist");
     if (!fs::is_directory(root_)) throw std::runtime_error("image folder '" + root_ + "' is not a folder");
@@ -139,11 +148,11 @@ ImageFolder::ImageFolder(std::string root, std::int64_t image_size, std::vector<
     }
 }
 
-Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, double erase_prob,
+Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<std::uint64_t>& seeds, const TrainAugment& augment,
                         int threads) const {
     const auto b = static_cast<std::int64_t>(idx.size()), s = image_size_;
-    if (!(erase_prob >= 0.0 && erase_prob <= 1.0))
-        throw std::invalid_argument(root_ + ": random erasing probability " + std::to_string(erase_prob) + " (expected 0..1)");
+    if (!(augment.erase_prob >= 0.0 && augment.erase_prob <= 1.0))
+        throw std::invalid_argument(root_ + ": random erasing probability " + std::to_string(augment.erase_prob) + " (expected 0..1)");
     if (!seeds.empty() && seeds.size() != idx.size())
         throw std::invalid_argument(root_ + ": " + std::to_string(seeds.size()) + " crop seeds for " + std::to_string(b) +
                                     " images (expected one per image, or none for the evaluation transform)");
@@ -167,9 +176,10 @@ Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<
             const ResizeCrop plan = train ? random_resized_crop(image.height, image.width, s, rng)
                                           : resize_center_crop(image.height, image.width, s);
             float* dst = out + n * s * s * 3;  // (S, S, 3)
-            resize_crop(image, plan, dst);
+            resize_crop(image, plan, dst, filter_);
+            if (train && augment.rand_augment) rand_augment_crop(dst, s, *augment.rand_augment, filter_, rng);
             for (std::int64_t p = 0; p < s * s * 3; ++p) dst[p] = (dst[p] / 255.0f - kImagenetMean[p % 3]) / kImagenetStd[p % 3];
-            if (train) random_erase(dst, s, erase_prob, rng);
+            if (train) random_erase(dst, s, augment.erase_prob, rng);
             y[static_cast<std::size_t>(n)] = labels_[k];
         } catch (...) {
             errors[static_cast<std::size_t>(n)] = std::current_exception();

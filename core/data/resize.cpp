@@ -1,6 +1,6 @@
 // core/data/resize.cpp — separable resampling: each output pixel is a normalised sum of the source pixels under
-// a triangle filter of radius max(scale, 1), first along rows (only the source rows that the kept output reads),
-// then along columns.
+// a triangle or cubic filter widened by max(scale, 1), first along rows (only the source rows that the kept output
+// reads), then along columns.
 #include "core/data/resize.h"
 
 #include <algorithm>
@@ -20,9 +20,20 @@ struct Taps {
     std::int64_t width = 0;
 };
 
-Taps filter_taps(std::int64_t in, std::int64_t out, std::int64_t first, std::int64_t n) {
+/// The filter's weight at distance x (in source pixels, unwidened) and its radius.
+double filter_weight(Filter f, double x) {
+    x = std::abs(x);
+    if (f == Filter::bilinear) return x < 1.0 ? 1.0 - x : 0.0;
+    constexpr double a = -0.5;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+double filter_radius(Filter f) { return f == Filter::bilinear ? 1.0 : 2.0; }
+
+Taps filter_taps(Filter f, std::int64_t in, std::int64_t out, std::int64_t first, std::int64_t n) {
     const double scale = static_cast<double>(in) / static_cast<double>(out);
-    const double filter_scale = std::max(scale, 1.0), support = filter_scale;  // triangle of radius 1, widened
+    const double filter_scale = std::max(scale, 1.0), support = filter_radius(f) * filter_scale;
     Taps t;
     t.width = static_cast<std::int64_t>(std::ceil(support)) * 2 + 1;
     t.start.resize(static_cast<std::size_t>(n));
@@ -35,8 +46,7 @@ Taps filter_taps(std::int64_t in, std::int64_t out, std::int64_t first, std::int
         const auto hi = std::min<std::int64_t>(static_cast<std::int64_t>(center + support + 0.5), in);
         double sum = 0.0;
         for (std::int64_t k = lo; k < hi; ++k) {
-            const double x = std::abs((static_cast<double>(k) - center + 0.5) / filter_scale);
-            sum += w[static_cast<std::size_t>(k - lo)] = x < 1.0 ? 1.0 - x : 0.0;
+            sum += w[static_cast<std::size_t>(k - lo)] = filter_weight(f, (static_cast<double>(k) - center + 0.5) / filter_scale);
         }
         t.start[static_cast<std::size_t>(i)] = lo;
         t.count[static_cast<std::size_t>(i)] = hi - lo;
@@ -50,7 +60,15 @@ bool inside(std::int64_t first, std::int64_t n, std::int64_t total) { return fir
 
 }  // namespace
 
-void resize_crop(const Image& src, const ResizeCrop& p, float* out) {
+const char* filter_name(Filter f) { return f == Filter::bilinear ? "bilinear" : "bicubic"; }
+
+Filter parse_filter(const std::string& text, const std::string& what) {
+    if (text == "bilinear") return Filter::bilinear;
+    if (text == "bicubic") return Filter::bicubic;
+    throw std::invalid_argument(what + " " + text + ": expected bilinear or bicubic");
+}
+
+void resize_crop(const Image& src, const ResizeCrop& p, float* out, Filter filter) {
     if (!inside(p.top, p.height, src.height) || !inside(p.left, p.width, src.width) ||
         !inside(p.out_top, p.out_height, p.resized_height) || !inside(p.out_left, p.out_width, p.resized_width))
         throw std::invalid_argument("resize: window " + std::to_string(p.height) + "x" + std::to_string(p.width) + " at (" +
@@ -60,8 +78,8 @@ void resize_crop(const Image& src, const ResizeCrop& p, float* out) {
                                     std::to_string(p.out_left) + ") of " + std::to_string(p.resized_height) + "x" +
                                     std::to_string(p.resized_width) + " (expected every window inside its image)");
     const std::int64_t c = src.channels;
-    const Taps rows = filter_taps(p.height, p.resized_height, p.out_top, p.out_height);
-    const Taps cols = filter_taps(p.width, p.resized_width, p.out_left, p.out_width);
+    const Taps rows = filter_taps(filter, p.height, p.resized_height, p.out_top, p.out_height);
+    const Taps cols = filter_taps(filter, p.width, p.resized_width, p.out_left, p.out_width);
     // Pass 1, along each source row the kept output reads: (rows_used, out_width, c).
     const std::int64_t row_lo = rows.start.front(), row_hi = rows.start.back() + rows.count.back();
     std::vector<float> tmp(static_cast<std::size_t>((row_hi - row_lo) * p.out_width * c));
@@ -75,7 +93,7 @@ void resize_crop(const Image& src, const ResizeCrop& p, float* out) {
             for (std::int64_t ch = 0; ch < c; ++ch) {
                 float acc = 0.0f;
                 for (std::int64_t k = 0; k < cols.count[static_cast<std::size_t>(j)]; ++k) acc += w[k] * static_cast<float>(s[k * c + ch]);
-                dst[jj * c + ch] = acc;
+                dst[jj * c + ch] = filter == Filter::bicubic ? std::clamp(acc, 0.0f, 255.0f) : acc;
             }
         }
     }
@@ -88,6 +106,8 @@ void resize_crop(const Image& src, const ResizeCrop& p, float* out) {
         std::fill(dst, dst + row_len, 0.0f);
         for (std::int64_t k = 0; k < rows.count[static_cast<std::size_t>(i)]; ++k)
             for (std::int64_t x = 0; x < row_len; ++x) dst[x] += w[k] * s[k * row_len + x];
+        if (filter == Filter::bicubic)
+            for (std::int64_t x = 0; x < row_len; ++x) dst[x] = std::clamp(dst[x], 0.0f, 255.0f);
     }
 }
 

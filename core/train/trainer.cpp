@@ -75,8 +75,8 @@ std::future<Batch> Trainer::start_batch(const Tensor& idx) {
         // On a CPU device the step's threads would share the cores with decoding's: by default it decodes at get().
         const auto when = options_.decode_ahead.value_or(!device.is_cpu()) ? std::launch::async : std::launch::deferred;
         rows = std::async(when, [files = data_.train.files, list = index_list(idx), seeds = std::move(seeds),
-                                 erase = options_.random_erase, threads = omp_threads()] {
-            return files->load(list, seeds, erase, threads);
+                                 augment = options_.folder_augment, threads = omp_threads()] {
+            return files->load(list, seeds, augment, threads);
         });
     } else {
         rows = std::async(std::launch::deferred, [this, idx] { return make_batch(data_.train, idx); });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/data/augment.h"
+#include "core/data/image_folder.h"
 #include "core/data/mix.h"
 #include "core/data/idx_dataset.h"
 #include "core/io/safetensors.h"
@@ -45,8 +46,8 @@ struct FitOptions {
     /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.
     bool augment = false;
     AugmentOptions augment_options;
-    /// Image folders with augment: timm's RandomErasing probability (random_erase), per image after the crop.
-    double random_erase = 0.0;
+    /// Image folders with augment: timm's RandAugment and RandomErasing, per image after the crop.
+    TrainAugment folder_augment;
     /// Mixup / CutMix of each training batch (images), after augmentation, drawn from the augmentation's Rng.
     MixOptions mix;
     /// Image folders: decode batch i + 1 on a host thread during step i (default: when the model is on a GPU).

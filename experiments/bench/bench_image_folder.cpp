@@ -1,5 +1,5 @@
 // experiments/bench/bench_image_folder.cpp — images per second of ImageFolder::load: JPEG decode, crop, resize,
-// normalise. Twin of image_folder_torch.py (PIL + torch, as torchvision's transforms do it) on the same folder.
+// RandAugment, normalise. Twin of image_folder_torch.py (PIL + torch, as torchvision's and timm's transforms do it).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,17 +13,21 @@ using namespace bplab;
 int main(int argc, char** argv) try {
     cli::Flags flags("bench_image_folder",
                      "Times ImageFolder::load on a folder of JPEG class folders (e.g. <dir>/train from make_image_folder):\n"
-                     "the training transform (RandomResizedCrop + flip) or the evaluation one (resize + centre crop).");
+                     "the training transform (RandomResizedCrop + flip [+ RandAugment]) or the evaluation one (resize + centre crop).");
     flags.add("dir", "", "class folders of JPEGs")
         .add("size", "224", "output side")
         .add("batch", "256", "images per batch")
         .add("batches", "4", "timed batches (after one untimed)")
+        .add("interpolation", "bilinear", "resize filter: bilinear | bicubic")
+        .add("rand-augment", "", "timm's RandAugment spec for the training transform (e.g. rand-m9-mstd0.5-inc1; empty: off)")
         .add_switch("eval", "the evaluation transform instead of the training one");
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const int threads = cli::apply_threads(flags);
     const auto scan_start = std::chrono::steady_clock::now();
-    const ImageFolder folder(flags.str("dir"), flags.integer("size"));
+    const ImageFolder folder(flags.str("dir"), flags.integer("size"), {}, parse_filter(flags.str("interpolation"), "--interpolation"));
+    TrainAugment augment;
+    if (!flags.str("rand-augment").empty()) augment.rand_augment = parse_rand_augment(flags.str("rand-augment"), "--rand-augment");
     const double scan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count();
     std::printf("scanned %lld files in %zu classes in %.3f s\n", static_cast<long long>(folder.size()), folder.classes().size(), scan_s);
     std::fflush(stdout);
@@ -40,15 +44,16 @@ int main(int argc, char** argv) try {
             if (!flags.on("eval")) seeds.push_back(rng.next_u64());
         }
         const auto start = std::chrono::steady_clock::now();
-        const Batch out = folder.load(idx, seeds, 0.0, threads);
+        const Batch out = folder.load(idx, seeds, augment, threads);
         if (b > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         if (out.x.size(0) != batch)
             throw std::runtime_error("load gave " + std::to_string(out.x.size(0)) + " images (expected " + std::to_string(batch) + ")");
     }
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
-    std::printf("RESULT framework=bplab transform=%s threads=%d batch=%lld ms_median=%.2f images_per_s=%.1f\n",
-                flags.on("eval") ? "eval" : "train", threads, static_cast<long long>(batch), median,
+    std::printf("RESULT framework=bplab transform=%s interpolation=%s rand_augment=%s threads=%d batch=%lld ms_median=%.2f "
+                "images_per_s=%.1f\n", flags.on("eval") ? "eval" : "train", flags.str("interpolation").c_str(),
+                augment.rand_augment ? flags.str("rand-augment").c_str() : "off", threads, static_cast<long long>(batch), median,
                 1000.0 * static_cast<double>(batch) / median);
     return 0;
 } catch (const std::exception& e) {

@@ -101,6 +101,8 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"mixup", s.mixup},
             {"cutmix", s.cutmix},
             {"random_erase", s.random_erase},
+            {"rand_augment", s.rand_augment},
+            {"interpolation", s.interpolation},
             {"grad_norms_every", s.grad_norms_every},
             {"sbp_keep", s.sbp.keep},
             {"sbp_mask", sbp::to_string(s.sbp.mask)},
@@ -188,6 +190,10 @@ void add_run_flags(Flags& flags) {
                             "--mixup, one of the two per batch")
         .add("random-erase", "0", "--data folder with --augment: probability of erasing a random box of each training "
                                   "image with noise, as timm's RandomErasing (0: off; the recipe: 0.25)")
+        .add("rand-augment", "", "--data folder with --augment: timm's RandAugment spec, its pixels Pillow's (off when empty; "
+                                 "the recipe: rand-m9-mstd0.5-inc1)")
+        .add("interpolation", "bilinear", "--data folder: the resize filter of crops and evaluation, and of RandAugment's "
+                                          "rotations, shears and translations: bilinear (torchvision's) | bicubic (the recipe's)")
         .add("train-size", "0", "train on the first N training examples only (0: all), for short studies")
         .add("grad-norms-every", "0", "every N steps, append each weight gradient's L2 norm to <out>/grad_norms.jsonl (0: off)")
         .add("device", "cpu", "device: cpu | cuda | cuda:N (cuda needs a build with CUDA and a GPU)")
@@ -277,6 +283,17 @@ RunSpec run_spec_from(const Flags& flags) {
     if (s.random_erase > 0 && (s.data != "folder" || !s.augment))
         throw std::invalid_argument("--random-erase " + flags.str("random-erase") +
                                     ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
+    s.rand_augment = flags.str("rand-augment");
+    if (!s.rand_augment.empty()) {
+        parse_rand_augment(s.rand_augment, "--rand-augment");
+        if (s.data != "folder" || !s.augment)
+            throw std::invalid_argument("--rand-augment " + s.rand_augment +
+                                        ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
+    }
+    s.interpolation = flags.str("interpolation");
+    parse_filter(s.interpolation, "--interpolation");
+    if (flags.given("interpolation") && s.data != "folder")
+        throw std::invalid_argument("--interpolation " + s.interpolation + ": for --data folder (the IDX images are not resized)");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)
         throw std::invalid_argument("--grad-norms-every " + flags.str("grad-norms-every") + ": expected >= 0");
@@ -295,7 +312,8 @@ TrainTest load_data(const Flags& flags) {
             throw std::invalid_argument("--data folder: give --data-dir, the folder holding train/<class>/*.JPEG and val/<class>/*.JPEG");
         if (train_size != 0)
             throw std::invalid_argument("--train-size " + flags.str("train-size") + ": not for --data folder (make a smaller folder)");
-        return load_image_folders(flags.str("data-dir"), model_image_size(flags.str("model")));
+        return load_image_folders(flags.str("data-dir"), model_image_size(flags.str("model")),
+                                  parse_filter(flags.str("interpolation"), "--interpolation"));
     }
     const std::string dir = flags.str("data-dir").empty() ? default_data_dir(name) : flags.str("data-dir");
     TrainTest d = load_idx_dataset(dir, idx_dataset_spec(name));
@@ -316,6 +334,8 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
     if (spec.print_epochs && spec.sbp.enabled()) std::printf("SBP: %s\n", model->sbp_summary().c_str());
+    if (spec.print_epochs && !spec.rand_augment.empty())
+        std::printf("RandAugment: %s\n", parse_rand_augment(spec.rand_augment, "--rand-augment").describe().c_str());
     const auto optimizer = build_optimizer(spec, *model);
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";
@@ -342,7 +362,8 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     options.ema_decay = spec.ema;
     options.augment = spec.augment;
     options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
-    options.random_erase = spec.random_erase;
+    options.folder_augment.erase_prob = spec.random_erase;
+    if (!spec.rand_augment.empty()) options.folder_augment.rand_augment = parse_rand_augment(spec.rand_augment, "--rand-augment");
     if (spec.model != "mlp" && !data.train.files) {
         const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};

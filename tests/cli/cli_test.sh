@@ -132,8 +132,13 @@ awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !
 "$make_image_folder" --out "$work/jpegs" --classes 3 --train 6 --val 2 --grey-every 4 > /dev/null ||
   fail "make_image_folder did not write $work/jpegs"
 folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 6 --epochs 2 --augment --no-progress)
-if "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --random-erase 0.25 --sbp-keep 0.5 --out "$work/folder" > "$work/folder.log" 2>&1; then
+recipe=(--mixup 0.8 --cutmix 1.0 --random-erase 0.25 --rand-augment rand-m9-mstd0.5-inc1 --interpolation bicubic --sbp-keep 0.5)
+if "$bplab" "${folder[@]}" "${recipe[@]}" --out "$work/folder" > "$work/folder.log" 2>&1; then
   grep -q '"random_erase": *0.25' "$work/folder/config.json" || fail "--random-erase: not recorded in config.json"
+  grep -q '"rand_augment": *"rand-m9-mstd0.5-inc1"' "$work/folder/config.json" || fail "--rand-augment: not recorded in config.json"
+  grep -q '"interpolation": *"bicubic"' "$work/folder/config.json" || fail "--interpolation: not recorded in config.json"
+  grep -q "^RandAugment: 2 of 15 ops (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10$" "$work/folder.log" ||
+    fail "train does not describe RandAugment: $(head -3 "$work/folder.log")"
   grep -q "^SBP: keep 0.5 on 4 of 6 blocks; grid mask keeps 1/2 of the positions on average; attention qkv$" "$work/folder.log" ||
     fail "train does not describe SBP: $(head -2 "$work/folder.log")"
   grep -q '"mixup": *0.8' "$work/folder/config.json" || fail "--mixup: not recorded in config.json"
@@ -147,8 +152,10 @@ fi
 cp -r "$work/jpegs" "$work/renamed" && mv "$work/renamed/train/n00000000" "$work/renamed/train/n00000009" &&
   mv "$work/renamed/val/n00000000" "$work/renamed/val/n00000009"
 expect_error "--resume on renamed classes" "class_names" \
-  "$bplab" "${folder[@]}" --mixup 0.8 --cutmix 1.0 --random-erase 0.25 --sbp-keep 0.5 --data-dir "$work/renamed" --epochs 3 \
+  "$bplab" "${folder[@]}" "${recipe[@]}" --data-dir "$work/renamed" --epochs 3 \
   --resume --out "$work/folder"
+expect_error "--resume with another RandAugment" 'rand_augment "rand-m9-mstd0.5-inc1" -> "rand-m5"' \
+  "$bplab" "${folder[@]}" "${recipe[@]}" --rand-augment rand-m5 --epochs 3 --resume --out "$work/folder"
 mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001" "$work/one/train/" &&
   cp -r "$work/jpegs/val/n00000001" "$work/one/val/"
 expect_error "--data folder with one class" "has 1 class folder \(expected at least 2" \
@@ -168,6 +175,14 @@ expect_error "--random-erase without --augment" "--random-erase 0.25: for --data
   "$bplab" train --model vit-mini --data folder --data-dir "$work/jpegs" --random-erase 0.25 --out "$work/bad"
 expect_error "--random-erase on IDX data" "--random-erase 0.25: for --data folder" \
   "$bplab" train --model vit-mini --data-dir "$work/data" --augment --random-erase 0.25 --out "$work/bad"
+expect_error "--rand-augment without --augment" "--rand-augment rand-m9: for --data folder with --augment" \
+  "$bplab" train --model vit-mini --data folder --data-dir "$work/jpegs" --rand-augment rand-m9 --out "$work/bad"
+expect_error "--rand-augment, a bad spec" "--rand-augment rand-m9-inc0: 'inc0': timm reads any inc value as inc1" \
+  "$bplab" "${folder[@]}" --rand-augment rand-m9-inc0 --out "$work/bad"
+expect_error "--interpolation on IDX data" "--interpolation bicubic: for --data folder" \
+  "$bplab" train --model vit-mini --data-dir "$work/data" --interpolation bicubic --out "$work/bad"
+expect_error "--interpolation unknown" "--interpolation nearest: expected bilinear or bicubic" \
+  "$bplab" "${folder[@]}" --interpolation nearest --out "$work/bad"
 expect_error "--random-erase above 1" "--random-erase 2: expected a probability" "$bplab" "${folder[@]}" --random-erase 2 --out "$work/bad"
 expect_error "--mixup negative" "--mixup -0.5: expected >= 0" "$bplab" "${folder[@]}" --mixup -0.5 --out "$work/bad"
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
