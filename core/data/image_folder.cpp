@@ -178,7 +178,8 @@ Batch ImageFolder::load(const std::vector<std::int64_t>& idx, const std::vector<
             float* dst = out + n * s * s * 3;  // (S, S, 3)
             resize_crop(image, plan, dst, filter_);
             if (train && augment.rand_augment) rand_augment_crop(dst, s, *augment.rand_augment, filter_, rng);
-            for (std::int64_t p = 0; p < s * s * 3; ++p) dst[p] = (dst[p] / 255.0f - kImagenetMean[p % 3]) / kImagenetStd[p % 3];
+            for (std::int64_t p = 0; p < s * s * 3; p += 3)  // ToTensor, then Normalize, in torch's float operations
+                for (std::int64_t c = 0; c < 3; ++c) dst[p + c] = (dst[p + c] / 255.0f - kImagenetMean[c]) / kImagenetStd[c];
             if (train) random_erase(dst, s, augment.erase_prob, rng);
             y[static_cast<std::size_t>(n)] = labels_[k];
         } catch (...) {

@@ -198,11 +198,7 @@ void affine(Image& img, const std::array<double, 6>& m, Filter filter, Rgb fill)
     require_rgb(img, "affine");
     const std::int64_t h = img.height, w = img.width;
     const std::vector<std::uint8_t> in = img.pixels;
-    const auto at = [&](std::int64_t y, std::int64_t x, int c) {
-        y = std::clamp<std::int64_t>(y, 0, h - 1);
-        x = std::clamp<std::int64_t>(x, 0, w - 1);
-        return static_cast<int>(in[static_cast<std::size_t>((y * w + x) * 3 + c)]);
-    };
+    const bool cubic_filter = filter == Filter::bicubic;
     for (std::int64_t y = 0; y < h; ++y) {
         for (std::int64_t x = 0; x < w; ++x) {
             std::uint8_t* out = img.pixels.data() + (y * w + x) * 3;
@@ -213,17 +209,24 @@ void affine(Image& img, const std::array<double, 6>& m, Filter filter, Rgb fill)
                 continue;
             }
             const double xs = xin - 0.5, ys = yin - 0.5, fx = std::floor(xs), fy = std::floor(ys);
-            const auto ix = static_cast<std::int64_t>(fx), iy = static_cast<std::int64_t>(fy);
             const double dx = xs - fx, dy = ys - fy;
-            for (int c = 0; c < 3; ++c) {
-                if (filter == Filter::bilinear) {
-                    const double v1 = at(iy, ix, c) + (at(iy, ix + 1, c) - at(iy, ix, c)) * dx;
-                    const double v2 = at(iy + 1, ix, c) + (at(iy + 1, ix + 1, c) - at(iy + 1, ix, c)) * dx;
+            // The taps' rows and columns, clamped to the image (Pillow reads edge pixels beyond it): bilinear
+            // reads the first two of (i - 1, i, i + 1, i + 2) shifted by one, bicubic all four.
+            const std::int64_t first = cubic_filter ? -1 : 0, taps = cubic_filter ? 4 : 2;
+            std::array<const std::uint8_t*, 4> row{};
+            std::array<std::int64_t, 4> col{};
+            for (std::int64_t k = 0; k < taps; ++k) {
+                row[k] = in.data() + std::clamp<std::int64_t>(static_cast<std::int64_t>(fy) + first + k, 0, h - 1) * w * 3;
+                col[k] = std::clamp<std::int64_t>(static_cast<std::int64_t>(fx) + first + k, 0, w - 1) * 3;
+            }
+            for (std::int64_t c = 0; c < 3; ++c) {
+                const auto at = [&](std::int64_t r, std::int64_t k) { return static_cast<int>(row[r][col[k] + c]); };
+                if (!cubic_filter) {
+                    const double v1 = at(0, 0) + (at(0, 1) - at(0, 0)) * dx, v2 = at(1, 0) + (at(1, 1) - at(1, 0)) * dx;
                     out[c] = static_cast<std::uint8_t>(v1 + (v2 - v1) * dy);
                 } else {
                     std::array<double, 4> rows;
-                    for (std::int64_t j = 0; j < 4; ++j)
-                        rows[j] = cubic(at(iy - 1 + j, ix - 1, c), at(iy - 1 + j, ix, c), at(iy - 1 + j, ix + 1, c), at(iy - 1 + j, ix + 2, c), dx);
+                    for (std::int64_t r = 0; r < 4; ++r) rows[r] = cubic(at(r, 0), at(r, 1), at(r, 2), at(r, 3), dx);
                     const double v = cubic(rows[0], rows[1], rows[2], rows[3], dy);
                     out[c] = v <= 0.0 ? 0 : v >= 255.0 ? 255 : static_cast<std::uint8_t>(v);
                 }
