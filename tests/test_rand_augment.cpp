@@ -57,7 +57,7 @@ TEST_CASE("rand_augment: timm's level functions and Pillow's operations, byte fo
         apply_augment_op(img, op, s[2], s[3] != 0, s[4] != 0, filter_of(s[5]));
         CHECK(differences(img, g.get("level." + std::to_string(i) + ".out")) == 0);
     }
-    CHECK(cases == 180);
+    CHECK(cases == 540);
 }
 
 TEST_CASE("pil ops: affine maps, rotations, tables and enhancers at the edges of their arguments equal Pillow's", "[data][golden]") {
@@ -101,10 +101,18 @@ TEST_CASE("pil ops: identities, and errors that name the operation", "[data]") {
     pil::invert(twice);
     CHECK(twice.pixels == original.pixels);
     Image img = original;
-    REQUIRE_THROWS_WITH(pil::posterize(img, 9), "posterize: 9 bits (expected 0..8)");
+    REQUIRE_THROWS_WITH(pil::posterize(img, 9), "posterize: bits 9 (expected 0..8)");
+    REQUIRE_THROWS_WITH(pil::solarize_add(img, 256, 128), "solarize_add: addend 256 (expected 0..255)");
+    REQUIRE_THROWS_WITH(pil::solarize(img, -1), "solarize: threshold -1 (expected 0..256)");
+    REQUIRE_THROWS_WITH(pil::enhance(img, pil::Enhance::color, INFINITY), Contains("enhance: factor inf (expected a finite number)"));
+    REQUIRE_THROWS_WITH(pil::affine(img, {1, 0, std::nan(""), 0, 1, 0}, Filter::bilinear, {0, 0, 0}), Contains("expected finite numbers"));
+    REQUIRE_THROWS_WITH(apply_augment_op(img, AugmentOp::rotate, 101.0, false, true, Filter::bicubic),
+                        "RandAugment Rotate: magnitude 101 (expected 0..100)");
+    Image short_of_bytes{.height = 2, .width = 2, .channels = 3, .pixels = {1, 2, 3}};
+    REQUIRE_THROWS_WITH(pil::invert(short_of_bytes), "invert: 3 bytes for a 2x2 RGB image (expected height x width x 3, at least 1x1)");
     REQUIRE_THROWS_WITH(pil::rotate(img, std::nan(""), Filter::bicubic, {0, 0, 0}), Contains("expected a finite number"));
     Image grey{.height = 2, .width = 2, .channels = 1, .pixels = {1, 2, 3, 4}};
-    REQUIRE_THROWS_WITH(pil::equalize(grey), Contains("equalize: an image of 1 channels (expected RGB"));
+    REQUIRE_THROWS_WITH(pil::equalize(grey), "equalize: an image of 1 channels (expected RGB, 3)");
 }
 
 TEST_CASE("rand_augment: timm's spec strings, described, and refused with the reason", "[data]") {
@@ -134,7 +142,10 @@ TEST_CASE("rand_augment: timm's spec strings, described, and refused with the re
     refused("rand-m", "'m' is not a key followed by a number");
     refused("rand-9", "'9' is not a key followed by a number");
     refused("rand-mx", "'mx' is not a key followed by a number");
-    refused("rand-m9x", "'m9x': '9x' is not a number >= 0");
+    refused("rand-m9x", "'m9x': '9x' is not a plain decimal number");
+    refused("rand-m1e9", "'m1e9': '1e9' is not a plain decimal number");
+    refused("rand-m101", "'m101': expected at most 100");
+    refused("rand-mmax200", "'mmax200': expected at most 100");
     refused("rand-n0", "'n0': expected a whole number of ops, 1..100");
     refused("rand-n2.5", "'n2.5': expected a whole number of ops, 1..100");
     refused("rand-p1.5", "'p1.5': expected a probability, 0..1");
@@ -143,32 +154,44 @@ TEST_CASE("rand_augment: timm's spec strings, described, and refused with the re
 }
 
 TEST_CASE("rand_augment: the draws of timm's order, replayed on a copy of the generator", "[data]") {
-    const RandAugment policy = parse_rand_augment("rand-m9-n3-mstd0.5-inc1", "x");
-    int applied = 0, skipped = 0;
-    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
-        INFO("seed " << seed);
-        Rng rng(seed), replay(seed);
-        Image got = pattern(10, 13, static_cast<int>(seed)), want = got;
-        rand_augment(got, policy, Filter::bicubic, rng);
-        std::vector<AugmentOp> ops;
-        for (int i = 0; i < 3; ++i) ops.push_back(static_cast<AugmentOp>(replay.below(15)));
-        for (const AugmentOp op : ops) {
-            if (replay.uniform() > 0.5) {
-                ++skipped;
-                continue;
+    // timm's tables: the geometric ops draw a sign in both sets, the enhancers only in the increasing one.
+    const auto geometric = [](AugmentOp op) {
+        return op == AugmentOp::rotate || op == AugmentOp::shear_x || op == AugmentOp::shear_y || op == AugmentOp::translate_x ||
+               op == AugmentOp::translate_y;
+    };
+    const auto enhancer = [](AugmentOp op) {
+        return op == AugmentOp::color || op == AugmentOp::contrast || op == AugmentOp::brightness || op == AugmentOp::sharpness;
+    };
+    // mstd 0.5 is a power of two: 9 + 0.5 * z is exact, so the test's own floating-point flags cannot change it.
+    for (const std::string spec : {"rand-m9-n3-mstd0.5-inc1", "rand-m9-n3-mstd0.5", "rand-p1-m9-n3-mstd101-mmax20-inc1"}) {
+        const RandAugment policy = parse_rand_augment(spec, "x");
+        int applied = 0, skipped = 0, signs = 0;
+        for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+            INFO(spec << ", seed " << seed);
+            Rng rng(seed), replay(seed);
+            Image got = pattern(10, 13, static_cast<int>(seed)), want = got;
+            rand_augment(got, policy, Filter::bicubic, rng);
+            std::vector<AugmentOp> ops;
+            for (int i = 0; i < policy.ops; ++i) ops.push_back(static_cast<AugmentOp>(replay.below(15)));
+            for (const AugmentOp op : ops) {
+                if (policy.prob < 1.0 && replay.uniform() > policy.prob) {
+                    ++skipped;
+                    continue;
+                }
+                const double m = std::clamp(std::isinf(policy.magnitude_std) ? replay.uniform() * 9.0 : 9.0 + 0.5 * replay.normal(), 0.0,
+                                            policy.magnitude_max);
+                const bool draws_sign = geometric(op) || (policy.increasing && enhancer(op));
+                signs += draws_sign;
+                apply_augment_op(want, op, m, draws_sign && replay.uniform() > 0.5, policy.increasing, Filter::bicubic);
+                ++applied;
             }
-            const double m = std::clamp(9.0 + 0.5 * replay.normal(), 0.0, 10.0);
-            const bool signed_op = op == AugmentOp::rotate || op == AugmentOp::shear_x || op == AugmentOp::shear_y ||
-                                   op == AugmentOp::translate_x || op == AugmentOp::translate_y || op == AugmentOp::color ||
-                                   op == AugmentOp::contrast || op == AugmentOp::brightness || op == AugmentOp::sharpness;
-            apply_augment_op(want, op, m, signed_op && replay.uniform() > 0.5, true, Filter::bicubic);
-            ++applied;
+            REQUIRE(got.pixels == want.pixels);
+            CHECK(rng.next_u64() == replay.next_u64());  // the same number of draws
         }
-        REQUIRE(got.pixels == want.pixels);
-        CHECK(rng.next_u64() == replay.next_u64());  // the same number of draws
+        CHECK(applied > (policy.prob < 1.0 ? 240 : 599));  // of 600: p 0.5 or 1
+        CHECK(skipped == (policy.prob < 1.0 ? 600 - applied : 0));
+        CHECK(signs > 50);  // about 100 (geometric ops only) or 180
     }
-    CHECK(applied > 350);  // p = 0.5 of 900
-    CHECK(skipped > 350);
     Image same = pattern(6, 7, 3);
     const Image before = same;
     Rng rng(5);

@@ -76,11 +76,11 @@ std::optional<Box> sample_box(std::int64_t h, std::int64_t w, double min_share, 
     return std::nullopt;
 }
 
-/// RandAugment on a crop (size, size, 3) of floats in 0..255, through 8 bits: PIL's resize rounds (half up),
-/// and so do we; the operations then see what timm's see, and their 8-bit result comes back.
+/// RandAugment on a crop (size, size, 3) of floats in 0..255, through 8 bits as timm's runs on PIL's 8-bit crop
+/// (rounded half up; PIL rounds each resize pass, so its crop can be a level apart). The 8-bit result comes back.
 void rand_augment_crop(float* crop, std::int64_t size, const RandAugment& policy, Filter filter, Rng& rng) {
     Image img{.height = size, .width = size, .channels = 3, .pixels = std::vector<std::uint8_t>(static_cast<std::size_t>(size * size * 3))};
-    for (std::size_t p = 0; p < img.pixels.size(); ++p) img.pixels[p] = static_cast<std::uint8_t>(std::clamp(crop[p], 0.0f, 255.0f) + 0.5f);
+    for (std::size_t p = 0; p < img.pixels.size(); ++p) img.pixels[p] = static_cast<std::uint8_t>(std::lround(std::clamp(crop[p], 0.0f, 255.0f)));
     rand_augment(img, policy, filter, rng);
     for (std::size_t p = 0; p < img.pixels.size(); ++p) crop[p] = img.pixels[p];
 }

@@ -5,16 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "core/data/imagenet.h"
 #include "core/data/rand_augment.h"
 #include "core/data/resize.h"
 #include "core/rng.h"
 #include "core/train/batch.h"
 
 namespace bplab {
-
-/// ImageNet's channel means and standard deviations of pixels scaled to [0, 1] (R, G, B).
-inline constexpr float kImagenetMean[3] = {0.485f, 0.456f, 0.406f};
-inline constexpr float kImagenetStd[3] = {0.229f, 0.224f, 0.225f};
 
 /// torchvision's RandomResizedCrop(scale (0.08, 1), ratio (3/4, 4/3)) of an h × w image to size × size: up to ten
 /// draws of an area fraction and a log-uniform aspect ratio, else the centre crop of the clamped ratio; then a

@@ -17,9 +17,16 @@ namespace {
 using Table = std::array<int, 256>;
 
 void require_rgb(const Image& img, const char* op) {
-    if (img.channels != 3 || img.pixels.size() != static_cast<std::size_t>(img.height * img.width * 3))
-        throw std::invalid_argument(std::string(op) + ": an image of " + std::to_string(img.channels) +
-                                    " channels (expected RGB, 3 channels, height x width x 3 bytes)");
+    if (img.channels != 3) throw std::invalid_argument(std::string(op) + ": an image of " + std::to_string(img.channels) + " channels (expected RGB, 3)");
+    if (img.height < 1 || img.width < 1 || img.pixels.size() != static_cast<std::size_t>(img.height * img.width * 3))
+        throw std::invalid_argument(std::string(op) + ": " + std::to_string(img.pixels.size()) + " bytes for a " + std::to_string(img.height) +
+                                    "x" + std::to_string(img.width) + " RGB image (expected height x width x 3, at least 1x1)");
+}
+
+void require_range(const char* op, const char* what, int v, int lo, int hi) {
+    if (v < lo || v > hi)
+        throw std::invalid_argument(std::string(op) + ": " + what + " " + std::to_string(v) + " (expected " + std::to_string(lo) + ".." +
+                                    std::to_string(hi) + ")");
 }
 
 /// Image.point with one table per channel; entries are clipped to 0..255 first, as Pillow does.
@@ -156,7 +163,7 @@ void invert(Image& img) {
 
 void posterize(Image& img, int bits) {
     require_rgb(img, "posterize");
-    if (bits < 0 || bits > 8) throw std::invalid_argument("posterize: " + std::to_string(bits) + " bits (expected 0..8)");
+    require_range("posterize", "bits", bits, 0, 8);
     const int mask = ~((1 << (8 - bits)) - 1);
     Table t;
     for (int v = 0; v < 256; ++v) t[v] = v & mask;
@@ -165,6 +172,7 @@ void posterize(Image& img, int bits) {
 
 void solarize(Image& img, int threshold) {
     require_rgb(img, "solarize");
+    require_range("solarize", "threshold", threshold, 0, 256);
     Table t;
     for (int v = 0; v < 256; ++v) t[v] = v < threshold ? v : 255 - v;
     apply(img, t);
@@ -172,6 +180,8 @@ void solarize(Image& img, int threshold) {
 
 void solarize_add(Image& img, int add, int threshold) {
     require_rgb(img, "solarize_add");
+    require_range("solarize_add", "addend", add, 0, 255);
+    require_range("solarize_add", "threshold", threshold, 0, 256);
     Table t;
     for (int v = 0; v < 256; ++v) t[v] = v < threshold ? std::min(255, v + add) : v;
     apply(img, t);
@@ -179,6 +189,7 @@ void solarize_add(Image& img, int add, int threshold) {
 
 void enhance(Image& img, Enhance kind, double factor) {
     require_rgb(img, "enhance");
+    if (!std::isfinite(factor)) throw std::invalid_argument("enhance: factor " + std::to_string(factor) + " (expected a finite number)");
     std::vector<std::uint8_t> degenerate(img.pixels.size(), 0);  // brightness: black
     const std::size_t pixels = img.pixels.size() / 3;
     if (kind == Enhance::color) {
@@ -196,6 +207,8 @@ void enhance(Image& img, Enhance kind, double factor) {
 
 void affine(Image& img, const std::array<double, 6>& m, Filter filter, Rgb fill) {
     require_rgb(img, "affine");
+    for (const double v : m)
+        if (!std::isfinite(v)) throw std::invalid_argument("affine: a matrix entry " + std::to_string(v) + " (expected finite numbers)");
     const std::int64_t h = img.height, w = img.width;
     const std::vector<std::uint8_t> in = img.pixels;
     const bool cubic_filter = filter == Filter::bicubic;
@@ -211,7 +224,7 @@ void affine(Image& img, const std::array<double, 6>& m, Filter filter, Rgb fill)
             const double xs = xin - 0.5, ys = yin - 0.5, fx = std::floor(xs), fy = std::floor(ys);
             const double dx = xs - fx, dy = ys - fy;
             // The taps' rows and columns, clamped to the image (Pillow reads edge pixels beyond it): bilinear
-            // reads the first two of (i - 1, i, i + 1, i + 2) shifted by one, bicubic all four.
+            // reads floor(s) and floor(s) + 1, bicubic floor(s) - 1 to floor(s) + 2.
             const std::int64_t first = cubic_filter ? -1 : 0, taps = cubic_filter ? 4 : 2;
             std::array<const std::uint8_t*, 4> row{};
             std::array<std::int64_t, 4> col{};

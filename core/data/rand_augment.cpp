@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/data/image_folder.h"
+#include "core/data/imagenet.h"
 #include "core/data/pil_ops.h"
 #include "core/round.h"
 
@@ -49,14 +49,14 @@ std::string RandAugment::describe() const {
     std::string m = number(magnitude);
     if (std::isinf(magnitude_std)) m = "uniform in 0.." + m;
     else if (magnitude_std > 0) m += " ± " + number(magnitude_std);
-    return std::to_string(ops) + " of 15 ops (" + (increasing ? "increasing" : "original") + " set), each with p " + number(prob) +
+    return std::to_string(ops) + " of " + std::to_string(kAugmentOps) + " ops (" + (increasing ? "increasing" : "original") + " set), each with p " + number(prob) +
            ", magnitude " + m + " clipped to 0.." + number(magnitude_max);
 }
 
 RandAugment parse_rand_augment(const std::string& spec, const std::string& what) {
     const auto fail = [&](const std::string& why) {
         return std::invalid_argument(what + " " + spec + ": " + why + " (expected timm's form, e.g. rand-m9-mstd0.5-inc1: rand, then " +
-                                     "m<magnitude 0..10>, n<ops>, p<probability>, mstd<magnitude noise>, mmax<clip>, inc1)");
+                                     "m<magnitude, of 10>, n<ops>, p<probability>, mstd<magnitude noise>, mmax<clip>, inc1)");
     };
     std::vector<std::string> parts;
     for (std::size_t at = 0;;) {
@@ -67,6 +67,7 @@ RandAugment parse_rand_augment(const std::string& spec, const std::string& what)
     }
     if (parts.front() != "rand") throw fail("it does not start with 'rand'");
     RandAugment r;
+    r.spec = spec;
     std::vector<std::string> seen;
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string& part = parts[i];
@@ -77,7 +78,10 @@ RandAugment parse_rand_augment(const std::string& spec, const std::string& what)
         seen.push_back(key);
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
-        if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) throw fail("'" + part + "': '" + text + "' is not a number >= 0");
+        if (text.find_first_not_of("0123456789.") != std::string::npos || end != text.c_str() + text.size())
+            throw fail("'" + part + "': '" + text + "' is not a plain decimal number");
+        if ((key == "m" || key == "mmax") && v > kMaxMagnitude)
+            throw fail("'" + part + "': expected at most " + number(kMaxMagnitude) + " (10 is the strongest timm's levels are made for)");
         if (key == "m") {
             r.magnitude = v;
         } else if (key == "n") {
@@ -102,13 +106,18 @@ RandAugment parse_rand_augment(const std::string& spec, const std::string& what)
 }
 
 const char* augment_op_name(AugmentOp op) {
+    const auto i = static_cast<int>(op);
+    if (i < 0 || i >= kAugmentOps) return "unknown";
     static const char* const names[kAugmentOps] = {"AutoContrast", "Equalize", "Invert", "Rotate", "Posterize", "Solarize", "SolarizeAdd",
                                                    "Color", "Contrast", "Brightness", "Sharpness", "ShearX", "ShearY", "TranslateXRel",
                                                    "TranslateYRel"};
-    return names[static_cast<int>(op)];
+    return names[i];
 }
 
 void apply_augment_op(Image& img, AugmentOp op, double m, bool negate, bool increasing, Filter filter) {
+    if (!(m >= 0.0 && m <= kMaxMagnitude))
+        throw std::invalid_argument(std::string("RandAugment ") + augment_op_name(op) + ": magnitude " + number(m) + " (expected 0.." +
+                                    number(kMaxMagnitude) + ")");
     const double level = m / 10.0;
     const auto sign = [&](double v) { return negate ? -v : v; };
     const pil::Rgb fill = mean_colour();
@@ -125,7 +134,8 @@ void apply_augment_op(Image& img, AugmentOp op, double m, bool negate, bool incr
             const int threshold = static_cast<int>(level * 256.0);
             return pil::solarize(img, std::clamp(increasing ? 256 - threshold : threshold, 0, 256));
         }
-        case AugmentOp::solarize_add: return pil::solarize_add(img, static_cast<int>(level * 110.0), 128);
+        case AugmentOp::solarize_add:  // the addend, clamped to 255 (the same images)
+            return pil::solarize_add(img, std::min(static_cast<int>(level * 110.0), 255), 128);
         case AugmentOp::color: case AugmentOp::contrast: case AugmentOp::brightness: case AugmentOp::sharpness: {
             const double factor = increasing ? std::max(0.1, 1.0 + sign(level * 0.9)) : level * 1.8 + 0.1;
             const auto kind = op == AugmentOp::color ? pil::Enhance::color : op == AugmentOp::contrast ? pil::Enhance::contrast
@@ -137,7 +147,8 @@ void apply_augment_op(Image& img, AugmentOp op, double m, bool negate, bool incr
         case AugmentOp::translate_x: return pil::affine(img, {1, 0, sign(level * 0.45) * static_cast<double>(img.width), 0, 1, 0}, filter, fill);
         case AugmentOp::translate_y: return pil::affine(img, {1, 0, 0, 0, 1, sign(level * 0.45) * static_cast<double>(img.height)}, filter, fill);
     }
-    throw std::invalid_argument("apply_augment_op: unknown operation " + std::to_string(static_cast<int>(op)));
+    throw std::invalid_argument("RandAugment: operation " + std::to_string(static_cast<int>(op)) + " (expected 0.." +
+                                std::to_string(kAugmentOps - 1) + ")");
 }
 
 void rand_augment(Image& img, const RandAugment& policy, Filter filter, Rng& rng) {

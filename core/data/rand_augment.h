@@ -14,6 +14,7 @@ namespace bplab {
 /// mstd: the magnitude's Gaussian noise, above 100 uniform in [0, m], mmax: its upper clip, inc1: the
 /// operations whose strength grows with the magnitude).
 struct RandAugment {
+    std::string spec = "rand";  ///< as given
     int ops = 2;
     double magnitude = 10.0, magnitude_std = 0.0, magnitude_max = 10.0, prob = 0.5;
     bool increasing = false;
@@ -33,9 +34,11 @@ enum class AugmentOp {
     color, contrast, brightness, sharpness, shear_x, shear_y, translate_x, translate_y,
 };
 inline constexpr int kAugmentOps = 15;
+/// The largest magnitude (and clip) taken: timm's levels are made for 0..10; beyond 100 the arguments lose meaning.
+inline constexpr double kMaxMagnitude = 100.0;
 const char* augment_op_name(AugmentOp op);
 
-/// Applies `op` at magnitude `m` (0..mmax, of 10) as timm's level functions map it; `negate` flips the sign
+/// Applies `op` at magnitude `m` (0..kMaxMagnitude, of 10) as timm's level functions map it; `negate` flips the sign
 /// of the signed ones (rotate, shear, translate, and the increasing enhancers). Geometric operations resample
 /// with `filter` and fill with ImageNet's mean colour (124, 116, 104).
 void apply_augment_op(Image& img, AugmentOp op, double m, bool negate, bool increasing, Filter filter);

@@ -28,6 +28,8 @@ int main(int argc, char** argv) try {
     const ImageFolder folder(flags.str("dir"), flags.integer("size"), {}, parse_filter(flags.str("interpolation"), "--interpolation"));
     TrainAugment augment;
     if (!flags.str("rand-augment").empty()) augment.rand_augment = parse_rand_augment(flags.str("rand-augment"), "--rand-augment");
+    if (augment.rand_augment && flags.on("eval"))
+        throw std::invalid_argument("--rand-augment " + flags.str("rand-augment") + ": for the training transform, not with --eval");
     const double scan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count();
     std::printf("scanned %lld files in %zu classes in %.3f s\n", static_cast<long long>(folder.size()), folder.classes().size(), scan_s);
     std::fflush(stdout);

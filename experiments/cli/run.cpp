@@ -101,8 +101,8 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"mixup", s.mixup},
             {"cutmix", s.cutmix},
             {"random_erase", s.random_erase},
-            {"rand_augment", s.rand_augment},
-            {"interpolation", s.interpolation},
+            {"rand_augment", s.rand_augment ? s.rand_augment->spec : ""},
+            {"interpolation", filter_name(s.interpolation)},
             {"grad_norms_every", s.grad_norms_every},
             {"sbp_keep", s.sbp.keep},
             {"sbp_mask", sbp::to_string(s.sbp.mask)},
@@ -283,17 +283,14 @@ RunSpec run_spec_from(const Flags& flags) {
     if (s.random_erase > 0 && (s.data != "folder" || !s.augment))
         throw std::invalid_argument("--random-erase " + flags.str("random-erase") +
                                     ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
-    s.rand_augment = flags.str("rand-augment");
-    if (!s.rand_augment.empty()) {
-        parse_rand_augment(s.rand_augment, "--rand-augment");
+    if (const std::string spec = flags.str("rand-augment"); !spec.empty()) {
+        s.rand_augment = parse_rand_augment(spec, "--rand-augment");
         if (s.data != "folder" || !s.augment)
-            throw std::invalid_argument("--rand-augment " + s.rand_augment +
-                                        ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
+            throw std::invalid_argument("--rand-augment " + spec + ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
     }
-    s.interpolation = flags.str("interpolation");
-    parse_filter(s.interpolation, "--interpolation");
+    s.interpolation = parse_filter(flags.str("interpolation"), "--interpolation");
     if (flags.given("interpolation") && s.data != "folder")
-        throw std::invalid_argument("--interpolation " + s.interpolation + ": for --data folder (the IDX images are not resized)");
+        throw std::invalid_argument("--interpolation " + flags.str("interpolation") + ": for --data folder (the IDX images are not resized)");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)
         throw std::invalid_argument("--grad-norms-every " + flags.str("grad-norms-every") + ": expected >= 0");
@@ -334,8 +331,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
     model->set_sbp(spec.sbp);
     if (spec.print_epochs && spec.sbp.enabled()) std::printf("SBP: %s\n", model->sbp_summary().c_str());
-    if (spec.print_epochs && !spec.rand_augment.empty())
-        std::printf("RandAugment: %s\n", parse_rand_augment(spec.rand_augment, "--rand-augment").describe().c_str());
+    if (spec.print_epochs && spec.rand_augment) std::printf("RandAugment: %s\n", spec.rand_augment->describe().c_str());
     const auto optimizer = build_optimizer(spec, *model);
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";
@@ -363,7 +359,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     options.augment = spec.augment;
     options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
     options.folder_augment.erase_prob = spec.random_erase;
-    if (!spec.rand_augment.empty()) options.folder_augment.rand_augment = parse_rand_augment(spec.rand_augment, "--rand-augment");
+    options.folder_augment.rand_augment = spec.rand_augment;
     if (spec.model != "mlp" && !data.train.files) {
         const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
         options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};

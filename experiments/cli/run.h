@@ -1,10 +1,13 @@
 // experiments/cli/run.h — one training run as a value: what to train, how, and where to write it.
 // `bplab train` runs one; `bplab compare` runs a grid of them on the same data and prints a table.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/data/idx_dataset.h"
+#include "core/data/rand_augment.h"
+#include "core/data/resize.h"
 #include "core/train/trainer.h"
 #include "experiments/cli/flags.h"
 
@@ -24,8 +27,8 @@ struct RunSpec {
     bool augment = false;  ///< image models: random crop (padding 2; folders: RandomResizedCrop) and flip
     double mixup = 0.0, cutmix = 0.0;  ///< Mixup's and CutMix's Beta α (0: off), image models
     double random_erase = 0.0;         ///< RandomErasing's probability (0: off), image folders with augment
-    std::string rand_augment;          ///< timm's RandAugment spec (empty: off), image folders with augment
-    std::string interpolation = "bilinear";  ///< image folders: the resize filter (and RandAugment's)
+    std::optional<RandAugment> rand_augment;  ///< timm's RandAugment (none: off), image folders with augment
+    Filter interpolation = Filter::bilinear;  ///< image folders: the resize filter (and RandAugment's)
     std::int64_t grad_norms_every = 0;  ///< log every weight gradient's L2 norm every N steps (0: off)
     sbp::SbpConfig sbp;    ///< Stochastic Backpropagation (keep = 1: off)
     std::int64_t batch = 128;

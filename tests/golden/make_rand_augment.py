@@ -7,15 +7,19 @@ Run with Debian's Python (Pillow and torch):
     /usr/bin/python3 tests/golden/make_rand_augment.py     # writes tests/golden/rand_augment.safetensors
 
 Images `image.<k>` (H, W, 3), 8-bit values stored as float32, drawn with numpy's default_rng(2525):
-  0  noise, 15 x 18, uniform 0..255 (every histogram bin scattered)
-  1  smooth, 20 x 16, a diagonal gradient in 70..170 plus small noise (autocontrast and equalize stretch it)
-  2  few, 12 x 12, five grey levels per channel, one channel constant (degenerate tables; square: quarter turns)
+  0  noise, 11 x 13, uniform 0..255 (every histogram bin scattered)
+  1  smooth, 14 x 12, a diagonal gradient in 70..130 plus small noise (autocontrast and equalize stretch it)
+  2  few, 12 x 12, five levels per channel, one channel constant (degenerate tables; square: quarter turns)
+  3  large, 32 x 24, a gradient plus noise: equalize's step (pixels / 255) is above 1, as in real images
+  4  one pixel, 1 x 1, and 5  thin, 2 x 5 (no interior: sharpness keeps every pixel)
 
 `level.<i>` cases follow timm's RandAugment level functions (timm/data/auto_augment.py, as DeiT and ConvNeXt
 use it): `level.<i>.spec` = [image, op, magnitude, negate, increasing, filter] (F64; op in timm's order
 AutoContrast, Equalize, Invert, Rotate, Posterize, Solarize, SolarizeAdd, Color, Contrast, Brightness,
 Sharpness, ShearX, ShearY, TranslateXRel, TranslateYRel; filter 0 bilinear, 1 bicubic), `level.<i>.out` the
-result. For each image, op and set: magnitudes 0, 5.5 and 10 (signed ops: negated at 5.5), filters alternating.
+result. For images 0, 1, 2, 4, 5, each op and set: magnitudes 0, 5.5 and 10 (signed ops: negated at 5.5), the
+filter bilinear, bicubic, bilinear (the original set) or the reverse (increasing). Image 3: magnitude 5.5 only.
+Image 0: magnitudes 15 and 25 too (beyond timm's 10: posterize and solarize arguments leave their ranges).
 
 `pil.<i>` cases call Pillow directly at the edges of each argument: `pil.<i>.spec` = [image, kind, args...]:
   kind 0 affine (a0..a5, filter), 1 rotate (degrees, filter), 2 posterize (bits), 3 solarize (threshold),
@@ -45,12 +49,16 @@ ENHANCERS = {"Color": ImageEnhance.Color, "Contrast": ImageEnhance.Contrast, "Br
 
 def images():
     rng = np.random.default_rng(2525)
-    noise = rng.integers(0, 256, (15, 18, 3))
-    y, x = np.mgrid[0:20, 0:16]
-    smooth = 70 + (y * 3 + x * 2)[..., None] + rng.integers(0, 12, (20, 16, 3))
+    noise = rng.integers(0, 256, (11, 13, 3))
+    y, x = np.mgrid[0:14, 0:12]
+    smooth = 70 + (y * 3 + x * 2)[..., None] + rng.integers(0, 12, (14, 12, 3))
     few = rng.choice(np.array([30, 90, 91, 200, 250]), (12, 12, 3))
     few[..., 1] = 77
-    return [Image.fromarray(a.astype(np.uint8), "RGB") for a in (noise, smooth, few)]
+    y, x = np.mgrid[0:32, 0:24]
+    large = np.clip(20 + (y * 4 + x * 2)[..., None] + rng.integers(0, 40, (32, 24, 3)), 0, 255)
+    one = rng.integers(0, 256, (1, 1, 3))
+    thin = rng.integers(0, 256, (2, 5, 3))
+    return [Image.fromarray(a.astype(np.uint8), "RGB") for a in (noise, smooth, few, large, one, thin)]
 
 
 def level_op(img, op, m, negate, increasing, resample):
@@ -68,7 +76,7 @@ def level_op(img, op, m, negate, increasing, resample):
     if op == "Posterize":
         bits = int(level * 4)
         bits = 4 - bits if increasing else bits
-        return img if bits >= 8 else ImageOps.posterize(img, max(bits, 0))
+        return img if bits >= 8 else ImageOps.posterize(img, bits)
     if op == "Solarize":
         threshold = int(level * 256)
         return ImageOps.solarize(img, 256 - threshold if increasing else threshold)
@@ -128,14 +136,16 @@ def as_tensor(img):
 def main():
     imgs = images()
     tensors = {f"image.{k}": as_tensor(img) for k, img in enumerate(imgs)}
+    magnitudes = {0: (0.0, 5.5, 10.0, 15.0, 25.0), 1: (0.0, 5.5, 10.0), 2: (0.0, 5.5, 10.0), 3: (5.5,), 4: (0.0, 5.5, 10.0),
+                  5: (0.0, 5.5, 10.0)}
     i = 0
-    for k, img in enumerate(imgs[:2]):
+    for k, ms in magnitudes.items():
         for op_index, op in enumerate(OPS):
             for increasing in (0, 1):
-                for j, m in enumerate((0.0, 5.5, 10.0)):
-                    negate = int(j == 1 and (op in SIGNED or (increasing and op in ENHANCERS)))
-                    filt = (i + j) % 2
-                    out = level_op(img, op, m, negate, increasing, FILTERS[filt])
+                for j, m in enumerate(ms):
+                    negate = int(m == 5.5 and (op in SIGNED or (increasing and op in ENHANCERS)))
+                    filt = (j + increasing) % 2
+                    out = level_op(imgs[k], op, m, negate, increasing, FILTERS[filt])
                     tensors[f"level.{i}.spec"] = torch.tensor([k, op_index, m, negate, increasing, filt], dtype=torch.float64)
                     tensors[f"level.{i}.out"] = as_tensor(out)
                     i += 1
