@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/data/folder_dataset.h"
+#include "core/data/image_check.h"
 #include "core/data/image_folder.h"
 #include "core/io/safetensors.h"
 #include "tests/test_helpers.h"
@@ -380,4 +381,40 @@ TEST_CASE("image folder: RandAugment runs on the crop rounded to 8 bits, after t
             worst = std::max(worst, std::abs(got[p] - (img.pixels[p] / 255.0 - kImagenetMean[p % 3]) / kImagenetStd[p % 3]));
         CHECK(worst < 1e-5);
     }
+}
+
+TEST_CASE("check_images: every unreadable file in file order with its reason, the smallest image, any thread count", "[data]") {
+    bplab::test::TempDir dir;
+    std::filesystem::create_directories(dir.path("f/a"));
+    std::filesystem::create_directories(dir.path("f/b"));
+    for (int i = 0; i < 300; ++i)  // more than one chunk
+        write_jpeg(dir.path("f/a/" + std::to_string(1000 + i) + ".jpg"), gradient_image(9 + i % 7, 12 + i % 5, 3));
+    write_jpeg(dir.path("f/b/small.jpg"), gradient_image(5, 8, 3));
+    write_bytes(dir.path("f/a/1100.jpg"), "not an image");
+    write_jpeg(dir.path("f/b/whole.jpg"), gradient_image(300, 300, 3));  // its tables take the first ~600 bytes
+    std::string bytes;
+    {
+        std::ifstream in(dir.path("f/b/whole.jpg"), std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    write_bytes(dir.path("f/b/cut.jpg"), bytes.substr(0, bytes.size() * 3 / 4));
+    const ImageFolder f(dir.path("f"), 8);
+    std::vector<std::int64_t> progress;
+    const ImageCheck one = check_images(f, 1, [&](std::int64_t done, std::int64_t total) {
+        CHECK(total == 303);
+        progress.push_back(done);
+    });
+    CHECK(progress == std::vector<std::int64_t>{256, 303});
+    CHECK(one.checked == 303);
+    REQUIRE(one.unreadable.size() == 2);
+    CHECK(one.unreadable[0].file == dir.path("f/a/1100.jpg"));
+    CHECK_THAT(one.unreadable[0].reason, Contains("neither a JPEG nor a PNG"));
+    CHECK(one.unreadable[1].file == dir.path("f/b/cut.jpg"));
+    CHECK_THAT(one.unreadable[1].reason, Contains("truncated"));
+    CHECK(one.smallest_file == dir.path("f/b/small.jpg"));
+    CHECK((one.smallest_height == 5 && one.smallest_width == 8));
+    const ImageCheck two = check_images(f, 2);
+    REQUIRE(two.unreadable.size() == 2);
+    CHECK(two.unreadable[1].file == one.unreadable[1].file);
+    CHECK(two.smallest_file == one.smallest_file);
 }

@@ -123,22 +123,23 @@ TEST_CASE("rand_augment: timm's spec strings, described, and refused with the re
     CHECK(r.magnitude_max == 10.0);
     CHECK(r.prob == 0.5);
     CHECK(r.increasing);
-    CHECK(r.describe() == "2 of 15 ops (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10");
+    CHECK(r.describe() == "2 ops per image from 15 (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10");
     const RandAugment o = parse_rand_augment("rand-n3-m7-p0.8-mstd101-mmax12", "x");
     CHECK(o.ops == 3);
     CHECK(o.prob == 0.8);
     CHECK(std::isinf(o.magnitude_std));
     CHECK(!o.increasing);
-    CHECK(o.describe() == "3 of 15 ops (original set), each with p 0.8, magnitude uniform in 0..7 clipped to 0..12");
-    CHECK(parse_rand_augment("rand", "x").describe() == "2 of 15 ops (original set), each with p 0.5, magnitude 10 clipped to 0..10");
+    CHECK(o.describe() == "3 ops per image from 15 (original set), each with p 0.8, magnitude uniform in 0..7 clipped to 0..12");
+    CHECK(parse_rand_augment("rand", "x").describe() == "2 ops per image from 15 (original set), each with p 0.5, magnitude 10 clipped to 0..10");
     const auto refused = [](const std::string& spec, const std::string& why) {
         INFO(spec);
         REQUIRE_THROWS_WITH(parse_rand_augment(spec, "--rand-augment"), Contains("--rand-augment " + spec + ": " + why) && Contains("rand-m9-mstd0.5-inc1"));
     };
     refused("augmix-m5", "it does not start with 'rand'");
     refused("rand-m9-inc0", "'inc0': timm reads any inc value as inc1");
-    refused("rand-w0-m9", "unknown key 'w'");
+    refused("rand-w0-m9", "timm's 'w' (weighted op choice) is not supported");
     refused("rand-m9-m8", "'m' is given twice");
+    refused("rand-m9-q1", "unknown key 'q'");
     refused("rand-m", "'m' is not a key followed by a number");
     refused("rand-9", "'9' is not a key followed by a number");
     refused("rand-mx", "'mx' is not a key followed by a number");

@@ -49,7 +49,8 @@ std::string RandAugment::describe() const {
     std::string m = number(magnitude);
     if (std::isinf(magnitude_std)) m = "uniform in 0.." + m;
     else if (magnitude_std > 0) m += " ± " + number(magnitude_std);
-    return std::to_string(ops) + " of " + std::to_string(kAugmentOps) + " ops (" + (increasing ? "increasing" : "original") + " set), each with p " + number(prob) +
+    return std::to_string(ops) + " ops per image from " + std::to_string(kAugmentOps) + " (" + (increasing ? "increasing" : "original") +
+           " set), each with p " + number(prob) +
            ", magnitude " + m + " clipped to 0.." + number(magnitude_max);
 }
 
@@ -98,6 +99,8 @@ RandAugment parse_rand_augment(const std::string& spec, const std::string& what)
         } else if (key == "inc") {
             if (v != 1) throw fail("'" + part + "': timm reads any inc value as inc1; write inc1, or leave it out for the original set");
             r.increasing = true;
+        } else if (key == "w") {
+            throw fail("timm's 'w' (weighted op choice) is not supported");
         } else {
             throw fail("unknown key '" + key + "'");
         }

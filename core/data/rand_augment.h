@@ -19,7 +19,7 @@ struct RandAugment {
     double magnitude = 10.0, magnitude_std = 0.0, magnitude_max = 10.0, prob = 0.5;
     bool increasing = false;
 
-    /// In words, e.g. "2 of 15 ops (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10".
+    /// In words, e.g. "2 ops per image from 15 (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10".
     std::string describe() const;
 };
 

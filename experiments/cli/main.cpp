@@ -15,13 +15,14 @@ bplab trains small networks with plain backpropagation and its alternatives
 (Backforward Propagation, Stochastic Backpropagation) on its own autograd.
 
 commands:
-  train     train a model on a dataset, writing metrics (JSONL) and checkpoints
-  compare   train several methods and learning rates side by side; print a table
-  toy       the Backforward abstract's toy: one step on a few digits, loss before/after
-  step      run exactly one training step from given weights and batch; dump everything
-  mem       peak memory and bytes saved for backward of one step, exact vs SBP
-  grads     one step's parameters, input, kept indices, loss, logits and gradients to safetensors
-  grad-sim  per-layer cosine similarity of SBP and exact weight gradients over K batches
+  train       train a model on a dataset, writing metrics (JSONL) and checkpoints
+  compare     train several methods and learning rates side by side; print a table
+  toy         the Backforward abstract's toy: one step on a few digits, loss before/after
+  step        run exactly one training step from given weights and batch; dump everything
+  mem         peak memory and bytes saved for backward of one step, exact vs SBP
+  grads       one step's parameters, input, kept indices, loss, logits and gradients to safetensors
+  grad-sim    per-layer cosine similarity of SBP and exact weight gradients over K batches
+  check-data  decode every image of an ImageNet-style folder; list the files that cannot be read
 
 Run `bplab <command> --help` for the flags of a command.
 )";
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
         if (command == "mem") return bplab::cli::mem_command(argc, argv);
         if (command == "grads") return bplab::cli::grads_command(argc, argv);
         if (command == "grad-sim") return bplab::cli::grad_sim_command(argc, argv);
+        if (command == "check-data") return bplab::cli::check_data_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const std::bad_alloc&) {

@@ -289,7 +289,7 @@ RunSpec run_spec_from(const Flags& flags) {
             throw std::invalid_argument("--rand-augment " + spec + ": for --data folder with --augment (it follows RandomResizedCrop, per image)");
     }
     s.interpolation = parse_filter(flags.str("interpolation"), "--interpolation");
-    if (flags.given("interpolation") && s.data != "folder")
+    if (s.interpolation != Filter::bilinear && s.data != "folder")
         throw std::invalid_argument("--interpolation " + flags.str("interpolation") + ": for --data folder (the IDX images are not resized)");
     s.grad_norms_every = flags.integer("grad-norms-every");
     if (s.grad_norms_every < 0)

@@ -137,7 +137,7 @@ if "$bplab" "${folder[@]}" "${recipe[@]}" --out "$work/folder" > "$work/folder.l
   grep -q '"random_erase": *0.25' "$work/folder/config.json" || fail "--random-erase: not recorded in config.json"
   grep -q '"rand_augment": *"rand-m9-mstd0.5-inc1"' "$work/folder/config.json" || fail "--rand-augment: not recorded in config.json"
   grep -q '"interpolation": *"bicubic"' "$work/folder/config.json" || fail "--interpolation: not recorded in config.json"
-  grep -q "^RandAugment: 2 of 15 ops (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10$" "$work/folder.log" ||
+  grep -q "^RandAugment: 2 ops per image from 15 (increasing set), each with p 0.5, magnitude 9 ± 0.5 clipped to 0..10$" "$work/folder.log" ||
     fail "train does not describe RandAugment: $(head -3 "$work/folder.log")"
   grep -q "^SBP: keep 0.5 on 4 of 6 blocks; grid mask keeps 1/2 of the positions on average; attention qkv$" "$work/folder.log" ||
     fail "train does not describe SBP: $(head -2 "$work/folder.log")"
@@ -186,7 +186,12 @@ expect_error "--interpolation unknown" "--interpolation nearest: expected biline
 expect_error "--random-erase above 1" "--random-erase 2: expected a probability" "$bplab" "${folder[@]}" --random-erase 2 --out "$work/bad"
 expect_error "--mixup negative" "--mixup -0.5: expected >= 0" "$bplab" "${folder[@]}" --mixup -0.5 --out "$work/bad"
 expect_error "--data unknown" "--data cifar: expected mnist, fashion-mnist or folder" "$bplab" train --data cifar --out "$work/bad"
+out=$("$bplab" check-data --data-dir "$work/jpegs" --no-progress 2>&1) || fail "check-data on readable folders: $out"
+echo "$out" | grep -q "^every image can be read$" || fail "check-data: $out"
+echo "$out" | grep -q "train: 18 images in 3 classes, 0 unreadable; smallest" || fail "check-data's summary: $out"
 printf 'not a jpeg' > "$work/jpegs/val/n00000001/broken.jpg"
+expect_error "check-data, a broken JPEG" "broken.jpg: neither a JPEG nor a PNG file" \
+  "$bplab" check-data --data-dir "$work/jpegs" --no-progress
 expect_error "--data folder, a broken JPEG" "broken.jpg: neither a JPEG nor a PNG file" "$bplab" "${folder[@]}" --out "$work/broken"
 
 # grad-sim on random data with more batches than the 4 it used to make.
