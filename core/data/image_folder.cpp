@@ -80,7 +80,10 @@ std::optional<Box> sample_box(std::int64_t h, std::int64_t w, double min_share, 
 /// (rounded half up; PIL rounds each resize pass, so its crop can be a level apart). The 8-bit result comes back.
 void rand_augment_crop(float* crop, std::int64_t size, const RandAugment& policy, Filter filter, Rng& rng) {
     Image img{.height = size, .width = size, .channels = 3, .pixels = std::vector<std::uint8_t>(static_cast<std::size_t>(size * size * 3))};
-    for (std::size_t p = 0; p < img.pixels.size(); ++p) img.pixels[p] = static_cast<std::uint8_t>(std::lround(std::clamp(crop[p], 0.0f, 255.0f)));
+    std::uint8_t* __restrict bytes = img.pixels.data();
+    const float* __restrict values = crop;
+    for (std::int64_t p = 0; p < size * size * 3; ++p)  // in doubles, v + 0.5 is exact: half up, truncated
+        bytes[p] = static_cast<std::uint8_t>(static_cast<double>(std::clamp(values[p], 0.0f, 255.0f)) + 0.5);
     rand_augment(img, policy, filter, rng);
     for (std::size_t p = 0; p < img.pixels.size(); ++p) crop[p] = img.pixels[p];
 }

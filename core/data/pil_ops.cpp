@@ -34,14 +34,16 @@ void apply(Image& img, const std::array<Table, 3>& tables) {
     std::array<std::array<std::uint8_t, 256>, 3> lut;
     for (int c = 0; c < 3; ++c)
         for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<std::uint8_t>(std::clamp(tables[c][v], 0, 255));
-    for (std::size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = lut[i % 3][img.pixels[i]];
+    for (std::size_t i = 0; i < img.pixels.size(); i += 3)
+        for (std::size_t c = 0; c < 3; ++c) img.pixels[i + c] = lut[c][img.pixels[i + c]];
 }
 
 void apply(Image& img, const Table& table) { apply(img, {table, table, table}); }
 
 std::array<std::array<std::int64_t, 256>, 3> histograms(const Image& img) {
     std::array<std::array<std::int64_t, 256>, 3> h{};
-    for (std::size_t i = 0; i < img.pixels.size(); ++i) ++h[i % 3][img.pixels[i]];
+    for (std::size_t i = 0; i < img.pixels.size(); i += 3)
+        for (std::size_t c = 0; c < 3; ++c) ++h[c][img.pixels[i + c]];
     return h;
 }
 
