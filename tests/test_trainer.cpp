@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <filesystem>
 
 #include "core/data/folder_dataset.h"
@@ -36,7 +37,7 @@ struct Run {
     std::unique_ptr<Trainer> trainer;
 };
 
-Run make_run(const TrainTest& data, int epochs) {
+Run make_run(const TrainTest& data, int epochs, const std::function<void(FitOptions&)>& tweak = {}) {
     Run r;
     r.model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .drop_path = 0.2, .seed = 7});
     const auto named = r.model->named_parameters();
@@ -51,8 +52,25 @@ Run make_run(const TrainTest& data, int epochs) {
     o.label_smoothing = 0.1;
     o.augment = true;
     o.augment_options = {.size = 32, .pad = 2, .flip = true, .fill = -1.0};
+    if (tweak) tweak(o);
     r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
     return r;
+}
+
+/// Sets `o` to stop after `at` steps of this run, saving a checkpoint to `path` there (through `*trainer`).
+void stop_after(FitOptions& o, std::int64_t at, const std::string& path, std::int64_t& steps, Trainer*& trainer) {
+    o.on_step = [&steps](int, std::int64_t, std::int64_t, double) { ++steps; };
+    o.stop_requested = [&steps, at] { return steps == at; };
+    o.on_checkpoint = [&trainer, path] { trainer->save_checkpoint(path); };
+}
+
+void require_same_weights(const Model& a, const Model& b) {
+    const auto x = a.named_parameters(), y = b.named_parameters();
+    REQUIRE(x.size() == y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        INFO(x[i].first);
+        CHECK(max_abs_diff(x[i].second, y[i].second) == 0.0);
+    }
 }
 
 }  // namespace
@@ -84,6 +102,49 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
     }
 }
 
+TEST_CASE("trainer: stopped inside an epoch, resumed from that step's checkpoint: the run straight, bit for bit", "[train]") {
+    const TrainTest data = tiny_images();  // 3 steps an epoch
+    bplab::test::TempDir dir;
+    Run straight = make_run(data, 2);
+    const auto full = straight.trainer->run();
+    REQUIRE(full.size() == 2);
+    for (const std::int64_t at : {1, 5}) {  // inside epoch 1; inside epoch 2
+        INFO("stopped after step " << at);
+        std::int64_t steps = 0;
+        Trainer* self = nullptr;
+        const std::string path = dir.path("stop" + std::to_string(at) + ".safetensors");
+        Run stopped = make_run(data, 2, [&](FitOptions& o) { stop_after(o, at, path, steps, self); });
+        self = stopped.trainer.get();
+        const auto before = stopped.trainer->run();
+        CHECK(stopped.trainer->stopped());
+        REQUIRE(before.size() == static_cast<std::size_t>(at / 3));
+        CHECK(stopped.trainer->epoch_step() == at % 3);
+        Run resumed = make_run(data, 2);
+        resumed.trainer->load_checkpoint(path);
+        CHECK(resumed.trainer->epoch() == at / 3);
+        CHECK(resumed.trainer->epoch_step() == at % 3);
+        CHECK(resumed.trainer->global_step() == at);
+        const auto rest = resumed.trainer->run();
+        CHECK(!resumed.trainer->stopped());
+        REQUIRE(before.size() + rest.size() == 2);
+        for (std::size_t e = 0; e < rest.size(); ++e) {
+            const auto& want = full[before.size() + e];
+            CHECK(rest[e].train_loss == want.train_loss);  // the stopped epoch's losses are carried over
+            CHECK(rest[e].test_loss == want.test_loss);
+            CHECK(rest[e].ema_test_accuracy == want.ema_test_accuracy);
+        }
+        require_same_weights(*straight.model, *resumed.model);
+    }
+    int checkpoints = 0;  // every 2 steps over the run, inside epochs only: after steps 2 and 4 (3 and 6 end epochs)
+    Run every = make_run(data, 2, [&](FitOptions& o) {
+        o.checkpoint_every = 2;
+        o.on_checkpoint = [&checkpoints] { ++checkpoints; };
+    });
+    every.trainer->run();
+    CHECK(checkpoints == 2);
+    CHECK(!every.trainer->stopped());
+}
+
 TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup and CutMix: decoding ahead changes nothing, resume bit for bit", "[train]") {
     bplab::test::TempDir dir;
     for (const char* split : {"train", "val"})
@@ -98,7 +159,7 @@ TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup
             }
         }
     const TrainTest data = load_image_folders(dir.path("d"), 28);
-    const auto make = [&](int epochs, bool ahead = true, bool mix = true) {
+    const auto make = [&](int epochs, bool ahead = true, bool mix = true, const std::function<void(FitOptions&)>& tweak = {}) {
         Run r;
         r.model = make_model("vit-mini", {.classes = 2, .in_channels = 3, .seed = 4});
         r.optimizer = std::make_unique<AdamW>(r.model->parameters(), weight_decay_mask(r.model->named_parameters()),
@@ -111,6 +172,7 @@ TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup
         o.folder_augment = {.rand_augment = parse_rand_augment("rand-m9-mstd0.5-inc1", "test"), .erase_prob = 0.25};
         o.label_smoothing = 0.1;
         o.decode_ahead = ahead;
+        if (tweak) tweak(o);
         r.trainer = std::make_unique<Trainer>(*r.model, *r.optimizer, data, step_method("backprop"), o);
         return r;
     };
@@ -133,8 +195,20 @@ TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup
     REQUIRE(rest.size() == 1);
     CHECK(rest[0].train_loss == full[1].train_loss);
     CHECK(rest[0].test_loss == full[1].test_loss);
-    const auto a = straight.model->named_parameters(), b = resumed.model->named_parameters();
-    for (std::size_t i = 0; i < a.size(); ++i) CHECK(max_abs_diff(a[i].second, b[i].second) == 0.0);
+    require_same_weights(*straight.model, *resumed.model);
+    // Stopped inside epoch 2 (5 steps an epoch) while the next batch was decoding ahead: its crop seeds were
+    // drawn, and the checkpoint holds the generator from before them.
+    std::int64_t steps = 0;
+    Trainer* self = nullptr;
+    Run stopped = make(2, true, true, [&](FitOptions& o) { stop_after(o, 7, dir.path("inside.safetensors"), steps, self); });
+    self = stopped.trainer.get();
+    REQUIRE(stopped.trainer->run().size() == 1);
+    Run continued = make(2);
+    continued.trainer->load_checkpoint(dir.path("inside.safetensors"));
+    const auto end = continued.trainer->run();
+    REQUIRE(end.size() == 1);
+    CHECK(end[0].train_loss == full[1].train_loss);
+    require_same_weights(*straight.model, *continued.model);
 }
 
 TEST_CASE("model_weights: a checkpoint's model entries without their prefix, any other file as it is", "[train]") {

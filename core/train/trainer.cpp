@@ -117,19 +117,28 @@ std::vector<EpochMetrics> Trainer::run() {
         throw std::invalid_argument("train: batch size " + std::to_string(options_.batch_size) + " with " + std::to_string(n) +
                                     " training examples gives no full batch (expected a batch of at most " +
                                     std::to_string(n) + ")");
+    stopped_ = false;
     while (epoch_ < options_.epochs) {
         const int epoch = epoch_ + 1;
         model_.train();
         const auto start = std::chrono::steady_clock::now();
+        if (epoch_step_ == 0) epoch_batch_rng_ = batch_rng_;  // else restored: the order is drawn again
+        batch_rng_ = epoch_batch_rng_;
         const auto batches = epoch_batches(n, options_.batch_size, true, options_.drop_last, batch_rng_);
-        double loss_sum = 0.0, data_seconds = 0.0;
+        const auto first = static_cast<std::size_t>(epoch_step_);
+        if (first > batches.size())
+            throw std::runtime_error("train: resumed at step " + std::to_string(first) + " of an epoch of " +
+                                     std::to_string(batches.size()) + " (a checkpoint of another dataset or batch size?)");
+        double data_seconds = 0.0;
         std::future<Batch> next;  // batch i, started during step i − 1; a pending one is waited for if a step throws
-        if (!batches.empty()) next = start_batch(batches[0]);
-        for (std::size_t i = 0; i < batches.size(); ++i) {
+        step_augment_rng_ = augment_rng_;
+        if (first < batches.size()) next = start_batch(batches[first]);
+        for (std::size_t i = first; i < batches.size(); ++i) {
             if (options_.cosine)
                 optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
             const auto made = std::chrono::steady_clock::now();
             const Batch batch = next.get();
+            step_augment_rng_ = augment_rng_;
             if (i + 1 < batches.size()) next = start_batch(batches[i + 1]);
             data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count();
             model_.begin_step();  // draws this step's SBP plan, if any
@@ -140,16 +149,28 @@ std::vector<EpochMetrics> Trainer::run() {
                                          " (stopped; nothing of this epoch was saved; try a smaller learning rate)");
             ++global_step_;
             if (ema_) ema_->update(model_.named_parameters());
-            loss_sum += loss;
+            epoch_loss_sum_ += loss;
+            epoch_step_ = static_cast<std::int64_t>(i + 1);
             if (options_.on_step)
                 options_.on_step(epoch, static_cast<std::int64_t>(i), static_cast<std::int64_t>(batches.size()), loss);
+            if (i + 1 == batches.size()) break;  // the epoch's end checkpoints below
+            const bool stop = options_.stop_requested && options_.stop_requested();
+            if (stop || (options_.checkpoint_every > 0 && global_step_ % options_.checkpoint_every == 0))
+                if (options_.on_checkpoint) options_.on_checkpoint();
+            if (stop) {
+                if (next.valid()) next.wait();  // the batch decoding ahead is dropped; its draws are saved undone
+                stopped_ = true;
+                return history;
+            }
         }
         EpochMetrics m;
         m.epoch = epoch;
         m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         m.data_seconds = data_seconds;
-        m.train_loss = batches.empty() ? 0.0 : loss_sum / static_cast<double>(batches.size());
+        m.train_loss = batches.empty() ? 0.0 : epoch_loss_sum_ / static_cast<double>(batches.size());
         m.lr = optimizer_.lr();
+        epoch_step_ = 0;
+        epoch_loss_sum_ = 0.0;
         const EvalResult test = evaluate_with(nullptr);
         m.test_loss = test.loss;
         m.test_accuracy = test.accuracy;
@@ -158,6 +179,10 @@ std::vector<EpochMetrics> Trainer::run() {
         epoch_ = epoch;
         history.push_back(m);
         if (options_.on_epoch && !options_.on_epoch(m)) break;
+        if (epoch_ < options_.epochs && options_.stop_requested && options_.stop_requested()) {
+            stopped_ = true;
+            break;
+        }
     }
     return history;
 }
@@ -167,12 +192,15 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
     for (auto& t : with_prefix("optim.", optimizer_.state())) tensors.push_back(t);
     if (ema_)
         for (auto& t : with_prefix("ema.", ema_->averages())) tensors.push_back(t);
-    tensors.emplace_back("rng.batch", rng_tensor(batch_rng_));
-    tensors.emplace_back("rng.augment", rng_tensor(augment_rng_));
+    const bool inside = epoch_step_ > 0;  // inside an epoch: its order is drawn again and its next batch remade
+    tensors.emplace_back("rng.batch", rng_tensor(inside ? epoch_batch_rng_ : batch_rng_));
+    tensors.emplace_back("rng.augment", rng_tensor(inside ? step_augment_rng_ : augment_rng_));
     if (Rng* noise = model_.noise_rng()) tensors.emplace_back("rng.noise", rng_tensor(*noise));
-    tensors.emplace_back("trainer.progress", Tensor::from_indices({epoch_, global_step_}, {2}));
+    tensors.emplace_back("trainer.progress", Tensor::from_indices({epoch_, global_step_, epoch_step_}, {3}));
+    tensors.emplace_back("trainer.epoch_loss_sum", Tensor::from_vector({epoch_loss_sum_}, {1}, DType::f64));
     std::map<std::string, std::string> meta = metadata;
     meta["epoch"] = std::to_string(epoch_);
+    meta["epoch_step"] = std::to_string(epoch_step_);
     meta["format"] = "bplab-checkpoint";
     meta["lr"] = std::to_string(optimizer_.lr());
     save_safetensors(path, tensors, meta);
@@ -195,9 +223,14 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     restore_rng(batch_rng_, c.get("rng.batch"), path);
     restore_rng(augment_rng_, c.get("rng.augment"), path);
     if (Rng* noise = model_.noise_rng()) restore_rng(*noise, c.get("rng.noise"), path);
-    const auto progress = c.get("trainer.progress").to_vector();
-    epoch_ = static_cast<int>(progress.at(0));
-    global_step_ = static_cast<std::int64_t>(progress.at(1));
+    const auto progress = c.get("trainer.progress").to_vector();  // (epoch, global step[, step in the epoch])
+    if (progress.size() != 2 && progress.size() != 3)
+        throw std::runtime_error(path + ": trainer.progress has " + std::to_string(progress.size()) + " values (expected 2 or 3)");
+    epoch_ = static_cast<int>(progress[0]);
+    global_step_ = static_cast<std::int64_t>(progress[1]);
+    epoch_step_ = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0;
+    epoch_loss_sum_ = c.contains("trainer.epoch_loss_sum") ? c.get("trainer.epoch_loss_sum").to_vector().at(0) : 0.0;
+    if (epoch_step_ > 0) epoch_batch_rng_ = batch_rng_;  // the epoch's order, drawn again by run()
     return c.metadata;
 }
 

@@ -59,21 +59,33 @@ struct FitOptions {
     BatchProgress on_eval_batch;
     /// After every epoch's evaluation; return false to stop.
     std::function<bool(const EpochMetrics&)> on_epoch;
+    /// Asked after every step: true stops the run there (the epoch unfinished), after on_checkpoint.
+    std::function<bool()> stop_requested;
+    /// Inside an epoch, every checkpoint_every steps (counted over the run; 0: never) and where a stop is asked:
+    /// the trainer's state can be saved (save_checkpoint) and resumed at that step, bit for bit.
+    std::int64_t checkpoint_every = 0;
+    std::function<void()> on_checkpoint;
 };
 
 class Trainer {
 public:
     Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, StepFn step, FitOptions options);
-    /// Trains the epochs after epoch() up to options.epochs. Throws if a loss turns NaN or infinite
-    /// (naming the epoch and step); nothing is written then, so the last checkpoint stays good.
+    /// Trains from where it stands (the start, or a checkpoint's epoch and step) up to options.epochs, or until
+    /// stop_requested. Throws if a loss turns NaN or infinite (naming the epoch and step); nothing is written
+    /// then, so the last checkpoint stays good.
     std::vector<EpochMetrics> run();
-    /// Epochs completed.
+    /// Epochs completed, and steps of the next one done (0 at an epoch's end).
     int epoch() const { return epoch_; }
+    std::int64_t epoch_step() const { return epoch_step_; }
+    std::int64_t global_step() const { return global_step_; }
+    /// Whether the last run() ended at stop_requested rather than after options.epochs.
+    bool stopped() const { return stopped_; }
 
-    /// Writes model, optimiser, EMA and every generator's state, atomically (safetensors).
+    /// Writes model, optimiser, EMA and every generator's state, atomically (safetensors): at an epoch's end, or
+    /// inside one (from on_checkpoint), with the epoch's progress.
     void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
-    /// Restores a checkpoint written by save_checkpoint; the next run() continues after its epoch. Returns the
-    /// checkpoint's metadata (what the caller passed to save_checkpoint, and the epoch).
+    /// Restores a checkpoint written by save_checkpoint; the next run() continues after its epoch and step.
+    /// Returns the checkpoint's metadata (what the caller passed to save_checkpoint, and the epoch).
     std::map<std::string, std::string> load_checkpoint(const std::string& path);
 
 private:
@@ -94,6 +106,13 @@ private:
     std::unique_ptr<Ema> ema_;
     int epoch_ = 0;
     std::int64_t global_step_ = 0;
+    // Inside an epoch: steps done and their summed loss; the batch generator as the epoch began (its order is
+    // drawn again on resume), and the augmentation generator before the next batch was started (run() starts
+    // batch i + 1, drawing from it, before step i).
+    std::int64_t epoch_step_ = 0;
+    double epoch_loss_sum_ = 0.0;
+    Rng epoch_batch_rng_, step_augment_rng_;
+    bool stopped_ = false;
 };
 
 /// The model weights a file holds: the `model.` entries of a checkpoint written by save_checkpoint, without

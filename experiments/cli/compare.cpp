@@ -94,7 +94,7 @@ int compare_command(int argc, char** argv) {
         spec.overwrite = true;  // a comparison is rerun whole into its folder
         spec.out = out + "/" + jobs[i].method + "-lr" + json::dump(jobs[i].lr);
         auto [run, fresh] = done.try_emplace({spec.method, spec.lr});
-        if (fresh) run->second = run_training(spec, data);
+        if (fresh) run->second = run_training(spec, data).epochs;
         const auto& history = run->second;
         double best = 0, seconds = 0;
         for (const auto& m : history) best = std::max(best, m.test_accuracy), seconds += m.seconds;

@@ -15,6 +15,7 @@
 #include "core/optim/adamw.h"
 #include "core/optim/sgd.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/interrupt.h"
 #include "experiments/cli/progress.h"
 #include "models/mlp.h"
 #include "models/registry.h"
@@ -325,7 +326,7 @@ TrainTest load_data(const Flags& flags) {
     return d;
 }
 
-std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data) {
+RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     const StepFn step = step_method(spec.method);
     const auto model = build_model(spec, data);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
@@ -378,6 +379,7 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
     std::ofstream metrics;
     std::vector<EpochMetrics> history;
     const Trainer* self = nullptr;
+    const std::map<std::string, std::string> checkpoint_meta{{"method", spec.method}, {"model", spec.model}, {"data", spec.data}};
     // Each epoch is printed, logged and checkpointed as soon as it ends.
     options.on_epoch = [&](const EpochMetrics& m) {
         bar.clear();
@@ -393,10 +395,13 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
                           {"data_seconds", m.data_seconds}};
         if (m.ema_test_accuracy >= 0) line.emplace_back("ema_test_acc", m.ema_test_accuracy);
         metrics << json::dump(line) << '\n' << std::flush;
-        self->save_checkpoint(checkpoint, {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}});
+        self->save_checkpoint(checkpoint, checkpoint_meta);
         history.push_back(m);
         return true;
     };
+    options.checkpoint_every = spec.checkpoint_every;
+    options.on_checkpoint = [&] { self->save_checkpoint(checkpoint, checkpoint_meta); };
+    options.stop_requested = [] { return stop_signal() != 0; };
     Trainer trainer(*model, *optimizer, data, step, options);
     self = &trainer;
     if (spec.resume) {
@@ -415,8 +420,12 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
         if (const std::int64_t lines = trim_jsonl(metrics_path, "epoch", trainer.epoch()); lines != trainer.epoch())
             std::fprintf(stderr, "bplab train: warning: %s holds %lld lines for the %d epochs before the checkpoint\n",
                          metrics_path.c_str(), static_cast<long long>(lines), trainer.epoch());
-        trim_jsonl(grad_norms_path, "step", trainer.epoch() * (data.train.size() / spec.batch));
-        std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
+        trim_jsonl(grad_norms_path, "step", trainer.global_step());
+        if (trainer.epoch_step() > 0)
+            std::printf("resumed from %s inside epoch %d, after step %lld\n", checkpoint.c_str(), trainer.epoch() + 1,
+                        static_cast<long long>(trainer.epoch_step()));
+        else
+            std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
     } else {
         std::filesystem::remove(grad_norms_path);  // a replaced run's
     }
@@ -432,7 +441,16 @@ std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& dat
         std::printf("%5s %11s %10s %9s %9s %11s %10s %8s\n", "epoch", "train_loss", "test_loss", "test_acc", "ema_acc",
                     "model_norm", "lr", "seconds");
     trainer.run();
-    return history;
+    if (trainer.stopped()) {
+        bar.clear();
+        const std::string where = trainer.epoch_step() > 0 ? "inside epoch " + std::to_string(trainer.epoch() + 1) + ", after step " +
+                                                                 std::to_string(trainer.epoch_step())
+                                                           : "after epoch " + std::to_string(trainer.epoch());
+        std::printf("stopped by %s %s: %s holds the run there; the same command with --resume continues it\n",
+                    stop_signal_name(stop_signal()), where.c_str(), checkpoint.c_str());
+        std::fflush(stdout);
+    }
+    return {history, trainer.stopped()};
 }
 
 }  // namespace bplab::cli

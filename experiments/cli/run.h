@@ -37,6 +37,7 @@ struct RunSpec {
     std::string out;       ///< folder for config.json, metrics.jsonl, checkpoint.safetensors
     bool resume = false;   ///< continue from <out>/checkpoint.safetensors
     bool overwrite = false;  ///< without resume: replace a run already in <out> (else that is an error)
+    std::int64_t checkpoint_every = 0;  ///< also checkpoint inside epochs every N steps (0: epochs' ends only)
     bool progress = true;  ///< progress bar on a terminal
     bool print_epochs = true;
 };
@@ -53,7 +54,12 @@ RunSpec run_spec_from(const Flags& flags);
 TrainTest load_data(const Flags& flags);
 
 /// Trains one run, writing <out>/config.json, <out>/metrics.jsonl and <out>/checkpoint.safetensors
-/// (replaced atomically after every epoch; with resume, continued from it).
-std::vector<EpochMetrics> run_training(const RunSpec& spec, const TrainTest& data);
+/// (replaced atomically after every epoch, every checkpoint_every steps, and where SIGINT or SIGTERM stops the
+/// run, if catch_stop_signals was called; with resume, continued from it).
+struct RunResult {
+    std::vector<EpochMetrics> epochs;  ///< those trained by this call
+    bool stopped = false;              ///< by SIGINT or SIGTERM, before the last epoch ended
+};
+RunResult run_training(const RunSpec& spec, const TrainTest& data);
 
 }  // namespace bplab::cli

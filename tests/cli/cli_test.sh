@@ -128,6 +128,31 @@ grep -q "^RESULT .* recompute=1 " <<< "$lean" || fail "bench --recompute: no RES
 awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !(a > 0 && a < 0.8 * b) }' ||
   fail "bench --recompute: peak $(peak_of <<< "$lean") MiB is not below 0.8 x $(peak_of <<< "$plain") MiB"
 
+# SIGTERM stops a run after its current step, with a checkpoint there; --resume then ends where a run straight
+# ends: the same metrics (but times) and the same checkpoint, byte for byte.
+sig=(train --model vit-mini --data-dir "$work/data" --batch 16 --epochs 12 --no-progress --threads 1 --checkpoint-every 3)
+"$bplab" "${sig[@]}" --out "$work/straight" > /dev/null 2>&1 || fail "the run straight for the SIGTERM test"
+"$bplab" "${sig[@]}" --out "$work/stopped" > "$work/stopped.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "train_loss" "$work/stopped.log" && break; sleep 0.1; done  # training has begun
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 143 ] && grep -q "^stopped by SIGTERM .*--resume continues it$" "$work/stopped.log"; then
+  "$bplab" "${sig[@]}" --resume --out "$work/stopped" > "$work/resumed.log" 2>&1 || fail "--resume after SIGTERM: $(tail -3 "$work/resumed.log")"
+  grep -q "^resumed from .*checkpoint.safetensors" "$work/resumed.log" || fail "--resume after SIGTERM: $(head -3 "$work/resumed.log")"
+  untimed() { sed 's/"seconds":[^,}]*//; s/"data_seconds":[^,}]*//' "$1"; }
+  [ "$(untimed "$work/straight/metrics.jsonl")" = "$(untimed "$work/stopped/metrics.jsonl")" ] ||
+    fail "stopped and resumed: metrics differ from the run straight: $(diff <(untimed "$work/straight/metrics.jsonl") <(untimed "$work/stopped/metrics.jsonl") | head -4)"
+  cmp -s "$work/straight/checkpoint.safetensors" "$work/stopped/checkpoint.safetensors" ||
+    fail "stopped and resumed: the final checkpoint differs from the run straight's"
+else
+  fail "SIGTERM during training: exit $rc (expected 143) and: $(tail -3 "$work/stopped.log")"
+fi
+expect_error "--checkpoint-every negative" "--checkpoint-every -1: expected a number of steps >= 0" \
+  "$bplab" "${common[@]}" --checkpoint-every -1 --out "$work/bad"
+
 # --data folder: ImageNet's layout, synthetic JPEGs (a greyscale one every 4th), 3 classes, vit-mini at 28².
 "$make_image_folder" --out "$work/jpegs" --classes 3 --train 6 --val 2 --grey-every 4 > /dev/null ||
   fail "make_image_folder did not write $work/jpegs"
