@@ -414,7 +414,12 @@ TEST_CASE("check_images: every unreadable file in file order with its reason, th
     CHECK(one.smallest_file == dir.path("f/b/small.jpg"));
     CHECK((one.smallest_height == 5 && one.smallest_width == 8));
     const ImageCheck two = check_images(f, 2);
-    REQUIRE(two.unreadable.size() == 2);
-    CHECK(two.unreadable[1].file == one.unreadable[1].file);
+    REQUIRE(two.unreadable.size() == one.unreadable.size());
+    for (std::size_t i = 0; i < one.unreadable.size(); ++i) {
+        CHECK(two.unreadable[i].file == one.unreadable[i].file);
+        CHECK(two.unreadable[i].reason == one.unreadable[i].reason);
+    }
     CHECK(two.smallest_file == one.smallest_file);
+    write_jpeg(dir.path("f/b/small2.jpg"), gradient_image(8, 5, 3));  // as short, later in file order: not taken
+    CHECK(check_images(ImageFolder(dir.path("f"), 8), 2).smallest_file == dir.path("f/b/small.jpg"));
 }

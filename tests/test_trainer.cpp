@@ -57,10 +57,13 @@ Run make_run(const TrainTest& data, int epochs, const std::function<void(FitOpti
     return r;
 }
 
-/// Sets `o` to stop after `at` steps of this run, saving a checkpoint to `path` there (through `*trainer`).
+/// Sets `o` to stop once, after `at` steps, saving a checkpoint to `path` there (through `*trainer`).
 void stop_after(FitOptions& o, std::int64_t at, const std::string& path, std::int64_t& steps, Trainer*& trainer) {
     o.on_step = [&steps](int, std::int64_t, std::int64_t, double) { ++steps; };
-    o.stop_requested = [&steps, at] { return steps == at; };
+    o.stop_requested = [&steps, at, asked = false]() mutable {  // once: a run called again goes on
+        if (asked || steps != at) return false;
+        return asked = true;
+    };
     o.on_checkpoint = [&trainer, path] { trainer->save_checkpoint(path); };
 }
 
@@ -102,38 +105,47 @@ TEST_CASE("trainer: 1 epoch + resume + 1 epoch equals 2 epochs straight, bit for
     }
 }
 
-TEST_CASE("trainer: stopped inside an epoch, resumed from that step's checkpoint: the run straight, bit for bit", "[train]") {
+TEST_CASE("trainer: stopped after any step, resumed from that step's checkpoint: the run straight, bit for bit", "[train]") {
     const TrainTest data = tiny_images();  // 3 steps an epoch
     bplab::test::TempDir dir;
-    Run straight = make_run(data, 2);
+    const auto mixed = [](FitOptions& o) { o.mix = {.mixup_alpha = 0.8, .cutmix_alpha = 1.0, .switch_prob = 0.5}; };
+    Run straight = make_run(data, 2, mixed);
     const auto full = straight.trainer->run();
     REQUIRE(full.size() == 2);
-    for (const std::int64_t at : {1, 5}) {  // inside epoch 1; inside epoch 2
+    const auto same_epochs = [&](const std::vector<EpochMetrics>& rest, std::size_t from) {
+        REQUIRE(from + rest.size() == full.size());
+        for (std::size_t e = 0; e < rest.size(); ++e) {
+            CHECK(rest[e].train_loss == full[from + e].train_loss);  // a stopped epoch's losses are carried over
+            CHECK(rest[e].test_loss == full[from + e].test_loss);
+            CHECK(rest[e].ema_test_accuracy == full[from + e].ema_test_accuracy);
+        }
+    };
+    for (const std::int64_t at : {1, 3, 5}) {  // inside epoch 1; its last step (not yet evaluated); inside epoch 2
         INFO("stopped after step " << at);
         std::int64_t steps = 0;
         Trainer* self = nullptr;
         const std::string path = dir.path("stop" + std::to_string(at) + ".safetensors");
-        Run stopped = make_run(data, 2, [&](FitOptions& o) { stop_after(o, at, path, steps, self); });
+        Run stopped = make_run(data, 2, [&](FitOptions& o) {
+            mixed(o);
+            stop_after(o, at, path, steps, self);
+        });
         self = stopped.trainer.get();
         const auto before = stopped.trainer->run();
         CHECK(stopped.trainer->stopped());
-        REQUIRE(before.size() == static_cast<std::size_t>(at / 3));
-        CHECK(stopped.trainer->epoch_step() == at % 3);
-        Run resumed = make_run(data, 2);
+        REQUIRE(before.size() == static_cast<std::size_t>((at - 1) / 3));
+        CHECK(stopped.trainer->epoch_step() == (at - 1) % 3 + 1);
+        Run resumed = make_run(data, 2, mixed);
         resumed.trainer->load_checkpoint(path);
-        CHECK(resumed.trainer->epoch() == at / 3);
-        CHECK(resumed.trainer->epoch_step() == at % 3);
+        CHECK(resumed.trainer->epoch() == static_cast<int>(before.size()));
+        CHECK(resumed.trainer->epoch_step() == (at - 1) % 3 + 1);
         CHECK(resumed.trainer->global_step() == at);
         const auto rest = resumed.trainer->run();
         CHECK(!resumed.trainer->stopped());
-        REQUIRE(before.size() + rest.size() == 2);
-        for (std::size_t e = 0; e < rest.size(); ++e) {
-            const auto& want = full[before.size() + e];
-            CHECK(rest[e].train_loss == want.train_loss);  // the stopped epoch's losses are carried over
-            CHECK(rest[e].test_loss == want.test_loss);
-            CHECK(rest[e].ema_test_accuracy == want.ema_test_accuracy);
-        }
+        same_epochs(rest, before.size());
         require_same_weights(*straight.model, *resumed.model);
+        const auto again = stopped.trainer->run();  // the stopped trainer itself goes on from where it stands
+        same_epochs(again, before.size());
+        require_same_weights(*straight.model, *stopped.model);
     }
     int checkpoints = 0;  // every 2 steps over the run, inside epochs only: after steps 2 and 4 (3 and 6 end epochs)
     Run every = make_run(data, 2, [&](FitOptions& o) {
@@ -143,6 +155,17 @@ TEST_CASE("trainer: stopped inside an epoch, resumed from that step's checkpoint
     every.trainer->run();
     CHECK(checkpoints == 2);
     CHECK(!every.trainer->stopped());
+    checkpoints = 0;  // a stop where a checkpoint is due anyway checkpoints once
+    std::int64_t steps = 0;
+    Run both = make_run(data, 2, [&](FitOptions& o) {
+        o.checkpoint_every = 2;
+        o.on_step = [&steps](int, std::int64_t, std::int64_t, double) { ++steps; };
+        o.stop_requested = [&steps] { return steps == 2; };
+        o.on_checkpoint = [&checkpoints] { ++checkpoints; };
+    });
+    both.trainer->run();
+    CHECK(both.trainer->stopped());
+    CHECK(checkpoints == 1);
 }
 
 TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup and CutMix: decoding ahead changes nothing, resume bit for bit", "[train]") {
@@ -209,6 +232,10 @@ TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup
     REQUIRE(end.size() == 1);
     CHECK(end[0].train_loss == full[1].train_loss);
     require_same_weights(*straight.model, *continued.model);
+    const auto again = stopped.trainer->run();  // in the same trainer, the dropped batch's seeds are drawn again
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].train_loss == full[1].train_loss);
+    require_same_weights(*straight.model, *stopped.model);
 }
 
 TEST_CASE("model_weights: a checkpoint's model entries without their prefix, any other file as it is", "[train]") {

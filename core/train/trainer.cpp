@@ -131,14 +131,14 @@ std::vector<EpochMetrics> Trainer::run() {
                                      std::to_string(batches.size()) + " (a checkpoint of another dataset or batch size?)");
         double data_seconds = 0.0;
         std::future<Batch> next;  // batch i, started during step i − 1; a pending one is waited for if a step throws
-        step_augment_rng_ = augment_rng_;
+        resume_augment_rng_ = augment_rng_;
         if (first < batches.size()) next = start_batch(batches[first]);
         for (std::size_t i = first; i < batches.size(); ++i) {
             if (options_.cosine)
                 optimizer_.set_lr(cosine_lr(global_step_, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
             const auto made = std::chrono::steady_clock::now();
             const Batch batch = next.get();
-            step_augment_rng_ = augment_rng_;
+            resume_augment_rng_ = augment_rng_;
             if (i + 1 < batches.size()) next = start_batch(batches[i + 1]);
             data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count();
             model_.begin_step();  // draws this step's SBP plan, if any
@@ -146,19 +146,19 @@ std::vector<EpochMetrics> Trainer::run() {
             if (!std::isfinite(loss))
                 throw std::runtime_error("train: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
                                          ", step " + std::to_string(i + 1) +
-                                         " (stopped; nothing of this epoch was saved; try a smaller learning rate)");
+                                         " (stopped; the last checkpoint is kept as it was; try a smaller learning rate)");
             ++global_step_;
             if (ema_) ema_->update(model_.named_parameters());
             epoch_loss_sum_ += loss;
             epoch_step_ = static_cast<std::int64_t>(i + 1);
             if (options_.on_step)
                 options_.on_step(epoch, static_cast<std::int64_t>(i), static_cast<std::int64_t>(batches.size()), loss);
-            if (i + 1 == batches.size()) break;  // the epoch's end checkpoints below
+            const bool last = i + 1 == batches.size();  // the epoch's end checkpoints below, after evaluating
             const bool stop = options_.stop_requested && options_.stop_requested();
-            if (stop || (options_.checkpoint_every > 0 && global_step_ % options_.checkpoint_every == 0))
-                if (options_.on_checkpoint) options_.on_checkpoint();
+            if (stop || (!last && options_.checkpoint_every > 0 && global_step_ % options_.checkpoint_every == 0))
+                if (options_.on_checkpoint) options_.on_checkpoint();  // at the last step: evaluating comes on resume
             if (stop) {
-                if (next.valid()) next.wait();  // the batch decoding ahead is dropped; its draws are saved undone
+                augment_rng_ = resume_augment_rng_;  // the batch started ahead is dropped (`next`), its draws undone
                 stopped_ = true;
                 return history;
             }
@@ -194,7 +194,7 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
         for (auto& t : with_prefix("ema.", ema_->averages())) tensors.push_back(t);
     const bool inside = epoch_step_ > 0;  // inside an epoch: its order is drawn again and its next batch remade
     tensors.emplace_back("rng.batch", rng_tensor(inside ? epoch_batch_rng_ : batch_rng_));
-    tensors.emplace_back("rng.augment", rng_tensor(inside ? step_augment_rng_ : augment_rng_));
+    tensors.emplace_back("rng.augment", rng_tensor(inside ? resume_augment_rng_ : augment_rng_));
     if (Rng* noise = model_.noise_rng()) tensors.emplace_back("rng.noise", rng_tensor(*noise));
     tensors.emplace_back("trainer.progress", Tensor::from_indices({epoch_, global_step_, epoch_step_}, {3}));
     tensors.emplace_back("trainer.epoch_loss_sum", Tensor::from_vector({epoch_loss_sum_}, {1}, DType::f64));

@@ -59,7 +59,8 @@ struct FitOptions {
     BatchProgress on_eval_batch;
     /// After every epoch's evaluation; return false to stop.
     std::function<bool(const EpochMetrics&)> on_epoch;
-    /// Asked after every step: true stops the run there (the epoch unfinished), after on_checkpoint.
+    /// Asked after every step: true stops the run there, after on_checkpoint (at an epoch's last step, before
+    /// its evaluation, which a resumed run then does first).
     std::function<bool()> stop_requested;
     /// Inside an epoch, every checkpoint_every steps (counted over the run; 0: never) and where a stop is asked:
     /// the trainer's state can be saved (save_checkpoint) and resumed at that step, bit for bit.
@@ -111,7 +112,7 @@ private:
     // batch i + 1, drawing from it, before step i).
     std::int64_t epoch_step_ = 0;
     double epoch_loss_sum_ = 0.0;
-    Rng epoch_batch_rng_, step_augment_rng_;
+    Rng epoch_batch_rng_, resume_augment_rng_;
     bool stopped_ = false;
 };
 

@@ -26,7 +26,8 @@ std::int64_t check_split(const std::string& name, const ImageFolder& folder, int
         std::printf("; smallest %lldx%lld (%s)", static_cast<long long>(r.smallest_width), static_cast<long long>(r.smallest_height),
                     r.smallest_file.c_str());
     std::printf("\n");
-    for (const auto& u : r.unreadable) std::printf("  %s\n", u.reason.c_str());
+    for (const auto& u : r.unreadable)  // read_image's messages name the file; others (out of memory) do not
+        std::printf("  %s\n", u.reason.find(u.file) != std::string::npos ? u.reason.c_str() : (u.file + ": " + u.reason).c_str());
     std::fflush(stdout);
     return bad;
 }
@@ -36,7 +37,8 @@ std::int64_t check_split(const std::string& name, const ImageFolder& folder, int
 int check_data_command(int argc, char** argv) {
     Flags flags("bplab check-data",
                 "Decodes every image of <data-dir>/train and <data-dir>/val (ImageNet's layout, as `train --data folder`\n"
-                "reads it) and lists the files that cannot be read, with the reason; exits 1 if there are any.\n"
+                "reads it) and lists the files that cannot be read, with the reason; exits 1 if there are any (or on\n"
+                "an error, such as a missing folder), 0 if every image can be read.\n"
                 "Training stops at such a file when its batch comes; this finds them first.");
     flags.add("data-dir", "", "the folder holding train/<class>/*.JPEG and val/<class>/*.JPEG")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");

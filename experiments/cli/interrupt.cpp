@@ -1,17 +1,27 @@
-// experiments/cli/interrupt.cpp — the handler only records the signal and restores the default action (both
-// async-signal-safe); the trainer reads the record between steps.
+// experiments/cli/interrupt.cpp — the handler only records the signal, says so on stderr and restores the default
+// actions (all async-signal-safe); the trainer reads the record between steps, from any thread.
 #include "experiments/cli/interrupt.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 namespace bplab::cli {
 namespace {
 
-volatile std::sig_atomic_t caught = 0;
+std::atomic<int> caught{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 
 extern "C" void on_stop_signal(int signal) {
-    if (caught == 0) caught = signal;
-    std::signal(signal, SIG_DFL);
+    int none = 0;
+    caught.compare_exchange_strong(none, signal);
+    std::signal(SIGINT, SIG_DFL);  // a second signal, of either kind, ends the program at once
+    std::signal(SIGTERM, SIG_DFL);
+    constexpr char note[] = "\nbplab: stopping after this step, with a checkpoint (signal again to quit at once)\n";
+    [[maybe_unused]] const auto written = write(STDERR_FILENO, note, sizeof note - 1);
 }
 
 }  // namespace
@@ -21,8 +31,14 @@ void catch_stop_signals() {
     std::signal(SIGTERM, on_stop_signal);
 }
 
-int stop_signal() { return caught; }
+int stop_signal() { return caught.load(); }
 
 const char* stop_signal_name(int signal) { return signal == SIGINT ? "SIGINT (Ctrl-C)" : signal == SIGTERM ? "SIGTERM" : "a signal"; }
+
+void end_by_stop_signal() {
+    std::fflush(nullptr);
+    std::raise(caught.load());
+    std::_Exit(128 + caught.load());  // not reached: the default action of SIGINT and SIGTERM ends the process
+}
 
 }  // namespace bplab::cli

@@ -10,5 +10,8 @@ void catch_stop_signals();
 int stop_signal();
 /// "SIGINT (Ctrl-C)" or "SIGTERM", for messages.
 const char* stop_signal_name(int signal);
+/// Ends the program by the signal caught (its default action, now restored), after flushing output: a shell
+/// then sees a program killed by it, and a script's loop stops too (an exit status of 130 would not stop bash's).
+[[noreturn]] void end_by_stop_signal();
 
 }  // namespace bplab::cli

@@ -78,6 +78,12 @@ std::string class_names_digest(const TrainTest& data) {
     return text;
 }
 
+/// Where a trainer stands: "after epoch 3", or "inside epoch 4, after step 120".
+std::string position(const Trainer& t) {
+    if (t.epoch_step() == 0) return "after epoch " + std::to_string(t.epoch());
+    return "inside epoch " + std::to_string(t.epoch() + 1) + ", after step " + std::to_string(t.epoch_step());
+}
+
 json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
     return {{"model", s.model},
             {"hidden", join(s.hidden)},
@@ -421,11 +427,7 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
             std::fprintf(stderr, "bplab train: warning: %s holds %lld lines for the %d epochs before the checkpoint\n",
                          metrics_path.c_str(), static_cast<long long>(lines), trainer.epoch());
         trim_jsonl(grad_norms_path, "step", trainer.global_step());
-        if (trainer.epoch_step() > 0)
-            std::printf("resumed from %s inside epoch %d, after step %lld\n", checkpoint.c_str(), trainer.epoch() + 1,
-                        static_cast<long long>(trainer.epoch_step()));
-        else
-            std::printf("resumed from %s after epoch %d\n", checkpoint.c_str(), trainer.epoch());
+        std::printf("resumed from %s %s\n", checkpoint.c_str(), position(trainer).c_str());
     } else {
         std::filesystem::remove(grad_norms_path);  // a replaced run's
     }
@@ -443,11 +445,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     trainer.run();
     if (trainer.stopped()) {
         bar.clear();
-        const std::string where = trainer.epoch_step() > 0 ? "inside epoch " + std::to_string(trainer.epoch() + 1) + ", after step " +
-                                                                 std::to_string(trainer.epoch_step())
-                                                           : "after epoch " + std::to_string(trainer.epoch());
-        std::printf("stopped by %s %s: %s holds the run there; the same command with --resume continues it\n",
-                    stop_signal_name(stop_signal()), where.c_str(), checkpoint.c_str());
+        std::printf("stopped by %s %s: %s holds the run there; the same command with --resume (not --overwrite) "
+                    "continues it\n", stop_signal_name(stop_signal()), position(trainer).c_str(), checkpoint.c_str());
         std::fflush(stdout);
     }
     return {history, trainer.stopped()};

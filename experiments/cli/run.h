@@ -53,13 +53,13 @@ RunSpec run_spec_from(const Flags& flags);
 /// Loads the dataset named by --data / --data-dir, shaped for the model (flat for the MLP).
 TrainTest load_data(const Flags& flags);
 
-/// Trains one run, writing <out>/config.json, <out>/metrics.jsonl and <out>/checkpoint.safetensors
-/// (replaced atomically after every epoch, every checkpoint_every steps, and where SIGINT or SIGTERM stops the
-/// run, if catch_stop_signals was called; with resume, continued from it).
 struct RunResult {
     std::vector<EpochMetrics> epochs;  ///< those trained by this call
     bool stopped = false;              ///< by SIGINT or SIGTERM, before the last epoch ended
 };
+/// Trains one run, writing <out>/config.json, <out>/metrics.jsonl and <out>/checkpoint.safetensors
+/// (replaced atomically after every epoch, every checkpoint_every steps, and where SIGINT or SIGTERM stops the
+/// run, if catch_stop_signals was called; with resume, continued from it).
 RunResult run_training(const RunSpec& spec, const TrainTest& data);
 
 }  // namespace bplab::cli

@@ -42,7 +42,11 @@ int train_command(int argc, char** argv) {
               << ", batch " << spec.batch << ", " << spec.epochs << " epochs";
     std::cout << " -> " << spec.out << "\n";
     catch_stop_signals();
-    return run_training(spec, data).stopped ? 128 + stop_signal() : 0;  // as a shell reports a program ended by the signal
+    if (run_training(spec, data).stopped) {
+        std::cout.flush();
+        end_by_stop_signal();
+    }
+    return 0;
 }
 
 }  // namespace bplab::cli

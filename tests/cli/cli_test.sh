@@ -130,16 +130,18 @@ awk -v a="$(peak_of <<< "$lean")" -v b="$(peak_of <<< "$plain")" 'BEGIN { exit !
 
 # SIGTERM stops a run after its current step, with a checkpoint there; --resume then ends where a run straight
 # ends: the same metrics (but times) and the same checkpoint, byte for byte.
-sig=(train --model vit-mini --data-dir "$work/data" --batch 16 --epochs 12 --no-progress --threads 1 --checkpoint-every 3)
+sig=(train --model vit-mini --data-dir "$work/data" --batch 8 --epochs 10 --no-progress --threads 1 --checkpoint-every 3)
 "$bplab" "${sig[@]}" --out "$work/straight" > /dev/null 2>&1 || fail "the run straight for the SIGTERM test"
 "$bplab" "${sig[@]}" --out "$work/stopped" > "$work/stopped.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q "train_loss" "$work/stopped.log" && break; sleep 0.1; done  # training has begun
-sleep 0.5
+# Once epoch 1 is logged (10 steps an epoch), nine epochs are left to stop in.
+for _ in $(seq 200); do [ "$(lines "$work/stopped/metrics.jsonl")" -ge 1 ] && break; sleep 0.05; done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-if [ "$rc" = 143 ] && grep -q "^stopped by SIGTERM .*--resume continues it$" "$work/stopped.log"; then
+if [ "$rc" = 0 ]; then
+  fail "SIGTERM: the run finished before the signal came (make it longer)"
+elif [ "$rc" = 143 ] && grep -q "^stopped by SIGTERM .*--resume (not --overwrite) continues it$" "$work/stopped.log"; then
   "$bplab" "${sig[@]}" --resume --out "$work/stopped" > "$work/resumed.log" 2>&1 || fail "--resume after SIGTERM: $(tail -3 "$work/resumed.log")"
   grep -q "^resumed from .*checkpoint.safetensors" "$work/resumed.log" || fail "--resume after SIGTERM: $(head -3 "$work/resumed.log")"
   untimed() { sed 's/"seconds":[^,}]*//; s/"data_seconds":[^,}]*//' "$1"; }
@@ -148,7 +150,7 @@ if [ "$rc" = 143 ] && grep -q "^stopped by SIGTERM .*--resume continues it$" "$w
   cmp -s "$work/straight/checkpoint.safetensors" "$work/stopped/checkpoint.safetensors" ||
     fail "stopped and resumed: the final checkpoint differs from the run straight's"
 else
-  fail "SIGTERM during training: exit $rc (expected 143) and: $(tail -3 "$work/stopped.log")"
+  fail "SIGTERM during training: exit $rc (expected 143, killed by the signal) and: $(tail -3 "$work/stopped.log")"
 fi
 expect_error "--checkpoint-every negative" "--checkpoint-every -1: expected a number of steps >= 0" \
   "$bplab" "${common[@]}" --checkpoint-every -1 --out "$work/bad"
