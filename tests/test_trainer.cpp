@@ -2,12 +2,14 @@
 // a NaN loss stops with a clear message and leaves the last checkpoint intact; evaluation; DropPath/dropout modes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <filesystem>
 
 #include "core/data/folder_dataset.h"
 #include "core/io/safetensors.h"
+#include "core/ops.h"
 #include "core/optim/adamw.h"
 #include "core/optim/sgd.h"
 #include "core/train/trainer.h"
@@ -312,4 +314,37 @@ TEST_CASE("evaluate: a per-batch transform equals transforming the whole set fir
     CHECK(per_batch.loss == whole.loss);
     CHECK(per_batch.accuracy == whole.accuracy);
     CHECK(whole.loss > 0.0);
+}
+
+TEST_CASE("evaluate: top-1 is argmax's prediction, top-5 the label among the five largest logits, ties by index", "[train]") {
+    const std::vector<double> s{1.0, 3.0, 3.0, 0.0};
+    CHECK(label_rank(s.data(), 4, 1) == 0);  // the first of the tied maxima is argmax's
+    CHECK(label_rank(s.data(), 4, 2) == 1);
+    CHECK(label_rank(s.data(), 4, 0) == 2);
+    CHECK(label_rank(s.data(), 4, 3) == 3);
+    const TrainTest data = tiny_images();
+    auto model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .seed = 9});
+    const auto fit = [](const Tensor& x) { return fit_images(x, 32, -1.0); };
+    const EvalResult r = evaluate(*model, data.test, 5, fit);
+    // Independently: sort each row's classes by (score descending, index), find the label's place.
+    model->eval();
+    NoGradGuard no_grad;
+    const Tensor logits = model->forward(fit(data.test.x));
+    const auto scores = logits.to_vector(), predicted = argmax(logits).to_vector(), labels = data.test.y.to_vector();
+    const std::int64_t n = data.test.size(), classes = 10;
+    double top1 = 0, top5 = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        std::vector<std::int64_t> order(static_cast<std::size_t>(classes));
+        for (std::int64_t c = 0; c < classes; ++c) order[static_cast<std::size_t>(c)] = c;
+        std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+            return scores[static_cast<std::size_t>(i * classes + a)] > scores[static_cast<std::size_t>(i * classes + b)];
+        });
+        const auto place = std::find(order.begin(), order.end(), static_cast<std::int64_t>(labels[static_cast<std::size_t>(i)])) - order.begin();
+        top5 += place < 5;
+        top1 += predicted[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(i)];
+    }
+    CHECK(r.accuracy == top1 / static_cast<double>(n));
+    CHECK(r.top5 == top5 / static_cast<double>(n));
+    CHECK(r.top5 >= r.accuracy);
+    CHECK(r.top5 > 0.0);
 }

@@ -174,7 +174,12 @@ std::vector<EpochMetrics> Trainer::run() {
         const EvalResult test = evaluate_with(nullptr);
         m.test_loss = test.loss;
         m.test_accuracy = test.accuracy;
-        if (ema_) m.ema_test_accuracy = evaluate_with(&ema_->averages()).accuracy;
+        m.test_top5 = test.top5;
+        if (ema_) {
+            const EvalResult averaged = evaluate_with(&ema_->averages());
+            m.ema_test_accuracy = averaged.accuracy;
+            m.ema_test_top5 = averaged.top5;
+        }
         m.model_norm = model_norm(model_);
         epoch_ = epoch;
         history.push_back(m);
@@ -238,6 +243,14 @@ NamedTensors model_weights(NamedTensors file) {
     const auto format = file.metadata.find("format");
     if (format != file.metadata.end() && format->second == "bplab-checkpoint") file.tensors = strip_prefix("model.", file.tensors);
     return file;
+}
+
+NamedTensors ema_weights(const NamedTensors& checkpoint) {
+    NamedTensors out;
+    out.tensors = strip_prefix("ema.", checkpoint.tensors);
+    out.metadata = checkpoint.metadata;
+    out.path = checkpoint.path;
+    return out;
 }
 
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,

@@ -23,8 +23,10 @@ struct EpochMetrics {
     int epoch = 0;
     double train_loss = 0.0;  ///< mean of the batch losses seen during the epoch
     double test_loss = 0.0;
-    double test_accuracy = 0.0;
+    double test_accuracy = 0.0;  ///< top-1
+    double test_top5 = 0.0;
     double ema_test_accuracy = -1.0;  ///< with the EMA weights; −1 without EMA
+    double ema_test_top5 = -1.0;
     double model_norm = 0.0;
     double lr = 0.0;          ///< at the epoch's last step
     double seconds = 0.0;     ///< training time of the epoch (evaluation excluded)
@@ -119,6 +121,8 @@ private:
 /// The model weights a file holds: the `model.` entries of a checkpoint written by save_checkpoint, without
 /// that prefix, or every tensor of any other file (weights saved by name, as `bplab step` and `grads` take them).
 NamedTensors model_weights(NamedTensors file);
+/// A checkpoint's EMA weights: its `ema.` entries without that prefix (none when the run kept no EMA).
+NamedTensors ema_weights(const NamedTensors& checkpoint);
 
 /// Convenience: a Trainer run from scratch.
 std::vector<EpochMetrics> fit(Model& model, Optimizer& optimizer, const TrainTest& data, const StepFn& step,

@@ -18,6 +18,7 @@ int mem_command(int argc, char** argv);
 int grads_command(int argc, char** argv);
 int grad_sim_command(int argc, char** argv);
 int check_data_command(int argc, char** argv);
+int eval_command(int argc, char** argv);
 
 /// Declares --threads (0: OpenMP's default).
 void add_thread_flag(Flags& flags);

@@ -22,6 +22,7 @@ commands:
   mem         peak memory and bytes saved for backward of one step, exact vs SBP
   grads       one step's parameters, input, kept indices, loss, logits and gradients to safetensors
   grad-sim    per-layer cosine similarity of SBP and exact weight gradients over K batches
+  eval        a run's checkpoint on its test set: loss, top-1 and top-5, model and EMA weights
   check-data  decode every image of an ImageNet-style folder; list the files that cannot be read
 
 Run `bplab <command> --help` for the flags of a command.
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
         if (command == "grads") return bplab::cli::grads_command(argc, argv);
         if (command == "grad-sim") return bplab::cli::grad_sim_command(argc, argv);
         if (command == "check-data") return bplab::cli::check_data_command(argc, argv);
+        if (command == "eval") return bplab::cli::eval_command(argc, argv);
         std::cerr << "bplab: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const std::bad_alloc&) {

@@ -32,18 +32,6 @@ std::string join(const std::vector<std::int64_t>& v) {
     return s;
 }
 
-std::unique_ptr<Model> build_model(const RunSpec& s, const TrainTest& data) {
-    if (s.model == "mlp") {
-        MlpConfig c;
-        c.hidden = s.hidden;
-        c.seed = s.seed;
-        return std::make_unique<Mlp>(c);
-    }
-    const auto& files = data.train.files;  // RGB folders of any number of classes, or the 10 grey IDX classes
-    return make_model(s.model, {.classes = files ? static_cast<std::int64_t>(files->classes().size()) : 10,
-                                .in_channels = files ? 3 : 1, .drop_path = s.drop_path, .recompute = s.recompute, .seed = s.seed});
-}
-
 std::unique_ptr<Optimizer> build_optimizer(const RunSpec& s, const Model& model) {
     std::unique_ptr<Optimizer> o;
     if (s.optimizer == "sgd")
@@ -64,24 +52,6 @@ json::Object weight_grad_norms(const Model& model, std::int64_t step, int epoch,
     for (const auto& [name, p] : model.named_parameters())
         if (p.dim() >= 2 && p.grad().defined()) norms.emplace_back(name, l2_norm(p.grad()));
     return {{"step", step}, {"epoch", epoch}, {"loss", loss}, {"grad_norms", json::Value(std::move(norms))}};
-}
-
-/// A folder dataset's class names, which fix its labels, as a 64-bit FNV-1a digest (hex): a run resumed on
-/// renamed or other classes of the same count is refused. Empty for the IDX sets, whose labels are digits.
-std::string class_names_digest(const TrainTest& data) {
-    if (!data.train.files) return "";
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const auto& name : data.train.files->classes())
-        for (const char ch : name + '\n') h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-    return text;
-}
-
-/// Where a trainer stands: "after epoch 3", or "inside epoch 4, after step 120".
-std::string position(const Trainer& t) {
-    if (t.epoch_step() == 0) return "after epoch " + std::to_string(t.epoch());
-    return "inside epoch " + std::to_string(t.epoch() + 1) + ", after step " + std::to_string(t.epoch_step());
 }
 
 json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& data) {
@@ -168,6 +138,34 @@ std::int64_t trim_jsonl(const std::string& path, const char* field, std::int64_t
 }
 
 }  // namespace
+
+std::unique_ptr<Model> build_model(const RunSpec& s, const TrainTest& data) {
+    if (s.model == "mlp") {
+        MlpConfig c;
+        c.hidden = s.hidden;
+        c.seed = s.seed;
+        return std::make_unique<Mlp>(c);
+    }
+    const auto& files = data.train.files;  // RGB folders of any number of classes, or the 10 grey IDX classes
+    return make_model(s.model, {.classes = files ? static_cast<std::int64_t>(files->classes().size()) : 10,
+                                .in_channels = files ? 3 : 1, .drop_path = s.drop_path, .recompute = s.recompute, .seed = s.seed});
+}
+
+std::string class_names_digest(const TrainTest& data) {
+    if (!data.train.files) return "";
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const auto& name : data.train.files->classes())
+        for (const char ch : name + '\n') h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
+/// Where a trainer stands: "after epoch 3", or "inside epoch 4, after step 120".
+std::string position(const Trainer& t) {
+    if (t.epoch_step() == 0) return "after epoch " + std::to_string(t.epoch());
+    return "inside epoch " + std::to_string(t.epoch() + 1) + ", after step " + std::to_string(t.epoch_step());
+}
 
 void add_run_flags(Flags& flags) {
     std::string models = "mlp";
@@ -308,28 +306,37 @@ RunSpec run_spec_from(const Flags& flags) {
     return s;
 }
 
-TrainTest load_data(const Flags& flags) {
-    const std::string name = flags.str("data");
-    const std::int64_t train_size = flags.integer("train-size");
+TrainTest load_dataset(const std::string& name, const std::string& data_dir, const std::string& model, Filter filter,
+                       std::int64_t train_size) {
     if (name == "folder") {
-        if (flags.str("data-dir").empty())
+        if (data_dir.empty())
             throw std::invalid_argument("--data folder: give --data-dir, the folder holding train/<class>/*.JPEG and val/<class>/*.JPEG");
         if (train_size != 0)
-            throw std::invalid_argument("--train-size " + flags.str("train-size") + ": not for --data folder (make a smaller folder)");
-        return load_image_folders(flags.str("data-dir"), model_image_size(flags.str("model")),
-                                  parse_filter(flags.str("interpolation"), "--interpolation"));
+            throw std::invalid_argument("--train-size " + std::to_string(train_size) + ": not for --data folder (make a smaller folder)");
+        return load_image_folders(data_dir, model_image_size(model), filter);
     }
-    const std::string dir = flags.str("data-dir").empty() ? default_data_dir(name) : flags.str("data-dir");
+    const std::string dir = data_dir.empty() ? default_data_dir(name) : data_dir;
     TrainTest d = load_idx_dataset(dir, idx_dataset_spec(name));
     if (train_size < 0 || train_size > d.train.size())
-        throw std::invalid_argument("--train-size " + flags.str("train-size") + ": expected 0 (all) to " +
+        throw std::invalid_argument("--train-size " + std::to_string(train_size) + ": expected 0 (all) to " +
                                     std::to_string(d.train.size()) + " (the examples in " + dir + ")");
     if (train_size > 0) d.train = take(d.train, train_size);
-    if (flags.str("model") == "mlp") {
+    if (model == "mlp") {
         d.train.x = d.train.x.reshape({d.train.size(), -1});
         d.test.x = d.test.x.reshape({d.test.size(), -1});
     }
     return d;
+}
+
+TrainTest load_data(const Flags& flags) {
+    return load_dataset(flags.str("data"), flags.str("data-dir"), flags.str("model"), parse_filter(flags.str("interpolation"), "--interpolation"),
+                        flags.integer("train-size"));
+}
+
+AugmentOptions in_memory_image_options(const RunSpec& spec, const TrainTest& data) {
+    if (spec.model == "mlp" || data.train.files) return {};
+    const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
+    return {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
 }
 
 RunResult run_training(const RunSpec& spec, const TrainTest& data) {
@@ -367,10 +374,7 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
     options.folder_augment.erase_prob = spec.random_erase;
     options.folder_augment.rand_augment = spec.rand_augment;
-    if (spec.model != "mlp" && !data.train.files) {
-        const double black = (0.0 - idx_dataset_spec(spec.data).mean) / idx_dataset_spec(spec.data).std;
-        options.augment_options = {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
-    }
+    options.augment_options = in_memory_image_options(spec, data);
     ProgressBar bar(spec.progress);
     std::ofstream grad_norms;
     options.on_step = [&](int epoch, std::int64_t i, std::int64_t n, double loss) {
@@ -397,9 +401,12 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
         }
         json::Object line{{"epoch", m.epoch},            {"method", spec.method},      {"model", spec.model},
                           {"lr", m.lr},                  {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
-                          {"test_acc", m.test_accuracy}, {"model_norm", m.model_norm}, {"seconds", m.seconds},
+                          {"test_acc", m.test_accuracy}, {"test_top5", m.test_top5}, {"model_norm", m.model_norm}, {"seconds", m.seconds},
                           {"data_seconds", m.data_seconds}};
-        if (m.ema_test_accuracy >= 0) line.emplace_back("ema_test_acc", m.ema_test_accuracy);
+        if (m.ema_test_accuracy >= 0) {
+            line.emplace_back("ema_test_acc", m.ema_test_accuracy);
+            line.emplace_back("ema_test_top5", m.ema_test_top5);
+        }
         metrics << json::dump(line) << '\n' << std::flush;
         self->save_checkpoint(checkpoint, checkpoint_meta);
         history.push_back(m);

@@ -1,6 +1,7 @@
 // experiments/cli/run.h — one training run as a value: what to train, how, and where to write it.
 // `bplab train` runs one; `bplab compare` runs a grid of them on the same data and prints a table.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,18 @@ void add_run_flags(Flags& flags);
 RunSpec run_spec_from(const Flags& flags);
 /// Loads the dataset named by --data / --data-dir, shaped for the model (flat for the MLP).
 TrainTest load_data(const Flags& flags);
+/// The same from values: `name` mnist, fashion-mnist or folder; `data_dir` empty for an IDX set's default
+/// folder; `train_size` 0 for all. Throws naming the flag when a value does not fit the data.
+TrainTest load_dataset(const std::string& name, const std::string& data_dir, const std::string& model, Filter filter,
+                       std::int64_t train_size = 0);
+/// The run's model, freshly initialised from its seed, for the data's classes and channels.
+std::unique_ptr<Model> build_model(const RunSpec& spec, const TrainTest& data);
+/// In-memory image data (IDX) for an image model: how its images are fitted to the model's size (and, with
+/// --augment, cropped); size 0 for the MLP and for image folders, which are made at the model's size.
+AugmentOptions in_memory_image_options(const RunSpec& spec, const TrainTest& data);
+/// A folder dataset's class names, which fix its labels, as a 64-bit FNV-1a digest (hex): a run resumed or
+/// evaluated on renamed or other classes of the same count is refused. Empty for the IDX sets (digits).
+std::string class_names_digest(const TrainTest& data);
 
 struct RunResult {
     std::vector<EpochMetrics> epochs;  ///< those trained by this call

@@ -152,6 +152,15 @@ elif [ "$rc" = 143 ] && grep -q "^stopped by SIGTERM .*--resume (not --overwrite
 else
   fail "SIGTERM during training: exit $rc (expected 143, killed by the signal) and: $(tail -3 "$work/stopped.log")"
 fi
+# bplab eval: the run's last checkpoint on its test set gives the last epoch's metrics again.
+if out=$("$bplab" eval --run "$work/straight" --data-dir "$work/data" --json --no-progress 2>&1); then
+  want=$(tail -1 "$work/straight/metrics.jsonl" | sed 's/.*"test_loss":\([^,]*\),"test_acc":\([^,]*\),"test_top5":\([^,]*\),.*/"loss":\1,"top1":\2,"top5":\3/')
+  grep -qF "\"model\":{$want}" <<< "$out" || fail "eval: $out (expected the last epoch's $want)"
+else
+  fail "eval: $out"
+fi
+expect_error "eval without --run" "--run: give the folder" "$bplab" eval
+expect_error "eval of a folder that holds no run" "config.json cannot be read" "$bplab" eval --run "$work/nothing"
 expect_error "--checkpoint-every negative" "--checkpoint-every -1: expected a number of steps >= 0" \
   "$bplab" "${common[@]}" --checkpoint-every -1 --out "$work/bad"
 
@@ -183,6 +192,10 @@ expect_error "--resume on renamed classes" "class_names" \
   --resume --out "$work/folder"
 expect_error "--resume with another RandAugment" 'rand_augment "rand-m9-mstd0.5-inc1" -> "rand-m5"' \
   "$bplab" "${folder[@]}" "${recipe[@]}" --rand-augment rand-m5 --epochs 3 --resume --out "$work/folder"
+"$bplab" eval --run "$work/folder" --data-dir "$work/jpegs" --no-progress > "$work/eval.log" 2>&1 &&
+  grep -q "^model " "$work/eval.log" || fail "eval of the folder run: $(cat "$work/eval.log")"
+expect_error "eval on renamed classes" "named otherwise than the run's" \
+  "$bplab" eval --run "$work/folder" --data-dir "$work/renamed" --no-progress
 mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001" "$work/one/train/" &&
   cp -r "$work/jpegs/val/n00000001" "$work/one/val/"
 expect_error "--data folder with one class" "has 1 class folder \(expected at least 2" \
