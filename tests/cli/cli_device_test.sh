@@ -2,7 +2,8 @@
 # tests/cli/cli_device_test.sh — `--device cuda` end to end, on the CUDA emulator and on a real GPU: what a user
 # runs there (train, resume, mem, grads, bench) agrees with the CPU.
 # Checks: a short augmented SBP training run with Mixup and CutMix matches the same run on the CPU within 1e-4
-# and resumes from its checkpoint bit-identically; `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
+# and resumes from its checkpoint bit-identically; `bplab eval` gives its last epoch's test metrics again;
+# `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
 # bench_model_step profiles the GPU's ops.
 # Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step [gpu]
 #   (the emulated programs, or the real ones with "gpu": then it exits 77, CTest's skip, where no GPU is present)
@@ -43,6 +44,16 @@ done
 strip() { sed 's/,"seconds":[^,}]*//; s/,"data_seconds":[^,}]*//' "$1"; }
 [ "$(strip "$work/resumed/metrics.jsonl")" = "$(strip "$work/cuda/metrics.jsonl")" ] ||
   fail "resumed run differs from the uninterrupted one: $(strip "$work/resumed/metrics.jsonl") vs $(strip "$work/cuda/metrics.jsonl")"
+
+# bplab eval on the device: the checkpoint's test loss, top-1 and top-5 are the last epoch's.
+if out=$("$bplab" eval --run "$work/cuda" --data-dir "$work/data" --device cuda --json --no-progress 2>&1); then
+  for pair in loss:test_loss top1:test_acc top5:test_top5; do
+    a=$(grep -o "\"${pair%%:*}\":[^,}]*" <<< "$out" | head -1 | cut -d: -f2) b=$(field "$work/cuda/metrics.jsonl" 2 "${pair#*:}")
+    close "$a" "$b" 1e-6 || fail "eval --device cuda: ${pair%%:*} $a, the run's last ${pair#*:} $b"
+  done
+else
+  fail "eval --device cuda: $out"
+fi
 
 # Bytes saved for backward are counted by the device's allocator: the same graph saves the same on both.
 mem=(mem --model vit-mini --batch 4 --in-channels 1 --classes 10 --warmup 0)
