@@ -2,14 +2,15 @@
 # tests/cli/cli_device_test.sh — `--device cuda` end to end, on the CUDA emulator and on a real GPU: what a user
 # runs there (train, resume, mem, grads, bench) agrees with the CPU.
 # Checks: a short augmented SBP training run with Mixup and CutMix matches the same run on the CPU within 1e-4
-# and resumes from its checkpoint bit-identically; `bplab eval` gives its last epoch's test metrics again;
+# and resumes from its checkpoint bit-identically; `bplab eval` gives its last epoch's test metrics again; a run on
+# JPEG folders with the SBP paper's recipe (RandAugment, bicubic, erasing; decoded ahead on the GPU) matches the CPU;
 # `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
 # bench_model_step profiles the GPU's ops.
-# Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step [gpu]
+# Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step path/to/make_image_folder [gpu]
 #   (the emulated programs, or the real ones with "gpu": then it exits 77, CTest's skip, where no GPU is present)
 set -uo pipefail
-bplab=$1 bench=$2
-if [ "${3:-}" = gpu ]; then  # asks the build itself, as the C++ tests do (nvidia-smi may be missing)
+bplab=$1 bench=$2 make_image_folder=$3
+if [ "${4:-}" = gpu ]; then  # asks the build itself, as the C++ tests do (nvidia-smi may be missing)
   probe=$("$bplab" mem --model vit-mini --batch 1 --in-channels 1 --classes 10 --warmup 0 --device cuda 2>&1) ||
     if grep -Eq "built without CUDA|usable GPU|no GPU is present" <<< "$probe"; then echo "no GPU: skipped"; exit 77; fi
 fi
@@ -54,6 +55,20 @@ if out=$("$bplab" eval --run "$work/cuda" --data-dir "$work/data" --device cuda 
 else
   fail "eval --device cuda: $out"
 fi
+
+# Image folders with the recipe's transforms: the batches are made on the host (ahead of the step on the GPU,
+# in its place on the CPU), so the two runs differ only in arithmetic.
+"$make_image_folder" --out "$work/jpegs" --classes 3 --train 8 --val 2 > /dev/null || fail "make_image_folder"
+folder=(train --model vit-mini --data folder --data-dir "$work/jpegs" --batch 4 --epochs 1 --lr 0.01 --augment --mixup 0.8
+        --rand-augment rand-m9-mstd0.5-inc1 --interpolation bicubic --random-erase 0.25 --no-progress)
+for device in cpu cuda; do
+  "$bplab" "${folder[@]}" --device "$device" --out "$work/folder-$device" > "$work/folder-$device.log" 2>&1 ||
+    fail "train --data folder --device $device: $(tail -5 "$work/folder-$device.log")"
+done
+for name in train_loss test_loss test_acc; do
+  a=$(field "$work/folder-cpu/metrics.jsonl" 1 $name) b=$(field "$work/folder-cuda/metrics.jsonl" 1 $name)
+  close "$a" "$b" 1e-4 || fail "image folders, $name: cpu $a, cuda $b (expected within 1e-4)"
+done
 
 # Bytes saved for backward are counted by the device's allocator: the same graph saves the same on both.
 mem=(mem --model vit-mini --batch 4 --in-channels 1 --classes 10 --warmup 0)
