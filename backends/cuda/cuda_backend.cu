@@ -40,6 +40,12 @@ CudaBackend::~CudaBackend() {
 
 void CudaBackend::synchronize() { cuda::synchronize(); }
 
+void CudaBackend::set_tf32(bool on) {
+    BPLAB_CUBLAS_CHECK(cublasSetMathMode(cublas_, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    gemm_bias_.set_tf32(on);
+    tf32_ = on;
+}
+
 CudaBackend& install(int index) {
     static const int selected = [&] {
         if (index < 0 || index >= device_count())

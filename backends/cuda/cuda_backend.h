@@ -82,6 +82,11 @@ public:
     void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
                       double eps, double weight_decay, std::int64_t step) override;
 
+    /// f32 matrix products (every GEMM: matmul, linear, attention, convolution) on TF32 tensor cores: operands
+    /// rounded to 10 mantissa bits, sums in f32, as PyTorch's allow_tf32. Off by default (exact f32); f64 is exact.
+    void set_tf32(bool on);
+    bool tf32() const { return tf32_; }
+
     cublasHandle_t cublas() const { return cublas_; }
     /// cuBLAS's scratch memory, allocated once from the CUDA allocator (so the memory statistics count it).
     const Tensor& cublas_workspace() const { return cublas_workspace_; }
@@ -90,6 +95,7 @@ private:
     cublasHandle_t cublas_ = nullptr;
     Tensor cublas_workspace_;  ///< destroyed after the handle (members outlive the destructor's body); cuBLASLt's too
     GemmBias gemm_bias_;
+    bool tf32_ = false;
 };
 
 /// Selects GPU `index` and registers the CUDA backend and its caching allocator for DeviceType::cuda (once;

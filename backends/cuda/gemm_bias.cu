@@ -58,7 +58,8 @@ GemmBias::~GemmBias() {
 bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace) {
     if (!enabled_) return false;
     const std::int64_t k = x.size(-1), m = x.numel() / k, n = w.size(0);
-    const Key key{static_cast<int>(x.dtype()), m, n, k, static_cast<int>(alignment(y.raw_data())),
+    const bool f32 = x.dtype() == DType::f32, tf32 = f32 && tf32_;
+    const Key key{static_cast<int>(x.dtype()), tf32, m, n, k, static_cast<int>(alignment(y.raw_data())),
                   static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),
                   static_cast<int>(alignment(b.raw_data()))};
     Plan plan;
@@ -71,11 +72,11 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
         }
     }
     if (known && !plan.found) return false;  // refused before: nothing to build
-    const bool f32 = x.dtype() == DType::f32;
     const cudaDataType_t type = f32 ? CUDA_R_32F : CUDA_R_64F;
     // cuBLAS is column-major: yᵀ (n, m) = op(w) xᵀ, with w stored as a (k, n) matrix and transposed, x as (k, m).
     MatmulDesc desc;
-    BPLAB_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc.d, f32 ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_64F, type));
+    const cublasComputeType_t compute = !f32 ? CUBLAS_COMPUTE_64F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    BPLAB_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc.d, compute, type));
     set(desc.d, CUBLASLT_MATMUL_DESC_TRANSA, std::int32_t{CUBLAS_OP_T});
     set(desc.d, CUBLASLT_MATMUL_DESC_TRANSB, std::int32_t{CUBLAS_OP_N});
     set(desc.d, CUBLASLT_MATMUL_DESC_EPILOGUE, std::uint32_t{CUBLASLT_EPILOGUE_BIAS});  // + b on every column of yᵀ

@@ -27,16 +27,18 @@ public:
     /// BPLAB_CUDA_FUSED_BIAS=0 in the environment turns the fused path off (run returns false), to time or
     /// rule out cuBLASLt.
     bool run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace);
+    /// f32 products on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32) from now on, or not.
+    void set_tf32(bool on) { tf32_ = on; }
 
 private:
-    /// (dtype, m, n, k, alignment of y, x, w, b in bytes up to 256): what the heuristic depends on.
-    using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t, int, int, int, int>;
+    /// (dtype, TF32, m, n, k, alignment of y, x, w, b in bytes up to 256): what the heuristic depends on.
+    using Key = std::tuple<int, bool, std::int64_t, std::int64_t, std::int64_t, int, int, int, int>;
     struct Plan {
         bool found = false;
         cublasLtMatmulAlgo_t algo{};
     };
 
-    bool enabled_ = true;
+    bool enabled_ = true, tf32_ = false;
     cublasLtHandle_t lt_ = nullptr;
     std::mutex mutex_;
     std::map<Key, Plan> plans_;

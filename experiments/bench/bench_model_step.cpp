@@ -76,6 +76,7 @@ int main(int argc, char** argv) try {
         .add("sbp-keep", "1", "SBP keep ratio in (0, 1]; 1: no SBP (else grid mask, the model's default blocks, qkv)")
         .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
     cli::add_recompute_flag(flags);
+    cli::add_tf32_flag(flags);
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string name = flags.str("model");
@@ -85,6 +86,7 @@ int main(int argc, char** argv) try {
     std::int64_t image = at_least(flags, "image-size", 0);
     const double keep = flags.real("sbp-keep");
     const Device device = cli::use_device(flags.str("device"));  // installs the CUDA backend for "cuda"
+    cli::use_tf32(device, flags.on("tf32"));
     const int threads = cli::apply_threads(flags);
 
     ModelOptions options;
@@ -155,8 +157,8 @@ int main(int argc, char** argv) try {
                 "batch; on a GPU also cuBLAS's workspace), peak total %.1f MiB, peak above persistent %.1f MiB; blocks held (reserved) %.1f MiB\n",
                 static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<double>(after.reserved_bytes) / kMiB);
-    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g recompute=%d threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
-                name.c_str(), device.str().c_str(), keep, options.recompute ? 1 : 0, threads, median, mean, static_cast<double>(peak) / kMiB,
+    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g recompute=%d tf32=%d threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
+                name.c_str(), device.str().c_str(), keep, options.recompute ? 1 : 0, flags.on("tf32") ? 1 : 0, threads, median, mean, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params),
                 static_cast<double>(after.reserved_bytes) / kMiB);
     if (profile > 0) print_profile(*model, b, adamw, device, profile, median);

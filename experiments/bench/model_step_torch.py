@@ -92,6 +92,8 @@ def parse_args(argv=None):
     p.add_argument("--sbp-keep", type=float, default=1.0, help="SBP keep ratio (default 1: no SBP; see sbp_torch.py)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu); on cuda, peak memory is "
                                                    "torch.cuda.max_memory_allocated over one extra step")
+    p.add_argument("--tf32", action="store_true",
+                   help="cuda: f32 matrix products and convolutions on TF32 tensor cores (allow_tf32), as bplab's --tf32")
     p.add_argument("--sdpa", action="store_true",
                    help="ViT attention through F.scaled_dot_product_attention (torch >= 2.0) instead of the explicit "
                         "softmax(q k^T * scale) v that bplab's CPU comparisons use")
@@ -366,11 +368,13 @@ def main(argv=None):
         print(f"warning: the CPUs were {100 * busy:.0f}% busy before timing; "
               "timings will be slower and noisier than on a quiet machine", file=sys.stderr)
 
-    if args.device.startswith("cuda"):    # fp32 means fp32: no TF32 in cuBLAS or cuDNN (bplab's cuBLAS uses none)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-        print(f"cuda: {torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()}, TF32 off, "
-              f"cudnn.benchmark {torch.backends.cudnn.benchmark}")
+    if args.tf32 and not args.device.startswith("cuda"):
+        raise SystemExit("--tf32: for --device cuda")
+    if args.device.startswith("cuda"):    # fp32 means fp32 unless --tf32, in cuBLAS and cuDNN alike (as bplab)
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        print(f"cuda: {torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()}, "
+              f"TF32 {'on' if args.tf32 else 'off'}, cudnn.benchmark {torch.backends.cudnn.benchmark}")
     model = build_model(torch, args)
     model.train()
     params = sum(p.numel() for p in model.parameters())
@@ -409,7 +413,7 @@ def main(argv=None):
           f"peak total {(persistent + above) / MIB:.1f} MiB, peak above persistent {above / MIB:.1f} MiB; "
           f"process max RSS {max_rss / MIB:.0f} MiB (context only: Python, libraries, heap)")
     print(f"RESULT framework=pytorch{'-sdpa' if args.sdpa else ''} model={args.model} device={args.device} "
-          f"sbp_keep={args.sbp_keep:g} "
+          f"sbp_keep={args.sbp_keep:g} tf32={int(args.tf32)} "
           f"threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
     if args.profile:

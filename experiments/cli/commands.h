@@ -33,6 +33,11 @@ const char* recompute_note(const Flags& flags);
 /// The device named by a --device value, made ready: "cuda" installs the CUDA backend (and fails clearly
 /// in a build without CUDA or on a machine without a GPU).
 Device use_device(const std::string& text);
+/// --tf32: f32 matrix products on the GPU's TF32 tensor cores (cuda::CudaBackend::set_tf32); refused on a CPU,
+/// which computes in f32. Call after use_device.
+void use_tf32(Device device, bool on);
+/// Declares --tf32.
+void add_tf32_flag(Flags& flags);
 
 /// Declares the optimiser flags (--lr, --momentum, --weight-decay, --nesterov).
 void add_optimizer_flags(Flags& flags, const std::string& default_lr);

@@ -62,6 +62,19 @@ Device use_device(const std::string& text) try {
     throw std::invalid_argument("--device " + text + ": " + e.what());
 }
 
+void add_tf32_flag(Flags& flags) {
+    flags.add_switch("tf32", "with --device cuda: f32 matrix products on TF32 tensor cores (operands rounded to 10 mantissa "
+                             "bits, as PyTorch's allow_tf32): faster, less exact; off by default");
+}
+
+void use_tf32(Device device, bool on) {
+    if (!on) return;
+    if (device.is_cpu()) throw std::invalid_argument("--tf32: for --device cuda (the CPU computes matrix products in f32)");
+#ifdef BPLAB_HAVE_CUDA
+    cuda::install(device.index).set_tf32(true);
+#endif
+}
+
 void add_optimizer_flags(Flags& flags, const std::string& default_lr) {
     flags.add("lr", default_lr, "learning rate")
         .add("momentum", "0", "SGD momentum (0: plain SGD)")

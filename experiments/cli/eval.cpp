@@ -67,6 +67,7 @@ int eval_command(int argc, char** argv) {
         .add("device", "cpu", "device: cpu | cuda | cuda:N")
         .add_switch("json", "print one JSON line instead of the table")
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
+    add_tf32_flag(flags);
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
     if (flags.str("run").empty()) throw std::invalid_argument("--run: give the folder of a `bplab train` run");
@@ -74,6 +75,7 @@ int eval_command(int argc, char** argv) {
     if (batch < 1) throw std::invalid_argument("--batch " + flags.str("batch") + ": expected >= 1");
     apply_threads(flags);
     const Device device = use_device(flags.str("device"));
+    use_tf32(device, flags.on("tf32"));
     const std::string config_path = flags.str("run") + "/config.json";
     const std::string checkpoint = flags.str("checkpoint").empty() ? flags.str("run") + "/checkpoint.safetensors" : flags.str("checkpoint");
     const json::Value config = read_config(config_path);

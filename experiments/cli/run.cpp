@@ -63,6 +63,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"method", s.method},
             {"optimizer", s.optimizer},
             {"device", s.device.str()},
+            {"tf32", s.tf32},
             {"lr", s.lr},
             {"momentum", s.momentum},
             {"weight_decay", s.weight_decay},
@@ -109,14 +110,14 @@ void require_same_run(const std::string& path, const json::Object& now, const js
     std::string changed;
     for (std::size_t i = 0; i < now.size(); ++i) {
         const auto& [key, value] = now[i];
-        if (key == "device" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
+        if (key == "device" || key == "tf32" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
         const json::Value* was = saved.find(key);
         const std::string before = json::dump(was ? *was : defaults[i].second), after = json::dump(value);
         if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
     }
     if (!changed.empty())
         throw std::invalid_argument("--resume: these settings differ from the run in " + path + ": " + changed +
-                                    " (give the run's flags and data; only --device and --grad-norms-every may change, and "
+                                    " (give the run's flags and data; only --device, --tf32 and --grad-norms-every may change, and "
                                     "--epochs with a constant schedule)");
 }
 
@@ -205,6 +206,7 @@ void add_run_flags(Flags& flags) {
         .add_switch("no-progress", "no progress bar (it is drawn only on a terminal anyway)");
     add_sbp_flags(flags, "1");
     add_recompute_flag(flags);
+    add_tf32_flag(flags);
     add_thread_flag(flags);
 }
 
@@ -226,6 +228,8 @@ sbp::SbpConfig sbp_config_from(const Flags& flags) {
 RunSpec run_spec_from(const Flags& flags) {
     RunSpec s;
     s.device = use_device(flags.str("device"));
+    s.tf32 = flags.on("tf32");
+    use_tf32(s.device, s.tf32);
     s.model = flags.str("model");
     if (const auto& names = model_names(); s.model != "mlp" && std::find(names.begin(), names.end(), s.model) == names.end()) {
         std::string valid = "mlp";

@@ -19,6 +19,7 @@ struct RunSpec {
     std::vector<std::int64_t> hidden = {256};  ///< MLP only
     std::string optimizer = "sgd";              ///< sgd | adamw
     Device device = Device::cpu();
+    bool tf32 = false;  ///< cuda: f32 matrix products on TF32 tensor cores
     double lr = 0.1, momentum = 0.0, weight_decay = 0.0;
     bool nesterov = false;
     std::string schedule = "constant";  ///< constant | cosine

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # experiments/gpu/check.sh — what a GPU session runs there, in one or two device calls: build with CUDA, the whole
 # test suite, the step benchmark against PyTorch, per-op profiles of both, compute-sanitizer memcheck, and (asked
-# for by name) racecheck and synccheck.
-# Usage (there): bash experiments/gpu/check.sh [STAGE...]  with STAGE among build test bench profile memcheck
+# for by name) the benchmark with TF32 tensor cores, racecheck and synccheck.
+# Usage (there): bash experiments/gpu/check.sh [STAGE...]  with STAGE among build test bench profile memcheck tf32
 # racecheck (default: the first five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is
 # cut at its own limit and no stage starts once BUDGET seconds (default 540) are spent, so a call never loses all
 # its output. Logs go to $OUT, seven files at most (the device tool returns eight); the build folder stays on a
@@ -70,6 +70,17 @@ stage_bench() {
   python3 experiments/gpu/bench_table.py < "$out/bench.txt"  # issue 6's table, ratios included
 }
 
+# Not in the default stages: both twins with TF32 tensor cores (bplab --tf32, PyTorch allow_tf32), no SBP.
+stage_tf32() {
+  {
+    for spec in vit-tiny:256 convnext-tiny:128; do
+      bench_pair "${spec%%:*}" "${spec##*:}" 1 --steps 10 --warmup 3 --tf32
+    done
+  } > "$out/tf32.txt"
+  grep RESULT "$out/tf32.txt"
+  python3 experiments/gpu/bench_table.py < "$out/tf32.txt"
+}
+
 stage_profile() {
   for spec in vit-tiny:256 convnext-tiny:128; do
     bench_pair "${spec%%:*}" "${spec##*:}" 1 --steps 2 --warmup 2 --profile 3
@@ -108,11 +119,11 @@ stage_racecheck() {
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard" "$out/racecheck.log" | sort | uniq -c | head -20
   return $rc
 }
-export -f stage_build stage_test stage_bench stage_profile stage_memcheck stage_racecheck
+export -f stage_build stage_test stage_bench stage_tf32 stage_profile stage_memcheck stage_racecheck
 
-declare -A limit=([build]=300 [test]=200 [bench]=200 [profile]=120 [memcheck]=300 [racecheck]=540)
+declare -A limit=([build]=300 [test]=200 [bench]=200 [tf32]=120 [profile]=120 [memcheck]=300 [racecheck]=540)
 for stage in "${stages[@]}"; do
-  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench profile memcheck racecheck)"; exit 2; }
+  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench tf32 profile memcheck racecheck)"; exit 2; }
 done
 say "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1)"
 say "== nvcc: $(nvcc --version | tail -1); $(cmake --version | head -1); torch $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"

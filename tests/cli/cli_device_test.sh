@@ -82,6 +82,15 @@ gpu_out=$("$bplab" "${mem[@]}" --device cuda 2>&1) || fail "mem --device cuda: $
   fail "grads --device cuda: $(tail -5 "$work/grads.log")"
 [ -s "$work/grads.safetensors" ] || fail "grads --device cuda wrote no file"
 
+# --tf32: a run whose f32 products use TF32 operands trains (loss within TF32's reach of the f32 run's), and says so.
+"$bplab" "${train[@]}" --epochs 1 --device cuda --tf32 --out "$work/tf32" > "$work/tf32.log" 2>&1 ||
+  fail "train --device cuda --tf32: $(tail -5 "$work/tf32.log")"
+grep -q '"tf32": *true' "$work/tf32/config.json" || fail "config.json does not record --tf32"
+a=$(field "$work/cuda/metrics.jsonl" 1 train_loss) b=$(field "$work/tf32/metrics.jsonl" 1 train_loss)
+close "$a" "$b" 1e-2 || fail "--tf32: epoch 1 train_loss $b, f32 $a (expected within 1e-2)"
+out=$("$bench" --model vit-mini --batch 2 --steps 1 --warmup 0 --device cuda --tf32 2>&1) && grep -q "tf32=1" <<< "$out" ||
+  fail "bench --tf32: $out"
+
 check_profile 1 "$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda
 grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
 

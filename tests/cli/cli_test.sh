@@ -161,6 +161,7 @@ else
 fi
 expect_error "eval without --run" "--run: give the folder" "$bplab" eval
 expect_error "eval of a folder that holds no run" "config.json cannot be read" "$bplab" eval --run "$work/nothing"
+expect_error "--tf32 on the CPU" "--tf32: for --device cuda" "$bplab" "${common[@]}" --tf32 --out "$work/bad"
 expect_error "--checkpoint-every negative" "--checkpoint-every -1: expected a number of steps >= 0" \
   "$bplab" "${common[@]}" --checkpoint-every -1 --out "$work/bad"
 

@@ -258,3 +258,52 @@ TEST_CASE("cuda ops: fused SGD and AdamW updates equal the CPU's", "[cuda]") {
         }
     }
 }
+
+TEST_CASE("cuda ops: with TF32 on, f32 products are within TF32's error of the exact ones and not f32's, and f64 stays exact",
+          "[cuda]") {
+    require_gpu();
+    cuda::CudaBackend& gpu = cuda::install();
+    struct Off {  // every other test in this process expects exact f32
+        cuda::CudaBackend& b;
+        ~Off() { b.set_tf32(false); }
+    } off{gpu};
+    const std::int64_t m = 35, n = 17, k = 96;
+    const Tensor a = random_tensor({m, k}, 31, DType::f32), w = random_tensor({n, k}, 32, DType::f32), bias = random_tensor({n}, 33, DType::f32);
+    // y = a wᵀ + bias exactly (f64), and each element's bound Σ_k |a| |w|.
+    const auto av = a.to_vector(), wv = w.to_vector(), bv = bias.to_vector();
+    std::vector<double> exact(static_cast<std::size_t>(m * n)), magnitude(exact.size());
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            double s = bv[static_cast<std::size_t>(j)], mag = 0.0;
+            for (std::int64_t q = 0; q < k; ++q) {
+                s += av[static_cast<std::size_t>(i * k + q)] * wv[static_cast<std::size_t>(j * k + q)];
+                mag += std::abs(av[static_cast<std::size_t>(i * k + q)] * wv[static_cast<std::size_t>(j * k + q)]);
+            }
+            exact[static_cast<std::size_t>(i * n + j)] = s;
+            magnitude[static_cast<std::size_t>(i * n + j)] = mag;
+        }
+    // Each TF32 operand is off by at most 2^-11 relative (rounded) or 2^-10 (truncated): a product by 2^-9.
+    const auto worst_ratio = [&](const Tensor& y) {
+        const auto v = y.to(Device::cpu()).to_vector();
+        double worst = 0.0;
+        for (std::size_t i = 0; i < v.size(); ++i) worst = std::max(worst, std::abs(v[i] - exact[i]) / (magnitude[i] + 1e-30));
+        return worst;
+    };
+    const Tensor ga = a.to(Device::cuda()), gw = w.to(Device::cuda()), gb = bias.to(Device::cuda());
+    const Tensor f32_linear = linear(ga, gw, gb), f32_matmul = matmul(ga, gw, false, true);
+    CHECK(worst_ratio(f32_linear) < 1e-6);
+    gpu.set_tf32(true);
+    CHECK(gpu.tf32());
+    const Tensor tf32_linear = linear(ga, gw, gb);  // cuBLASLt with its bias epilogue
+    const Tensor tf32_matmul = add(matmul(ga, gw, false, true), gb);  // cuBLAS
+    CHECK(worst_ratio(tf32_linear) < std::ldexp(1.0, -9));
+    CHECK(worst_ratio(tf32_matmul) < std::ldexp(1.0, -9));
+    CHECK(worst_ratio(tf32_linear) > 1e-5);  // TF32 really was used: f32 is a hundred times closer
+    CHECK(worst_ratio(tf32_matmul) > 1e-5);
+    const Tensor a64 = a.to(DType::f64), w64 = w.to(DType::f64);
+    check_close(matmul(a64, w64, false, true), matmul(a64.to(Device::cuda()), w64.to(Device::cuda()), false, true), 1e-12,
+                "f64 matmul with TF32 on");
+    gpu.set_tf32(false);
+    CHECK(worst_ratio(linear(ga, gw, gb)) < 1e-6);
+    CHECK(bplab::test::max_abs_diff(matmul(ga, gw, false, true).to(Device::cpu()), f32_matmul.to(Device::cpu())) == 0.0);
+}

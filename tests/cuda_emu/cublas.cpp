@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "cublas_v2.h"
 #include "eigen_gemm.h"
@@ -10,6 +11,7 @@
 struct bplab_emu_cublas {
     void* workspace = nullptr;
     std::size_t workspace_bytes = 0;
+    cublasMath_t math = CUBLAS_DEFAULT_MATH;
 };
 
 namespace {
@@ -27,9 +29,16 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperati
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
     bplab_emu::touch_workspace(handle->workspace, handle->workspace_bytes);
-    for (int i = 0; i < batch; ++i)
+    for (int i = 0; i < batch; ++i) {
+        if constexpr (std::is_same_v<T, float>)
+            if (handle->math == CUBLAS_TF32_TENSOR_OP_MATH) {
+                bplab_emu::gemm_tf32(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *alpha, a + i * stride_a, lda,
+                                     b + i * stride_b, ldb, *beta, c + i * stride_c, ldc);
+                continue;
+            }
         bplab_emu::gemm(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *alpha, a + i * stride_a, lda,
                         b + i * stride_b, ldb, *beta, c + i * stride_c, ldc);
+    }
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -50,6 +59,13 @@ cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::s
     if ((!workspace && bytes > 0) || reinterpret_cast<std::uintptr_t>(workspace) % 256 != 0) return CUBLAS_STATUS_INVALID_VALUE;
     handle->workspace = workspace;
     handle->workspace_bytes = bytes;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode) {
+    if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (mode != CUBLAS_DEFAULT_MATH && mode != CUBLAS_TF32_TENSOR_OP_MATH) return CUBLAS_STATUS_INVALID_VALUE;
+    handle->math = mode;
     return CUBLAS_STATUS_SUCCESS;
 }
 

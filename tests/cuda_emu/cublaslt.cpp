@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "cublasLt.h"
 #include "eigen_gemm.h"
@@ -81,8 +82,13 @@ void matmul(cublasLtMatmulDesc_t desc, const Problem& p, T alpha, const T* a, st
     const auto m = static_cast<Eigen::Index>(p.m), n = static_cast<Eigen::Index>(p.n);
     if (beta != T(0) && c != d)  // C and D share their layout, so D can take C's values and be the GEMM's C
         for (Eigen::Index j = 0; j < n; ++j) std::memcpy(d + j * ldd, c + j * ldd, static_cast<std::size_t>(m) * sizeof(T));
-    bplab_emu::gemm(desc->trans_a != CUBLAS_OP_N, desc->trans_b != CUBLAS_OP_N, m, n, static_cast<Eigen::Index>(p.k),
-                    alpha, a, lda, b, ldb, beta, d, ldd);
+    const bool ta = desc->trans_a != CUBLAS_OP_N, tb = desc->trans_b != CUBLAS_OP_N;
+    const auto k = static_cast<Eigen::Index>(p.k);
+    if constexpr (std::is_same_v<T, float>)
+        if (desc->compute == CUBLAS_COMPUTE_32F_FAST_TF32) bplab_emu::gemm_tf32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
+        else bplab_emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
+    else
+        bplab_emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
     if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS)
         Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>(d, m, n, Eigen::OuterStride<>(ldd))
             .colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(static_cast<const T*>(desc->bias), m);

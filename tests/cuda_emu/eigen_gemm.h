@@ -1,8 +1,12 @@
-// tests/cuda_emu/eigen_gemm.h — the column-major GEMM that the emulated cuBLAS and cuBLASLt both compute, and the
-// touch of a workspace that such a call may use whole; on host memory with Eigen.
+// tests/cuda_emu/eigen_gemm.h — the column-major GEMM that the emulated cuBLAS and cuBLASLt both compute (in f32,
+// f64, or f32 with TF32 operands), and the touch of a workspace such a call may use whole; on host memory with Eigen.
 #pragma once
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace bplab_emu {
 
@@ -22,6 +26,37 @@ void gemm(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Ind
     else if (!trans_a) C.noalias() += alpha * A * B.transpose();
     else if (!trans_b) C.noalias() += alpha * A.transpose() * B;
     else C.noalias() += alpha * A.transpose() * B.transpose();
+}
+
+/// TF32's operand rounding: an f32 with the 13 low bits of its mantissa rounded off (to nearest, ties to even),
+/// as tensor cores read f32 operands when cuBLAS may use TF32. Infinities and NaN pass unchanged.
+inline float to_tf32(float v) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    if ((bits & 0x7f800000u) == 0x7f800000u) return v;
+    bits += 0x0fffu + ((bits >> 13) & 1u);  // ties to even; a carry into the exponent rounds up a binade
+    bits &= ~0x1fffu;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/// The column-major (rows, cols) matrix at `a` with leading dimension `ld`, each element rounded to TF32, packed
+/// (leading dimension rows).
+inline std::vector<float> tf32_copy(const float* a, Eigen::Index rows, Eigen::Index cols, Eigen::Index ld) {
+    std::vector<float> out(static_cast<std::size_t>(rows * cols));
+    for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = 0; i < rows; ++i) out[static_cast<std::size_t>(j * rows + i)] = to_tf32(a[j * ld + i]);
+    return out;
+}
+
+/// gemm with TF32 operands (f32 sums), as cuBLAS computes f32 GEMMs in CUBLAS_TF32_TENSOR_OP_MATH or with
+/// CUBLAS_COMPUTE_32F_FAST_TF32.
+inline void gemm_tf32(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, float alpha, const float* a,
+                      Eigen::Index lda, const float* b, Eigen::Index ldb, float beta, float* c, Eigen::Index ldc) {
+    const Eigen::Index rows_a = trans_a ? k : m, cols_a = trans_a ? m : k, rows_b = trans_b ? n : k, cols_b = trans_b ? k : n;
+    const auto ta = tf32_copy(a, rows_a, cols_a, lda), tb = tf32_copy(b, rows_b, cols_b, ldb);
+    gemm(trans_a, trans_b, m, n, k, alpha, ta.data(), std::max<Eigen::Index>(rows_a, 1), tb.data(), std::max<Eigen::Index>(rows_b, 1),
+         beta, c, ldc);
 }
 
 /// Writes the first and last byte of a workspace the library may use whole, so that a freed or too small one

@@ -12,6 +12,7 @@ enum cublasStatus_t {
     CUBLAS_STATUS_NOT_SUPPORTED = 15,
 };
 enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
+enum cublasMath_t { CUBLAS_DEFAULT_MATH = 0, CUBLAS_TF32_TENSOR_OP_MATH = 3 };
 struct bplab_emu_cublas;
 using cublasHandle_t = bplab_emu_cublas*;
 
@@ -20,6 +21,9 @@ cublasStatus_t cublasDestroy(cublasHandle_t handle);
 const char* cublasGetStatusString(cublasStatus_t status);
 /// Gives cuBLAS its scratch memory; as cuBLAS requires, a pointer aligned to 256 bytes (null only with size 0).
 cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::size_t bytes);
+
+/// CUBLAS_TF32_TENSOR_OP_MATH: f32 GEMMs read their operands rounded to TF32 (10 mantissa bits).
+cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode);
 
 /// Column-major C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch; C is not read when beta is 0.
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
