@@ -130,6 +130,13 @@ TEST_CASE("image files: truncated, broken, oversized and other files are refused
     REQUIRE_THROWS_WITH(read_image(dir.path("huge.jpg")), Contains("65000 x 65000 pixels (expected at most 178956970"));
     write_bytes(dir.path("png.jpg"), std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, '\0'));
     REQUIRE_THROWS_WITH(read_image(dir.path("png.jpg")), Contains("not a readable PNG"));
+    std::vector<std::uint8_t> noise(static_cast<std::size_t>(40 * 50 * 3));
+    for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<std::uint8_t>(i * 7919 % 251);
+    write_png(dir.path("whole.png"), 40, 50, PNG_FORMAT_RGB, noise.data());
+    std::ifstream png_in(dir.path("whole.png"), std::ios::binary);
+    const std::string png((std::istreambuf_iterator<char>(png_in)), std::istreambuf_iterator<char>());
+    write_bytes(dir.path("cut.png"), png.substr(0, png.size() / 2));
+    REQUIRE_THROWS_WITH(read_image(dir.path("cut.png")), Contains(dir.path("cut.png")) && Contains("the PNG is truncated"));
     write_bytes(dir.path("jpeg.jpg"), std::string("\xFF\xD8\xFF", 3) + std::string(64, 'x'));
     REQUIRE_THROWS_WITH(read_image(dir.path("jpeg.jpg")), Contains("not a readable JPEG"));
     write_bytes(dir.path("empty.jpg"), "");

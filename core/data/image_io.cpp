@@ -168,7 +168,9 @@ Image read_png(std::FILE* f, const std::string& path) {
         throw;
     }
     png_destroy_read_struct(&png, &info, nullptr);
-    if (!ok) throw std::runtime_error(path + ": not a readable PNG: " + e.message);
+    if (!ok)  // libpng's reader says "Read Error" when the file ends early
+        throw std::runtime_error(path + (e.message == "Read Error" ? ": the PNG is truncated (the file ends before the image does)"
+                                                                   : ": not a readable PNG: " + e.message));
     return image;
 }
 

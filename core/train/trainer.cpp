@@ -153,10 +153,12 @@ std::vector<EpochMetrics> Trainer::run() {
             epoch_step_ = static_cast<std::int64_t>(i + 1);
             if (options_.on_step)
                 options_.on_step(epoch, static_cast<std::int64_t>(i), static_cast<std::int64_t>(batches.size()), loss);
-            const bool last = i + 1 == batches.size();  // the epoch's end checkpoints below, after evaluating
+            // The last step checkpoints before evaluating (which a resumed run then does first): a run stopped or
+            // killed while it evaluates loses no training.
+            const bool last = i + 1 == batches.size();
             const bool stop = options_.stop_requested && options_.stop_requested();
-            if (stop || (!last && options_.checkpoint_every > 0 && global_step_ % options_.checkpoint_every == 0))
-                if (options_.on_checkpoint) options_.on_checkpoint();  // at the last step: evaluating comes on resume
+            if (stop || last || (options_.checkpoint_every > 0 && global_step_ % options_.checkpoint_every == 0))
+                if (options_.on_checkpoint) options_.on_checkpoint();
             if (stop) {
                 augment_rng_ = resume_augment_rng_;  // the batch started ahead is dropped (`next`), its draws undone
                 stopped_ = true;

@@ -61,11 +61,11 @@ struct FitOptions {
     BatchProgress on_eval_batch;
     /// After every epoch's evaluation; return false to stop.
     std::function<bool(const EpochMetrics&)> on_epoch;
-    /// Asked after every step: true stops the run there, after on_checkpoint (at an epoch's last step, before
-    /// its evaluation, which a resumed run then does first).
+    /// Asked after every step: true stops the run there, after on_checkpoint.
     std::function<bool()> stop_requested;
-    /// Inside an epoch, every checkpoint_every steps (counted over the run; 0: never) and where a stop is asked:
-    /// the trainer's state can be saved (save_checkpoint) and resumed at that step, bit for bit.
+    /// Called every checkpoint_every steps (counted over the run; 0: never), at every epoch's last step before
+    /// its evaluation (a resumed run then evaluates first), and where a stop is asked: the trainer's state can
+    /// be saved there (save_checkpoint) and resumed at that step, bit for bit.
     std::int64_t checkpoint_every = 0;
     std::function<void()> on_checkpoint;
 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 
 #include "core/io/json.h"
@@ -26,31 +27,50 @@ json::Value read_config(const std::string& path) {
     return v;
 }
 
-/// The run's model and data, as its config.json names them.
-RunSpec spec_from_config(const json::Value& config) {
+/// The run's model and data, as its config.json names them; throws naming the file and the key.
+RunSpec spec_from_config(const json::Value& config, const std::string& path) {
     RunSpec s;
-    s.model = config.at("model").as_string();
-    s.data = config.at("data").as_string();
-    s.hidden.clear();
-    const std::string hidden = config.at("hidden").as_string();
-    for (std::size_t at = 0; at < hidden.size();) {
-        const std::size_t comma = hidden.find(',', at);
-        s.hidden.push_back(std::stoll(hidden.substr(at, comma - at)));
-        at = comma == std::string::npos ? hidden.size() : comma + 1;
+    std::string key;
+    try {
+        s.model = config.at(key = "model").as_string();
+        s.data = config.at(key = "data").as_string();
+        if (const json::Value* d = config.find(key = "data_dir")) s.data_dir = d->as_string();
+        s.hidden.clear();
+        const std::string hidden = config.at(key = "hidden").as_string();
+        for (std::size_t at = 0; at < hidden.size();) {
+            const std::size_t comma = hidden.find(',', at);
+            std::size_t used = 0;
+            const std::string item = hidden.substr(at, comma - at);
+            s.hidden.push_back(std::stoll(item, &used));
+            if (used != item.size()) throw std::invalid_argument("'" + item + "' is not a whole number");
+            at = comma == std::string::npos ? hidden.size() : comma + 1;
+        }
+        if (const json::Value* f = config.find(key = "interpolation")) s.interpolation = parse_filter(f->as_string(), "interpolation");
+    } catch (const std::exception& e) {
+        throw std::runtime_error(path + ": " + key + ": " + e.what() + " (a config.json written by `bplab train`?)");
     }
-    if (const json::Value* f = config.find("interpolation")) s.interpolation = parse_filter(f->as_string(), "config.json's interpolation");
     return s;
 }
 
-/// Refuses test data whose classes are not the run's (count, and the names of folder classes).
-void require_same_classes(const json::Value& config, const TrainTest& data, const std::string& config_path) {
+/// Refuses test data that is not the run's: another class count, other folder class names, another test set size.
+void require_same_data(const json::Value& config, const TrainTest& data, const std::string& dir, const std::string& config_path) {
     const std::int64_t classes = data.train.files ? static_cast<std::int64_t>(data.train.files->classes().size()) : 10;
-    if (const json::Value* c = config.find("classes"); c && c->as_int() != classes)
-        throw std::invalid_argument("--data-dir: " + std::to_string(classes) + " classes, but the run in " + config_path + " has " +
-                                    std::to_string(c->as_int()) + " (another dataset?)");
-    if (const json::Value* d = config.find("class_names"); d && !d->as_string().empty() && d->as_string() != class_names_digest(data))
-        throw std::invalid_argument("--data-dir: the class folders are named otherwise than the run's (" + config_path +
-                                    ": class_names); labels would not match");
+    const auto number = [&](const char* key) -> std::optional<std::int64_t> {
+        const json::Value* v = config.find(key);
+        if (!v) return std::nullopt;
+        if (!v->is_integer()) throw std::runtime_error(config_path + ": " + key + " is not a whole number");
+        return v->as_int();
+    };
+    if (const auto c = number("classes"); c && *c != classes)
+        throw std::invalid_argument("--data-dir " + dir + ": " + std::to_string(classes) + " classes, but the run in " + config_path +
+                                    " has " + std::to_string(*c) + " (another dataset?)");
+    if (const json::Value* d = config.find("class_names");
+        d && d->is_string() && !d->as_string().empty() && d->as_string() != class_names_digest(data))
+        throw std::invalid_argument("--data-dir " + dir + ": the class folders of " + data.train.files->root() +
+                                    " are named otherwise than the run's (class_names in " + config_path + "): labels would not match");
+    if (const auto n = number("test_examples"); n && *n != data.test.size())
+        throw std::invalid_argument("--data-dir " + dir + ": a test set of " + std::to_string(data.test.size()) + " examples, but the run's had " +
+                                    std::to_string(*n) + " (test_examples in " + config_path + "): another dataset?");
 }
 
 }  // namespace
@@ -62,7 +82,7 @@ int eval_command(int argc, char** argv) {
                 "The model and data come from <run>/config.json; give --data-dir where they are on this machine.");
     flags.add("run", "", "the folder of a `bplab train` run (config.json, checkpoint.safetensors)")
         .add("checkpoint", "", "the checkpoint to evaluate (default: <run>/checkpoint.safetensors)")
-        .add("data-dir", "", "the dataset's folder (default: the IDX set's default; needed for --data folder runs)")
+        .add("data-dir", "", "the dataset's folder (default: the run's, as its config.json records it)")
         .add("batch", "500", "evaluation batch size")
         .add("device", "cpu", "device: cpu | cuda | cuda:N")
         .add_switch("json", "print one JSON line instead of the table")
@@ -79,14 +99,15 @@ int eval_command(int argc, char** argv) {
     const std::string config_path = flags.str("run") + "/config.json";
     const std::string checkpoint = flags.str("checkpoint").empty() ? flags.str("run") + "/checkpoint.safetensors" : flags.str("checkpoint");
     const json::Value config = read_config(config_path);
-    const RunSpec spec = spec_from_config(config);
+    const RunSpec spec = spec_from_config(config, config_path);
     const NamedTensors file = load_safetensors(checkpoint);
     for (const auto& [key, mine] : {std::pair<std::string, std::string>{"model", spec.model}, {"data", spec.data}})
         if (file.metadata.count(key) && file.metadata.at(key) != mine)
             throw std::invalid_argument("--checkpoint: " + checkpoint + " was written by a run with " + key + " " + file.metadata.at(key) +
                                         ", not " + mine + " as " + config_path + " says");
-    const TrainTest data = load_dataset(spec.data, flags.str("data-dir"), spec.model, spec.interpolation);
-    require_same_classes(config, data, config_path);
+    const std::string data_dir = flags.str("data-dir").empty() ? spec.data_dir : flags.str("data-dir");  // the run's by default
+    const TrainTest data = load_dataset(spec.data, data_dir, spec.model, spec.interpolation);
+    require_same_data(config, data, data_dir.empty() ? "(the default)" : data_dir, config_path);
     const auto model = build_model(spec, data);
     model->to(device);
     BatchTransform fit;
@@ -103,20 +124,25 @@ int eval_command(int argc, char** argv) {
     };
     std::vector<std::pair<std::string, EvalResult>> results{{"model", run("model", model_weights(file))}};
     if (const NamedTensors ema = ema_weights(file); !ema.tensors.empty()) results.emplace_back("ema", run("ema", ema));
-    const std::string epoch = file.metadata.count("epoch") ? file.metadata.at("epoch") : "?";
-    const std::string step = file.metadata.count("epoch_step") ? file.metadata.at("epoch_step") : "0";
+    // Where the checkpoint stands in its run (a plain weights file, such as `bplab grads` writes, has no place).
+    const bool trained = file.metadata.count("format") && file.metadata.at("format") == "bplab-checkpoint";
+    const auto meta_int = [&](const char* key) { return file.metadata.count(key) ? std::stoll(file.metadata.at(key)) : 0LL; };
+    const std::int64_t epoch = meta_int("epoch"), step = meta_int("epoch_step");
     if (flags.on("json")) {
-        json::Object line{{"checkpoint", checkpoint}, {"epoch", static_cast<std::int64_t>(std::stoll(epoch == "?" ? "-1" : epoch))},
-                          {"epoch_step", static_cast<std::int64_t>(std::stoll(step))},
+        json::Object line{{"checkpoint", checkpoint},
+                          {"epoch", trained ? json::Value(epoch) : json::Value(nullptr)},
+                          {"epoch_step", trained ? json::Value(step) : json::Value(nullptr)},
                           {"examples", data.test.size()}};
         for (const auto& [name, r] : results)
             line.emplace_back(name, json::Object{{"loss", r.loss}, {"top1", r.accuracy}, {"top5", r.top5}});
         std::printf("%s\n", json::dump(line).c_str());
         return 0;
     }
+    const std::string where = !trained ? "a weights file"
+                              : step == 0 ? "after epoch " + std::to_string(epoch)
+                                          : "inside epoch " + std::to_string(epoch + 1) + ", after step " + std::to_string(step);
     std::printf("bplab eval: %s on %s (%lld examples), %s (%s)\n", spec.model.c_str(), data.test.name.c_str(),
-                static_cast<long long>(data.test.size()), checkpoint.c_str(),
-                step == "0" ? ("after epoch " + epoch).c_str() : ("inside epoch " + std::to_string(std::stoll(epoch) + 1) + ", after step " + step).c_str());
+                static_cast<long long>(data.test.size()), checkpoint.c_str(), where.c_str());
     std::printf("%-8s %10s %8s %8s\n", "weights", "loss", "top-1", "top-5");
     for (const auto& [name, r] : results) std::printf("%-8s %10.5f %8.4f %8.4f\n", name.c_str(), r.loss, r.accuracy, r.top5);
     return 0;

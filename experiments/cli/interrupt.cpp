@@ -14,12 +14,13 @@ namespace {
 
 std::atomic<int> caught{0};
 static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
+std::atomic<bool> handling_int{false}, handling_term{false};  // not when the signal was ignored at start (`cmd &`)
 
 extern "C" void on_stop_signal(int signal) {
     int none = 0;
     caught.compare_exchange_strong(none, signal);
-    std::signal(SIGINT, SIG_DFL);  // a second signal, of either kind, ends the program at once
-    std::signal(SIGTERM, SIG_DFL);
+    if (handling_int) std::signal(SIGINT, SIG_DFL);  // a second signal, of either kind, ends the program at once
+    if (handling_term) std::signal(SIGTERM, SIG_DFL);
     constexpr char note[] = "\nbplab: stopping after this step, with a checkpoint (signal again to quit at once)\n";
     [[maybe_unused]] const auto written = write(STDERR_FILENO, note, sizeof note - 1);
 }
@@ -27,8 +28,14 @@ extern "C" void on_stop_signal(int signal) {
 }  // namespace
 
 void catch_stop_signals() {
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
+    for (const int signal : {SIGINT, SIGTERM}) {
+        auto& handling = signal == SIGINT ? handling_int : handling_term;
+        handling = true;
+        if (std::signal(signal, on_stop_signal) == SIG_IGN) {  // a shell ignores SIGINT for background jobs: keep it so
+            std::signal(signal, SIG_IGN);
+            handling = false;
+        }
+    }
 }
 
 int stop_signal() { return caught.load(); }

@@ -58,6 +58,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
     return {{"model", s.model},
             {"hidden", join(s.hidden)},
             {"data", s.data},
+            {"data_dir", s.data_dir},
             {"classes", data.train.files ? static_cast<std::int64_t>(data.train.files->classes().size()) : std::int64_t{10}},
             {"class_names", class_names_digest(data)},
             {"method", s.method},
@@ -110,14 +111,14 @@ void require_same_run(const std::string& path, const json::Object& now, const js
     std::string changed;
     for (std::size_t i = 0; i < now.size(); ++i) {
         const auto& [key, value] = now[i];
-        if (key == "device" || key == "tf32" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
+        if (key == "device" || key == "tf32" || key == "data_dir" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
         const json::Value* was = saved.find(key);
         const std::string before = json::dump(was ? *was : defaults[i].second), after = json::dump(value);
         if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
     }
     if (!changed.empty())
         throw std::invalid_argument("--resume: these settings differ from the run in " + path + ": " + changed +
-                                    " (give the run's flags and data; only --device, --tf32 and --grad-norms-every may change, and "
+                                    " (give the run's flags and data; only --device, --tf32, --data-dir and --grad-norms-every may change, and "
                                     "--epochs with a constant schedule)");
 }
 
@@ -237,6 +238,7 @@ RunSpec run_spec_from(const Flags& flags) {
         throw std::invalid_argument("--model " + s.model + ": expected one of " + valid);
     }
     s.data = flags.str("data");
+    if (!flags.str("data-dir").empty()) s.data_dir = std::filesystem::absolute(flags.str("data-dir")).lexically_normal().string();
     if (s.data != "folder") {
         try {
             idx_dataset_spec(s.data);
@@ -398,9 +400,10 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     options.on_epoch = [&](const EpochMetrics& m) {
         bar.clear();
         if (spec.print_epochs) {
-            const std::string ema = m.ema_test_accuracy >= 0 ? std::to_string(m.ema_test_accuracy).substr(0, 6) : "-";
+            char ema[16] = "-";
+            if (m.ema_test_accuracy >= 0) std::snprintf(ema, sizeof ema, "%.4f", m.ema_test_accuracy);
             std::printf("%5d %11.5f %10.5f %9.4f %9s %11.4f %10.3g %8.2f\n", m.epoch, m.train_loss, m.test_loss,
-                        m.test_accuracy, ema.c_str(), m.model_norm, m.lr, m.seconds);
+                        m.test_accuracy, ema, m.model_norm, m.lr, m.seconds);
             std::fflush(stdout);
         }
         json::Object line{{"epoch", m.epoch},            {"method", spec.method},      {"model", spec.model},

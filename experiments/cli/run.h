@@ -16,6 +16,7 @@ namespace bplab::cli {
 
 struct RunSpec {
     std::string model = "mlp", data = "mnist", method = "backprop";
+    std::string data_dir;  ///< absolute, as --data-dir gave it (empty: the IDX set's default folder)
     std::vector<std::int64_t> hidden = {256};  ///< MLP only
     std::string optimizer = "sgd";              ///< sgd | adamw
     Device device = Device::cpu();

@@ -42,7 +42,10 @@ int train_command(int argc, char** argv) {
               << ", batch " << spec.batch << ", " << spec.epochs << " epochs";
     std::cout << " -> " << spec.out << "\n";
     catch_stop_signals();
-    if (run_training(spec, data).stopped) {
+    const RunResult result = run_training(spec, data);
+    if (stop_signal()) {  // a stop asked for ends the program by its signal, so that a script's loop stops too
+        if (!result.stopped)
+            std::cout << stop_signal_name(stop_signal()) << " came while the last epoch was evaluated: the run is complete\n";
         std::cout.flush();
         end_by_stop_signal();
     }

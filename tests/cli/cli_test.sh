@@ -153,12 +153,15 @@ else
   fail "SIGTERM during training: exit $rc (expected 143, killed by the signal) and: $(tail -3 "$work/stopped.log")"
 fi
 # bplab eval: the run's last checkpoint on its test set gives the last epoch's metrics again.
-if out=$("$bplab" eval --run "$work/straight" --data-dir "$work/data" --json --no-progress 2>&1); then
+if out=$("$bplab" eval --run "$work/straight" --json --no-progress 2>&1); then  # the run's --data-dir, from config.json
   want=$(tail -1 "$work/straight/metrics.jsonl" | sed 's/.*"test_loss":\([^,]*\),"test_acc":\([^,]*\),"test_top5":\([^,]*\),.*/"loss":\1,"top1":\2,"top5":\3/')
   grep -qF "\"model\":{$want}" <<< "$out" || fail "eval: $out (expected the last epoch's $want)"
 else
   fail "eval: $out"
 fi
+make_tiny_idx "$work/other" 40 10
+expect_error "eval on another dataset" "a test set of 10 examples, but the run's had 20" \
+  "$bplab" eval --run "$work/straight" --data-dir "$work/other" --no-progress
 expect_error "eval without --run" "--run: give the folder" "$bplab" eval
 expect_error "eval of a folder that holds no run" "config.json cannot be read" "$bplab" eval --run "$work/nothing"
 expect_error "--tf32 on the CPU" "--tf32: for --device cuda" "$bplab" "${common[@]}" --tf32 --out "$work/bad"
