@@ -1,5 +1,6 @@
 // backends/cpu/reduce.cpp — sum over one axis, its repeat (backward), sum of squares, row argmax.
 // Sums accumulate in double so that f32 reductions over long axes stay accurate.
+#include <algorithm>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
@@ -39,10 +40,19 @@ void CpuBackend::sum_squares(Tensor& out, const Tensor& x) {
     cpu::dispatch_float("sum_squares", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();
+        // Fixed blocks, their sums added in order: the same bits for any number of threads (an OpenMP reduction
+        // would add the threads' sums in the order they finish).
+        const std::int64_t n = x.numel(), blocks = (n + cpu::kParallelGrain - 1) / cpu::kParallelGrain;
+        std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
+#pragma omp parallel for if (blocks > 1)
+        for (std::int64_t b = 0; b < blocks; ++b) {
+            double acc = 0.0;
+            for (std::int64_t i = b * cpu::kParallelGrain; i < std::min(n, (b + 1) * cpu::kParallelGrain); ++i)
+                acc += static_cast<double>(px[i]) * static_cast<double>(px[i]);
+            partial[static_cast<std::size_t>(b)] = acc;
+        }
         double acc = 0.0;
-        const std::int64_t n = x.numel();
-#pragma omp parallel for reduction(+ : acc) if (n > cpu::kParallelGrain)
-        for (std::int64_t i = 0; i < n; ++i) acc += static_cast<double>(px[i]) * static_cast<double>(px[i]);
+        for (const double p : partial) acc += p;
         out.data<double>()[0] = acc;
     });
 }

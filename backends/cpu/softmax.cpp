@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <vector>
+
 #include "backends/cpu/cpu_backend.h"
 
 namespace bplab {
@@ -88,15 +90,17 @@ void CpuBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor&
         using T = decltype(tag);
         const T* px = logits.data<T>();
         T* pl = logp.data<T>();
-        double total = 0.0;
-#pragma omp parallel for reduction(+ : total) if (logits.numel() > cpu::kParallelGrain)
+        std::vector<double> row_loss(static_cast<std::size_t>(rows));  // added in row order: any thread count, same bits
+#pragma omp parallel for if (logits.numel() > cpu::kParallelGrain)
         for (std::int64_t r = 0; r < rows; ++r) {
             T* lr = pl + r * c;
             log_softmax_row(lr, px + r * c, c);
             double row_sum = 0.0;
             for (std::int64_t j = 0; j < c; ++j) row_sum += lr[j];
-            total += -(1.0 - smoothing) * lr[y[r]] - smoothing / static_cast<double>(c) * row_sum;
+            row_loss[static_cast<std::size_t>(r)] = -(1.0 - smoothing) * lr[y[r]] - smoothing / static_cast<double>(c) * row_sum;
         }
+        double total = 0.0;
+        for (const double v : row_loss) total += v;
         loss.data<T>()[0] = static_cast<T>(rows ? total / static_cast<double>(rows) : 0.0);
     });
 }
