@@ -120,6 +120,7 @@ TEST_CASE("trainer: stopped after any step, resumed from that step's checkpoint:
             CHECK(rest[e].train_loss == full[from + e].train_loss);  // a stopped epoch's losses are carried over
             CHECK(rest[e].test_loss == full[from + e].test_loss);
             CHECK(rest[e].ema_test_accuracy == full[from + e].ema_test_accuracy);
+            CHECK(rest[e].lr == full[from + e].lr);  // the cosine schedule's, also for an epoch that evaluates first
         }
     };
     for (const std::int64_t at : {1, 3, 5}) {  // inside epoch 1; its last step (not yet evaluated); inside epoch 2

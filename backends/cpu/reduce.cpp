@@ -42,12 +42,13 @@ void CpuBackend::sum_squares(Tensor& out, const Tensor& x) {
         const T* px = x.data<T>();
         // Fixed blocks, their sums added in order: the same bits for any number of threads (an OpenMP reduction
         // would add the threads' sums in the order they finish).
-        const std::int64_t n = x.numel(), blocks = (n + cpu::kParallelGrain - 1) / cpu::kParallelGrain;
+        constexpr std::int64_t kBlock = 4096;
+        const std::int64_t n = x.numel(), blocks = (n + kBlock - 1) / kBlock;
         std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
-#pragma omp parallel for if (blocks > 1)
+#pragma omp parallel for if (n > cpu::kParallelGrain)
         for (std::int64_t b = 0; b < blocks; ++b) {
             double acc = 0.0;
-            for (std::int64_t i = b * cpu::kParallelGrain; i < std::min(n, (b + 1) * cpu::kParallelGrain); ++i)
+            for (std::int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
                 acc += static_cast<double>(px[i]) * static_cast<double>(px[i]);
             partial[static_cast<std::size_t>(b)] = acc;
         }

@@ -118,6 +118,8 @@ std::vector<EpochMetrics> Trainer::run() {
                                     " training examples gives no full batch (expected a batch of at most " +
                                     std::to_string(n) + ")");
     stopped_ = false;
+    if (options_.cosine && global_step_ > 0)  // the rate of the last step taken (a resumed epoch may evaluate first)
+        optimizer_.set_lr(cosine_lr(global_step_ - 1, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
     while (epoch_ < options_.epochs) {
         const int epoch = epoch_ + 1;
         model_.train();

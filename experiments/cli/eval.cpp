@@ -41,8 +41,9 @@ RunSpec spec_from_config(const json::Value& config, const std::string& path) {
             const std::size_t comma = hidden.find(',', at);
             std::size_t used = 0;
             const std::string item = hidden.substr(at, comma - at);
-            s.hidden.push_back(std::stoll(item, &used));
-            if (used != item.size()) throw std::invalid_argument("'" + item + "' is not a whole number");
+            const long long width = item.empty() ? 0 : std::stoll(item, &used);
+            if (item.empty() || used != item.size() || width < 1) throw std::invalid_argument("'" + item + "' is not a width >= 1");
+            s.hidden.push_back(width);
             at = comma == std::string::npos ? hidden.size() : comma + 1;
         }
         if (const json::Value* f = config.find(key = "interpolation")) s.interpolation = parse_filter(f->as_string(), "interpolation");
@@ -65,7 +66,7 @@ void require_same_data(const json::Value& config, const TrainTest& data, const s
         throw std::invalid_argument("--data-dir " + dir + ": " + std::to_string(classes) + " classes, but the run in " + config_path +
                                     " has " + std::to_string(*c) + " (another dataset?)");
     if (const json::Value* d = config.find("class_names");
-        d && d->is_string() && !d->as_string().empty() && d->as_string() != class_names_digest(data))
+        d && data.train.files && d->is_string() && !d->as_string().empty() && d->as_string() != class_names_digest(data))
         throw std::invalid_argument("--data-dir " + dir + ": the class folders of " + data.train.files->root() +
                                     " are named otherwise than the run's (class_names in " + config_path + "): labels would not match");
     if (const auto n = number("test_examples"); n && *n != data.test.size())
@@ -126,7 +127,13 @@ int eval_command(int argc, char** argv) {
     if (const NamedTensors ema = ema_weights(file); !ema.tensors.empty()) results.emplace_back("ema", run("ema", ema));
     // Where the checkpoint stands in its run (a plain weights file, such as `bplab grads` writes, has no place).
     const bool trained = file.metadata.count("format") && file.metadata.at("format") == "bplab-checkpoint";
-    const auto meta_int = [&](const char* key) { return file.metadata.count(key) ? std::stoll(file.metadata.at(key)) : 0LL; };
+    const auto meta_int = [&](const char* key) -> long long {
+        try {
+            return file.metadata.count(key) ? std::stoll(file.metadata.at(key)) : 0;
+        } catch (const std::exception&) {
+            throw std::runtime_error(checkpoint + ": metadata " + key + " '" + file.metadata.at(key) + "' is not a number");
+        }
+    };
     const std::int64_t epoch = meta_int("epoch"), step = meta_int("epoch_step");
     if (flags.on("json")) {
         json::Object line{{"checkpoint", checkpoint},

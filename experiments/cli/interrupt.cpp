@@ -2,6 +2,7 @@
 // actions (all async-signal-safe); the trainer reads the record between steps, from any thread.
 #include "experiments/cli/interrupt.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@ namespace {
 
 std::atomic<int> caught{0};
 static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
+static_assert(std::atomic<bool>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 std::atomic<bool> handling_int{false}, handling_term{false};  // not when the signal was ignored at start (`cmd &`)
 
 extern "C" void on_stop_signal(int signal) {
@@ -29,12 +31,11 @@ extern "C" void on_stop_signal(int signal) {
 
 void catch_stop_signals() {
     for (const int signal : {SIGINT, SIGTERM}) {
-        auto& handling = signal == SIGINT ? handling_int : handling_term;
-        handling = true;
-        if (std::signal(signal, on_stop_signal) == SIG_IGN) {  // a shell ignores SIGINT for background jobs: keep it so
-            std::signal(signal, SIG_IGN);
-            handling = false;
-        }
+        struct sigaction old {};
+        sigaction(signal, nullptr, &old);
+        if (old.sa_handler == SIG_IGN) continue;  // a shell ignores SIGINT for background jobs: it stays ignored
+        (signal == SIGINT ? handling_int : handling_term) = true;
+        std::signal(signal, on_stop_signal);
     }
 }
 

@@ -238,7 +238,8 @@ RunSpec run_spec_from(const Flags& flags) {
         throw std::invalid_argument("--model " + s.model + ": expected one of " + valid);
     }
     s.data = flags.str("data");
-    if (!flags.str("data-dir").empty()) s.data_dir = std::filesystem::absolute(flags.str("data-dir")).lexically_normal().string();
+    const std::string dir = flags.str("data-dir").empty() && s.data != "folder" ? default_data_dir(s.data) : flags.str("data-dir");
+    if (!dir.empty()) s.data_dir = std::filesystem::absolute(dir).lexically_normal().string();  // eval finds the data from anywhere
     if (s.data != "folder") {
         try {
             idx_dataset_spec(s.data);

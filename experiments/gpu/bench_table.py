@@ -53,7 +53,8 @@ if __name__ == "__main__":
     found = parse(sys.stdin)
     if not found:
         sys.exit("bench_table: no RESULT lines on stdin (expected bench_model_step / model_step_torch.py output)")
-    print(table(found))
+    if any(not v.endswith("-tf32") for runs in found.values() for v in runs):
+        print(table(found))
     if tf32 := tf32_table(found):
         print("\nWith TF32 tensor cores (bplab --tf32, PyTorch allow_tf32):\n" + tf32)
     print("\nissue 6's first target: bplab / PyTorch at most 1.3× in ms and at most 1× in peak memory.")
