@@ -153,7 +153,8 @@ else
   fail "SIGTERM during training: exit $rc (expected 143, killed by the signal) and: $(tail -3 "$work/stopped.log")"
 fi
 # bplab eval: the run's last checkpoint on its test set gives the last epoch's metrics again.
-if out=$("$bplab" eval --run "$work/straight" --json --no-progress 2>&1); then  # the run's --data-dir, from config.json
+# The same --threads as the run's: Eigen blocks its products by thread count, and a last bit can differ otherwise.
+if out=$("$bplab" eval --run "$work/straight" --json --no-progress --threads 1 2>&1); then  # the run's --data-dir, from config.json
   want=$(tail -1 "$work/straight/metrics.jsonl" | sed 's/.*"test_loss":\([^,]*\),"test_acc":\([^,]*\),"test_top5":\([^,]*\),.*/"loss":\1,"top1":\2,"top5":\3/')
   grep -qF "\"model\":{$want}" <<< "$out" || fail "eval: $out (expected the last epoch's $want)"
 else
