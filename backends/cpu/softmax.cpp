@@ -2,7 +2,6 @@
 // Every row subtracts its maximum first, so large logits never overflow exp.
 #include <algorithm>
 #include <cmath>
-
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"

@@ -80,7 +80,7 @@ int eval_command(int argc, char** argv) {
     Flags flags("bplab eval",
                 "Evaluates a run's checkpoint on its test set (val/ for image folders) with the evaluation transform:\n"
                 "loss, top-1 and top-5 accuracy, with the model's weights and with the EMA's if the run kept them.\n"
-                "The model and data come from <run>/config.json; give --data-dir where they are on this machine.");
+                "The model and data come from <run>/config.json, the data folder too unless --data-dir gives another.");
     flags.add("run", "", "the folder of a `bplab train` run (config.json, checkpoint.safetensors)")
         .add("checkpoint", "", "the checkpoint to evaluate (default: <run>/checkpoint.safetensors)")
         .add("data-dir", "", "the dataset's folder (default: the run's, as its config.json records it)")
@@ -102,10 +102,7 @@ int eval_command(int argc, char** argv) {
     const json::Value config = read_config(config_path);
     const RunSpec spec = spec_from_config(config, config_path);
     const NamedTensors file = load_safetensors(checkpoint);
-    for (const auto& [key, mine] : {std::pair<std::string, std::string>{"model", spec.model}, {"data", spec.data}})
-        if (file.metadata.count(key) && file.metadata.at(key) != mine)
-            throw std::invalid_argument("--checkpoint: " + checkpoint + " was written by a run with " + key + " " + file.metadata.at(key) +
-                                        ", not " + mine + " as " + config_path + " says");
+    require_checkpoint_of(file.metadata, {{"model", spec.model}, {"data", spec.data}}, checkpoint, "--checkpoint");
     const std::string data_dir = flags.str("data-dir").empty() ? spec.data_dir : flags.str("data-dir");  // the run's by default
     const TrainTest data = load_dataset(spec.data, data_dir, spec.model, spec.interpolation);
     require_same_data(config, data, data_dir.empty() ? "(the default)" : data_dir, config_path);
@@ -145,9 +142,7 @@ int eval_command(int argc, char** argv) {
         std::printf("%s\n", json::dump(line).c_str());
         return 0;
     }
-    const std::string where = !trained ? "a weights file"
-                              : step == 0 ? "after epoch " + std::to_string(epoch)
-                                          : "inside epoch " + std::to_string(epoch + 1) + ", after step " + std::to_string(step);
+    const std::string where = trained ? run_position(epoch, step) : "a weights file";
     std::printf("bplab eval: %s on %s (%lld examples), %s (%s)\n", spec.model.c_str(), data.test.name.c_str(),
                 static_cast<long long>(data.test.size()), checkpoint.c_str(), where.c_str());
     std::printf("%-8s %10s %8s %8s\n", "weights", "loss", "top-1", "top-5");

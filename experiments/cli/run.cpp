@@ -163,10 +163,18 @@ std::string class_names_digest(const TrainTest& data) {
     return text;
 }
 
-/// Where a trainer stands: "after epoch 3", or "inside epoch 4, after step 120".
-std::string position(const Trainer& t) {
-    if (t.epoch_step() == 0) return "after epoch " + std::to_string(t.epoch());
-    return "inside epoch " + std::to_string(t.epoch() + 1) + ", after step " + std::to_string(t.epoch_step());
+std::string run_position(std::int64_t epoch, std::int64_t epoch_step) {
+    if (epoch_step == 0) return "after epoch " + std::to_string(epoch);
+    return "inside epoch " + std::to_string(epoch + 1) + ", after step " + std::to_string(epoch_step);
+}
+
+void require_checkpoint_of(const std::map<std::string, std::string>& metadata,
+                           const std::vector<std::pair<std::string, std::string>>& expected, const std::string& checkpoint,
+                           const std::string& flag) {
+    for (const auto& [key, mine] : expected)
+        if (const auto found = metadata.find(key); found != metadata.end() && found->second != mine)
+            throw std::invalid_argument(flag + ": " + checkpoint + " was written by a run with " + key + " " + found->second + ", not " +
+                                        mine + " (a checkpoint copied from another run?)");
 }
 
 void add_run_flags(Flags& flags) {
@@ -426,12 +434,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     Trainer trainer(*model, *optimizer, data, step, options);
     self = &trainer;
     if (spec.resume) {
-        const auto meta = trainer.load_checkpoint(checkpoint);
-        for (const auto& [key, mine] : {std::pair<std::string, std::string>{"method", spec.method},
-                                        {"model", spec.model}, {"data", spec.data}})
-            if (meta.count(key) && meta.at(key) != mine)
-                throw std::invalid_argument("--resume: " + checkpoint + " was written by a run with " + key + " " +
-                                            meta.at(key) + ", not " + mine + " (a checkpoint copied from another run?)");
+        require_checkpoint_of(trainer.load_checkpoint(checkpoint), {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}},
+                              checkpoint, "--resume");
         if (trainer.epoch() >= spec.epochs)
             throw std::invalid_argument("--epochs " + std::to_string(spec.epochs) + ": the run in " + spec.out +
                                         " has already trained " + std::to_string(trainer.epoch()) +
@@ -442,7 +446,7 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
             std::fprintf(stderr, "bplab train: warning: %s holds %lld lines for the %d epochs before the checkpoint\n",
                          metrics_path.c_str(), static_cast<long long>(lines), trainer.epoch());
         trim_jsonl(grad_norms_path, "step", trainer.global_step());
-        std::printf("resumed from %s %s\n", checkpoint.c_str(), position(trainer).c_str());
+        std::printf("resumed from %s %s\n", checkpoint.c_str(), run_position(trainer.epoch(), trainer.epoch_step()).c_str());
     } else {
         std::filesystem::remove(grad_norms_path);  // a replaced run's
     }
@@ -461,7 +465,7 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     if (trainer.stopped()) {
         bar.clear();
         std::printf("stopped by %s %s: %s holds the run there; the same command with --resume (not --overwrite) "
-                    "continues it\n", stop_signal_name(stop_signal()), position(trainer).c_str(), checkpoint.c_str());
+                    "continues it\n", stop_signal_name(stop_signal()), run_position(trainer.epoch(), trainer.epoch_step()).c_str(), checkpoint.c_str());
         std::fflush(stdout);
     }
     return {history, trainer.stopped()};

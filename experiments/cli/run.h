@@ -1,9 +1,11 @@
 // experiments/cli/run.h — one training run as a value: what to train, how, and where to write it.
 // `bplab train` runs one; `bplab compare` runs a grid of them on the same data and prints a table.
 #pragma once
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/data/idx_dataset.h"
@@ -67,6 +69,15 @@ AugmentOptions in_memory_image_options(const RunSpec& spec, const TrainTest& dat
 /// A folder dataset's class names, which fix its labels, as a 64-bit FNV-1a digest (hex): a run resumed or
 /// evaluated on renamed or other classes of the same count is refused. Empty for the IDX sets (digits).
 std::string class_names_digest(const TrainTest& data);
+
+/// Where a checkpoint stands in its run: "after epoch 3", or "inside epoch 4, after step 120" (epoch: epochs
+/// completed; epoch_step: steps of the next one done).
+std::string run_position(std::int64_t epoch, std::int64_t epoch_step);
+/// Throws, starting with `flag`, when the checkpoint's metadata name another value for one of `expected`'s keys
+/// (method, model, data): a checkpoint copied from another run.
+void require_checkpoint_of(const std::map<std::string, std::string>& metadata,
+                           const std::vector<std::pair<std::string, std::string>>& expected, const std::string& checkpoint,
+                           const std::string& flag);
 
 struct RunResult {
     std::vector<EpochMetrics> epochs;  ///< those trained by this call

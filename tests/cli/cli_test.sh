@@ -199,6 +199,8 @@ expect_error "--resume with another RandAugment" 'rand_augment "rand-m9-mstd0.5-
   "$bplab" "${folder[@]}" "${recipe[@]}" --rand-augment rand-m5 --epochs 3 --resume --out "$work/folder"
 "$bplab" eval --run "$work/folder" --data-dir "$work/jpegs" --no-progress > "$work/eval.log" 2>&1 &&
   grep -q "^model " "$work/eval.log" || fail "eval of the folder run: $(cat "$work/eval.log")"
+expect_error "eval of another run's checkpoint" "--checkpoint: .* was written by a run with data folder, not mnist" \
+  "$bplab" eval --run "$work/straight" --checkpoint "$work/folder/checkpoint.safetensors" --no-progress
 expect_error "eval on renamed classes" "named otherwise than the run's" \
   "$bplab" eval --run "$work/folder" --data-dir "$work/renamed" --no-progress
 mkdir -p "$work/one/train" "$work/one/val" && cp -r "$work/jpegs/train/n00000001" "$work/one/train/" &&
