@@ -13,7 +13,8 @@ enum class BinaryOp { add, sub, mul, div };
 
 /// Layer-sized forward/backward kernels. Conventions, kept by every backend:
 /// - outputs come first and are allocated by the caller, with the right shape and dtype;
-/// - float kernels accept f32 and f64 (the CPU backend) and all operands share one dtype;
+/// - float kernels accept f32 and f64 (the CPU backend) and all operands share one dtype, but for the linear
+///   layer's bf16 operands under autocast;
 /// - `x` (R, C) means: the tensor viewed as R rows of C contiguous elements (C = last dim);
 /// - backward kernels write (`=`) their gradients; accumulation (`+=`) is `axpy`, used by the
 ///   autograd engine for parameters and by optimisers.
@@ -37,8 +38,12 @@ public:
     /// a has B batches; b has B batches or one (shared). `accumulate` adds to out instead of writing.
     virtual void matmul(Tensor& out, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate) = 0;
     /// y (R, O) = x (R, I) · wᵀ (I, O) + b (O); b may be undefined.
+    /// Autocast (core/autocast.h): x and w may both be bf16, with y and b f32: the products of the bf16 values,
+    /// summed in f32.
     virtual void linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) = 0;
-    /// dx (R, I) = dy · w; dw (O, I) = dyᵀ · x; db (O) = Σ_rows dy. Undefined outputs are skipped.
+    /// dx (R, I) = dy · w; dw (O, I) = dyᵀ · x; db (O) = Σ_rows dy. Undefined outputs are skipped; x is read only
+    /// for dw. Autocast: with a bf16 w (and, for dw, a bf16 x), dy (f32) is rounded to bf16 for the two products,
+    /// which sum in f32; dx, dw and db are f32, and db sums dy itself.
     virtual void linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w) = 0;
 
     // elementwise

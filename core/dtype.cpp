@@ -13,6 +13,7 @@ std::size_t dtype_size(DType t) {
         case DType::f64: return 8;
         case DType::i32: return 4;
         case DType::i64: return 8;
+        case DType::bf16: return 2;
     }
     return 0;
 }
@@ -23,6 +24,7 @@ const char* dtype_name(DType t) {
         case DType::f64: return "F64";
         case DType::i32: return "I32";
         case DType::i64: return "I64";
+        case DType::bf16: return "BF16";
     }
     return "?";
 }

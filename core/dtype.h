@@ -1,19 +1,23 @@
 // core/dtype.h — element types a Tensor can hold and their sizes.
-// f32 is the working type; f64 exists so that gradient checks are exact; i32/i64 hold labels and indices.
+// f32 is the working type; f64 exists so that gradient checks are exact; bf16 stores the operands of mixed
+// precision's matrix products (core/autocast.h); i32/i64 hold labels and indices.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "core/bfloat16.h"
+
 namespace bplab {
 
-enum class DType : std::uint8_t { f32, f64, i32, i64 };
+enum class DType : std::uint8_t { f32, f64, i32, i64, bf16 };
 
 /// Bytes per element.
 std::size_t dtype_size(DType t);
-/// Short name as used in messages and in safetensors headers ("F32", "F64", "I32", "I64").
+/// Short name as used in messages and in safetensors headers ("F32", "F64", "I32", "I64", "BF16").
 const char* dtype_name(DType t);
-/// True for f32 and f64.
+/// True for f32 and f64: the types that kernels compute in and that gradients flow through. bf16 is a storage
+/// type, which casts and the linear layer's products under autocast read and write.
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
 template <class T> constexpr DType dtype_of();
@@ -21,5 +25,6 @@ template <> constexpr DType dtype_of<float>() { return DType::f32; }
 template <> constexpr DType dtype_of<double>() { return DType::f64; }
 template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
 template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+template <> constexpr DType dtype_of<BFloat16>() { return DType::bf16; }
 
 }  // namespace bplab

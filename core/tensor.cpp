@@ -60,6 +60,7 @@ Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape
             case DType::f64: t.data<double>()[i] = values[i]; break;
             case DType::i32: t.data<std::int32_t>()[i] = static_cast<std::int32_t>(values[i]); break;
             case DType::i64: t.data<std::int64_t>()[i] = static_cast<std::int64_t>(values[i]); break;
+            case DType::bf16: t.data<BFloat16>()[i] = BFloat16(static_cast<float>(values[i])); break;
         }
     }
     return t;
@@ -101,6 +102,7 @@ std::vector<double> Tensor::to_vector() const {
             case DType::f64: out[i] = c.data<double>()[i]; break;
             case DType::i32: out[i] = c.data<std::int32_t>()[i]; break;
             case DType::i64: out[i] = static_cast<double>(c.data<std::int64_t>()[i]); break;
+            case DType::bf16: out[i] = c.data<BFloat16>()[i]; break;
         }
     }
     return out;

@@ -75,6 +75,7 @@ std::vector<std::pair<std::string, Tensor>> all_kinds() {
         {"f64.vector", filled<double>({3}, {0.1, -1e300, 3.141592653589793})},
         {"i32.labels", filled<std::int32_t>({2, 2}, {I32::min(), -1, 0, I32::max()})},
         {"i64.indices", filled<std::int64_t>({4}, {I64::min(), -1, (std::int64_t{1} << 53) + 1, I64::max()})},
+        {"bf16.row", filled<BFloat16>({3}, {BFloat16(1.5f), BFloat16(-3.0e38f), BFloat16(1e-40f)})},
         {"f64.scalar", filled<double>({}, {42.5})},
         {"f32.empty", Tensor::empty({0, 5}, DType::f32)},
         {"odd \"name\" \\ with/utf-8 \xc3\xbc\n", filled<std::int32_t>({1}, {7})},
@@ -83,7 +84,7 @@ std::vector<std::pair<std::string, Tensor>> all_kinds() {
 
 }  // namespace
 
-TEST_CASE("safetensors: save then load keeps names, order, dtypes, shapes and bytes of all four dtypes",
+TEST_CASE("safetensors: save then load keeps names, order, dtypes, shapes and bytes of all five dtypes",
           "[safetensors]") {
     TempDir dir;
     const std::string path = dir.path("all.safetensors");
@@ -271,8 +272,8 @@ TEST_CASE("safetensors: header errors name the file, the tensor and what was exp
     const Case cases[] = {
         {"malformed JSON", R"({"w":{"dtype":"F32",,}})", "", "header: malformed JSON at byte 20: found ','"},
         {"header not an object", R"([1,2])", "", "header is a JSON array (expected a JSON object)"},
-        {"unknown dtype", R"({"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}})", eight,
-         R"(tensor "w" has dtype "BF16" (expected one of F32, F64, I32, I64))"},
+        {"unknown dtype", R"({"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight,
+         R"(tensor "w" has dtype "F16" (expected one of F32, F64, I32, I64, BF16))"},
         {"shape vs offsets", R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight,
          R"(tensor "w" has data_offsets [0,8] spanning 8 bytes (expected 12 bytes for F32 shape (3,)))"},
         {"offsets past the data", R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", eight,

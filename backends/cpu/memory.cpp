@@ -21,6 +21,7 @@ void convert_from(To* dst, const Tensor& src) {
         case DType::f64: convert(dst, src.data<double>(), src.numel()); break;
         case DType::i32: convert(dst, src.data<std::int32_t>(), src.numel()); break;
         case DType::i64: convert(dst, src.data<std::int64_t>(), src.numel()); break;
+        case DType::bf16: convert(dst, src.data<BFloat16>(), src.numel()); break;
     }
 }
 
@@ -37,6 +38,7 @@ void CpuBackend::fill(Tensor& out, double value) {
         case DType::f64: fill_typed<double>(out, value); break;
         case DType::i32: fill_typed<std::int32_t>(out, value); break;
         case DType::i64: fill_typed<std::int64_t>(out, value); break;
+        case DType::bf16: fill_typed<BFloat16>(out, value); break;
     }
 }
 
@@ -56,6 +58,7 @@ void CpuBackend::cast(Tensor& dst, const Tensor& src) {
         case DType::f64: convert_from(dst.data<double>(), src); break;
         case DType::i32: convert_from(dst.data<std::int32_t>(), src); break;
         case DType::i64: convert_from(dst.data<std::int64_t>(), src); break;
+        case DType::bf16: convert_from(dst.data<BFloat16>(), src); break;
     }
 }
 

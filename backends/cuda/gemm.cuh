@@ -1,5 +1,6 @@
 // backends/cuda/gemm.cuh — row-major (strided-batched) GEMM on cuBLAS, shared by matmul, linear, attention
-// and convolution. cuBLAS is column-major, so Cᵀ = op(B)ᵀ op(A)ᵀ is computed on the same memory.
+// and convolution, and the bf16 products of autocast's linear layers. cuBLAS is column-major, so Cᵀ = op(B)ᵀ op(A)ᵀ
+// is computed on the same memory.
 #pragma once
 #include <algorithm>
 #include <climits>
@@ -9,30 +10,57 @@
 #include <type_traits>
 
 #include "backends/cuda/check.h"
+#include "core/bfloat16.h"
 
 namespace bplab::cuda {
+
+/// cuBLAS's view of a row-major product C (batch, M, N) = op(A) op(B): the operations and leading dimensions of
+/// Cᵀ = op(B)ᵀ op(A)ᵀ, and the sizes as ints (checked against cuBLAS's limit).
+struct ColumnMajorGemm {
+    cublasOperation_t op_a, op_b;
+    int lda, ldb, ldc, m, n, k, batch;
+};
+
+inline ColumnMajorGemm column_major(std::int64_t m, std::int64_t n, std::int64_t k, bool trans_a, bool trans_b,
+                                    std::int64_t batch) {
+    if (std::max({m, n, k, batch}) > INT_MAX)  // cuBLAS takes int sizes
+        throw std::length_error("cuda gemm: (" + std::to_string(batch) + ", " + std::to_string(m) + ", " +
+                                std::to_string(k) + ") x (" + std::to_string(k) + ", " + std::to_string(n) +
+                                ") has a size over cuBLAS's limit of 2^31 - 1");
+    // cuBLAS wants every leading dimension >= 1, even for empty matrices.
+    return {trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+            trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+            static_cast<int>(std::max<std::int64_t>(1, trans_a ? m : k)),
+            static_cast<int>(std::max<std::int64_t>(1, trans_b ? k : n)),
+            static_cast<int>(std::max<std::int64_t>(1, n)),
+            static_cast<int>(m),
+            static_cast<int>(n),
+            static_cast<int>(k),
+            static_cast<int>(batch)};
+}
 
 /// C (batch, M, N) = alpha op(A) op(B) + beta C, row-major; A (M, K) or, transposed, (K, M); B (K, N) or (N, K).
 /// A stride of 0 shares one matrix across the batch.
 template <class T>
 void gemm(cublasHandle_t h, T* c, const T* a, const T* b, std::int64_t m, std::int64_t n, std::int64_t k, bool trans_a,
           bool trans_b, std::int64_t batch, std::int64_t stride_a, std::int64_t stride_b, T alpha, T beta) {
-    if (std::max({m, n, k, batch}) > INT_MAX)  // cuBLAS takes int sizes
-        throw std::length_error("cuda gemm: (" + std::to_string(batch) + ", " + std::to_string(m) + ", " +
-                                std::to_string(k) + ") x (" + std::to_string(k) + ", " + std::to_string(n) +
-                                ") has a size over cuBLAS's limit of 2^31 - 1");
-    const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-    // cuBLAS wants every leading dimension >= 1, even for empty matrices.
-    const auto lda = static_cast<int>(std::max<std::int64_t>(1, trans_a ? m : k));
-    const auto ldb = static_cast<int>(std::max<std::int64_t>(1, trans_b ? k : n));
-    const auto ldc = static_cast<int>(std::max<std::int64_t>(1, n));
-    const auto M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k), B = static_cast<int>(batch);
+    const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, batch);
     if constexpr (std::is_same_v<T, float>)
-        BPLAB_CUBLAS_CHECK(cublasSgemmStridedBatched(h, op_b, op_a, N, M, K, &alpha, b, ldb, stride_b, a, lda, stride_a,
-                                                     &beta, c, ldc, m * n, B));
+        BPLAB_CUBLAS_CHECK(cublasSgemmStridedBatched(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, g.ldb, stride_b, a,
+                                                     g.lda, stride_a, &beta, c, g.ldc, m * n, g.batch));
     else
-        BPLAB_CUBLAS_CHECK(cublasDgemmStridedBatched(h, op_b, op_a, N, M, K, &alpha, b, ldb, stride_b, a, lda, stride_a,
-                                                     &beta, c, ldc, m * n, B));
+        BPLAB_CUBLAS_CHECK(cublasDgemmStridedBatched(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, g.ldb, stride_b, a,
+                                                     g.lda, stride_a, &beta, c, g.ldc, m * n, g.batch));
+}
+
+/// C (M, N) = op(A) op(B) + beta C, row-major, with bf16 A and B and an f32 C: autocast's linear products, on
+/// tensor cores with f32 sums (CUBLAS_COMPUTE_32F).
+inline void gemm_bf16(cublasHandle_t h, float* c, const BFloat16* a, const BFloat16* b, std::int64_t m, std::int64_t n,
+                      std::int64_t k, bool trans_a, bool trans_b, float beta) {
+    const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, 1);
+    const float alpha = 1.0f;
+    BPLAB_CUBLAS_CHECK(cublasGemmEx(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, CUDA_R_16BF, g.ldb, a, CUDA_R_16BF,
+                                    g.lda, &beta, c, CUDA_R_32F, g.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace bplab::cuda

@@ -1,5 +1,5 @@
 // backends/cuda/gemm_bias.cu — the linear layer's y = x wᵀ + b as one cuBLASLt matmul with the bias epilogue
-// (pure fp32 compute, no TF32), with the heuristic's choice kept per shape; see gemm_bias.h.
+// (f32 or f64 sums; TF32 or bf16 operands when asked), with the heuristic's choice kept per shape; see gemm_bias.h.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -58,7 +58,8 @@ GemmBias::~GemmBias() {
 bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& workspace) {
     if (!enabled_) return false;
     const std::int64_t k = x.size(-1), m = x.numel() / k, n = w.size(0);
-    const bool f32 = x.dtype() == DType::f32, tf32 = f32 && tf32_;
+    // f64; f32, on TF32 tensor cores when asked; or bf16 operands with f32 sums and output (autocast).
+    const bool f64 = y.dtype() == DType::f64, bf16 = x.dtype() == DType::bf16, tf32 = x.dtype() == DType::f32 && tf32_;
     const Key key{static_cast<int>(x.dtype()), tf32, m, n, k, static_cast<int>(alignment(y.raw_data())),
                   static_cast<int>(alignment(x.raw_data())), static_cast<int>(alignment(w.raw_data())),
                   static_cast<int>(alignment(b.raw_data()))};
@@ -72,18 +73,18 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
         }
     }
     if (known && !plan.found) return false;  // refused before: nothing to build
-    const cudaDataType_t type = f32 ? CUDA_R_32F : CUDA_R_64F;
+    const cudaDataType_t type = f64 ? CUDA_R_64F : CUDA_R_32F, in_type = bf16 ? CUDA_R_16BF : type;
     // cuBLAS is column-major: yᵀ (n, m) = op(w) xᵀ, with w stored as a (k, n) matrix and transposed, x as (k, m).
     MatmulDesc desc;
-    const cublasComputeType_t compute = !f32 ? CUBLAS_COMPUTE_64F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     BPLAB_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc.d, compute, type));
     set(desc.d, CUBLASLT_MATMUL_DESC_TRANSA, std::int32_t{CUBLAS_OP_T});
     set(desc.d, CUBLASLT_MATMUL_DESC_TRANSB, std::int32_t{CUBLAS_OP_N});
     set(desc.d, CUBLASLT_MATMUL_DESC_EPILOGUE, std::uint32_t{CUBLASLT_EPILOGUE_BIAS});  // + b on every column of yᵀ
     set(desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, b.raw_data());
     Layout a, bx, d;
-    BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a.l, type, k, n, k));
-    BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&bx.l, type, k, m, k));
+    BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a.l, in_type, k, n, k));
+    BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&bx.l, in_type, k, m, k));
     BPLAB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.l, type, n, m, n));
     const auto refused = [&](const char* call, cublasStatus_t status) {  // cuBLASLt has no kernel for this case
         std::cerr << "bplab: cuda linear (" << m << ", " << k << ") x (" << n << ", " << k << ")ᵀ: " << call
@@ -119,8 +120,8 @@ bool GemmBias::run(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
     if (!plan.found) return false;
     const double one = 1.0, zero = 0.0;
     const float one_f = 1.0f, zero_f = 0.0f;
-    const void* alpha = f32 ? static_cast<const void*>(&one_f) : &one;
-    const void* beta = f32 ? static_cast<const void*>(&zero_f) : &zero;
+    const void* alpha = f64 ? static_cast<const void*>(&one) : &one_f;
+    const void* beta = f64 ? static_cast<const void*>(&zero) : &zero_f;
     const cublasStatus_t status = cublasLtMatmul(lt_, desc.d, alpha, w.raw_data(), a.l, x.raw_data(), bx.l, beta,
                                                  y.raw_data(), d.l, y.raw_data(), d.l, &plan.algo, workspace.raw_data(),
                                                  workspace.nbytes(), nullptr);

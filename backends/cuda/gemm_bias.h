@@ -20,7 +20,8 @@ public:
     GemmBias(const GemmBias&) = delete;
     GemmBias& operator=(const GemmBias&) = delete;
 
-    /// y (m, n) = x (m, k) wᵀ + b (n), row-major, w (n, k), all f32 or all f64, on the current stream, with
+    /// y (m, n) = x (m, k) wᵀ + b (n), row-major, w (n, k), all f32 or all f64, or x and w bf16 with y and b f32
+    /// (autocast: f32 sums), on the current stream, with
     /// `workspace` as cuBLASLt's scratch. Returns false, having queued nothing, when cuBLASLt offers no algorithm
     /// for these sizes and pointer alignments or refuses the call (it is then not asked again for them; a refusal
     /// is named on stderr); the caller then takes the unfused path. Throws when a launch fails.

@@ -94,6 +94,7 @@ void dispatch_any(DType dtype, F&& f) {
         case DType::f64: f(double{}); return;
         case DType::i32: f(std::int32_t{}); return;
         case DType::i64: f(std::int64_t{}); return;
+        case DType::bf16: f(BFloat16{}); return;
     }
 }
 

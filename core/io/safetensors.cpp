@@ -94,11 +94,11 @@ Tensor read_tensor(const Fd& f, const std::string& path, const std::string& name
 
     const json::Value& dtype_text = entry.at("dtype");
     if (!dtype_text.is_string()) fail(path, where + " has dtype " + json::dump(dtype_text), "a string");
-    const DType dtypes[] = {DType::f32, DType::f64, DType::i32, DType::i64};
+    const DType dtypes[] = {DType::f32, DType::f64, DType::i32, DType::i64, DType::bf16};
     const auto dtype = std::find_if(std::begin(dtypes), std::end(dtypes),
                                     [&](DType t) { return dtype_text.as_string() == dtype_name(t); });
     if (dtype == std::end(dtypes))
-        fail(path, where + " has dtype " + json::dump(dtype_text), "one of F32, F64, I32, I64");
+        fail(path, where + " has dtype " + json::dump(dtype_text), "one of F32, F64, I32, I64, BF16");
 
     const json::Value& dims = entry.at("shape");
     Shape shape;
@@ -166,9 +166,10 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
         cpu.push_back(t.to(Device::cpu()));
     }
 
-    // Data of 8-byte dtypes first, then 4-byte ones, so every tensor is aligned to its element size in the file.
+    // Data of 8-byte dtypes first, then 4-byte ones, then 2-byte ones, so every tensor is aligned to its element size
+    // in the file.
     std::vector<std::size_t> order;
-    for (const std::size_t width : {8, 4})
+    for (const std::size_t width : {8, 4, 2})
         for (std::size_t i = 0; i < cpu.size(); ++i)
             if (dtype_size(cpu[i].dtype()) == width) order.push_back(i);
     std::vector<std::int64_t> begin(cpu.size());

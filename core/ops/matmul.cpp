@@ -1,8 +1,10 @@
 // core/ops/matmul.cpp — batched matrix products and the linear layer's op, with their backwards.
-// The backward of C = op(A) op(B) is two more products, chosen so no transpose is ever copied.
+// The backward of C = op(A) op(B) is two more products, chosen so no transpose is ever copied. Under autocast
+// (core/autocast.h) the linear op's products take bf16 operands.
 #include <stdexcept>
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/ops/check.h"
 
@@ -93,15 +95,17 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     Shape out_shape = x.shape();
     out_shape.back() = w.size(0);
     Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-    backend_for(x.device()).linear_forward(y, x, w, b);
-    const Tensor sx = x.detach(), sw = w.detach();
-    return record(y, "linear", {x, w, b}, [sx, sw](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
-        Tensor dx = needs[0] ? Tensor::empty_like(sx) : Tensor();
-        Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
-        Tensor db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
-        backend_for(dy.device()).linear_backward(dx, dw, db, dy, sx, sw);
-        return {dx, dw, db};
-    });
+    const bool rounded = autocast_applies(x);  // then x is kept in bf16, and w rounded again in backward
+    const Tensor sx = autocast_operand(x, rounded).detach(), sw = w.detach();
+    backend_for(x.device()).linear_forward(y, sx, autocast_operand(sw, rounded), b);
+    return record(y, "linear", {x, w, b},
+                  [sx, sw, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      Tensor dx = needs[0] ? Tensor::empty(sx.shape(), dy.dtype(), dy.device()) : Tensor();
+                      Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
+                      Tensor db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
+                      backend_for(dy.device()).linear_backward(dx, dw, db, dy, sx, autocast_operand(sw, rounded));
+                      return {dx, dw, db};
+                  });
 }
 
 }  // namespace bplab

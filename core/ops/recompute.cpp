@@ -1,12 +1,14 @@
 // core/ops/recompute.cpp — fused ops that save less for backward: LayerNorm then Linear saves x alone and GELU
 // then Linear saves GELU's input alone (both redo the cheap elementwise part in backward); a layer scale γ after a
-// Linear is folded into its weight and bias, so the Linear's output is never kept.
+// Linear is folded into its weight and bias, so the Linear's output is never kept. Under autocast their products
+// take bf16 operands, as linear's do.
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 
 namespace bplab {
@@ -18,10 +20,11 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
         NoGradGuard no_grad;  // the checks and kernels of the two ops; the normalised rows are freed here
         y = linear(layer_norm(x, norm_w, norm_b, eps), w, b);
     }
+    const bool rounded = autocast_applies(x);  // the forward's linear rounded its operands; backward does too
     const Tensor sx = x.detach(), snw = norm_w.defined() ? norm_w.detach() : Tensor(),
                  snb = norm_b.defined() ? norm_b.detach() : Tensor(), sw = w.detach();
     return record(y, "layer_norm_linear", {x, norm_w, norm_b, w, b},
-                  [sx, snw, snb, eps, sw](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                  [sx, snw, snb, eps, sw, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
                       Backend& be = backend_for(dy.device());
                       const bool norm_needs = needs[0] || needs[1] || needs[2];
                       Tensor n, mean, rstd, dn, dw, db, dx, dnw, dnb;
@@ -35,7 +38,8 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
                       if (norm_needs) dn = Tensor::empty_like(sx);
                       if (needs[3]) dw = Tensor::empty_like(sw);
                       if (needs[4]) db = Tensor::empty({sw.size(0)}, sw.dtype(), sw.device());
-                      be.linear_backward(dn, dw, db, dy, n.defined() ? n : sx, sw);  // x is read only for dw
+                      be.linear_backward(dn, dw, db, dy, autocast_operand(n.defined() ? n : sx, rounded),
+                                         autocast_operand(sw, rounded));  // x is read only for dw
                       n = Tensor();
                       if (norm_needs) {
                           if (needs[0]) dx = Tensor::empty_like(sx);
@@ -65,24 +69,26 @@ Tensor scaled_linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, 
 
 /// The gradients of scaled_linear_forward for the inputs in `needs` (x, w, b, γ). x is read only for dw and dγ
 /// (it may be undefined when neither is needed) and is let go as soon as it has been (a recomputed x is then
-/// freed before dx is made); dx takes the shape of `x_like`. Backward runs without
+/// freed before dx is made); dx takes the shape of `x_like`. `rounded`: the forward ran under autocast, so the
+/// products take bf16 operands here too (x may be bf16 already); the gradients stay in dy's dtype. Backward runs without
 /// recording, so the small (O)- and (O, I)-sized steps use ops. With G = dyᵀ x (O, I), the product dW needs
 /// anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy, db = γ ⊙ Σ_rows dy, dx = dy (γ ⊙rows W).
 std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Tensor& x_like, const Tensor& w,
-                                           const Tensor& b, const Tensor& gamma, const NeedsGrad& needs) {
+                                           const Tensor& b, const Tensor& gamma, const NeedsGrad& needs, bool rounded) {
     Backend& be = backend_for(dy.device());
     Tensor dx, dw, db, dgamma, none;
     if (!gamma.defined()) {
-        if (needs[0]) dx = Tensor::empty_like(x_like);
+        if (needs[0]) dx = Tensor::empty(x_like.shape(), dy.dtype(), dy.device());
         if (needs[1]) dw = Tensor::empty_like(w);
         if (needs[2]) db = Tensor::empty({w.size(0)}, w.dtype(), w.device());
-        be.linear_backward(dx, dw, db, dy, x.defined() ? x : x_like, w);  // x is read only for dw
+        be.linear_backward(dx, dw, db, dy, autocast_operand(x.defined() ? x : x_like, rounded),
+                           autocast_operand(w, rounded));  // x is read only for dw
         return {dx, dw, db, dgamma};
     }
     Tensor g;
     if (needs[1] || needs[3]) {
         g = Tensor::empty_like(w);  // (O, I)
-        be.linear_backward(none, g, none, dy, x, w);
+        be.linear_backward(none, g, none, dy, autocast_operand(x, rounded), autocast_operand(w, rounded));
     }
     x = Tensor();
     if (needs[1]) dw = scale_rows(g, gamma);
@@ -93,8 +99,9 @@ std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Ten
         if (b.defined()) dgamma = add(dgamma, mul(dy_sums, b));
     }
     if (needs[0]) {
-        dx = Tensor::empty_like(x_like);
-        be.linear_backward(dx, none, none, dy, x_like, scale_rows(w, gamma));  // x_like stands in for x
+        dx = Tensor::empty(x_like.shape(), dy.dtype(), dy.device());
+        const Tensor scaled_w = autocast_operand(scale_rows(w, gamma), rounded);
+        be.linear_backward(dx, none, none, dy, x_like, scaled_w);  // x_like stands in for x: dw is not asked for
     }
     return {dx, dw, db, dgamma};
 }
@@ -104,28 +111,30 @@ std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Ten
 Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma) {
     check_layer_scale("scaled_linear", w, gamma);
     const Tensor y = scaled_linear_forward(x, w, b, gamma);
-    const Tensor sx = x.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
+    const bool rounded = autocast_applies(x);  // then x is kept in bf16
+    const Tensor sx = autocast_operand(x, rounded).detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
                  sg = gamma.defined() ? gamma.detach() : Tensor();
     return record(y, "scaled_linear", {x, w, b, gamma},
-                  [sx, sw, sb, sg](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
-                      return scaled_linear_backward(dy, sx, sx, sw, sb, sg, needs);
+                  [sx, sw, sb, sg, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      return scaled_linear_backward(dy, sx, sx, sw, sb, sg, needs, rounded);
                   });
 }
 
 Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma) {
     check_layer_scale("gelu_linear", w, gamma);
     const Tensor y = scaled_linear_forward(gelu(a.detach()), w, b, gamma);  // GELU's output is freed here
+    const bool rounded = autocast_applies(a);
     const Tensor sa = a.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
                  sg = gamma.defined() ? gamma.detach() : Tensor();
     return record(y, "gelu_linear", {a, w, b, gamma},
-                  [sa, sw, sb, sg](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                  [sa, sw, sb, sg, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
                       Backend& be = backend_for(dy.device());
                       Tensor h;  // (R, I) = GELU(a), as in the forward: read only for dW, and with γ for dγ
                       if (needs[1] || (sg.defined() && needs[3])) {
                           h = Tensor::empty_like(sa);
                           be.gelu_forward(h, sa);
                       }
-                      std::vector<Tensor> grads = scaled_linear_backward(dy, std::move(h), sa, sw, sb, sg, needs);
+                      std::vector<Tensor> grads = scaled_linear_backward(dy, std::move(h), sa, sw, sb, sg, needs, rounded);
                       if (needs[0]) be.gelu_backward(grads[0], grads[0], sa);  // in place: dh becomes da
                       return grads;
                   });

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/io/safetensors.h"
 #include "core/ops.h"
 
@@ -109,6 +110,7 @@ EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tenso
 }
 
 std::vector<EpochMetrics> Trainer::run() {
+    const AutocastGuard autocast(options_.autocast);  // steps and evaluations run on this thread
     std::vector<EpochMetrics> history;
     const std::int64_t n = data_.train.size();
     const std::int64_t steps_per_epoch = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;

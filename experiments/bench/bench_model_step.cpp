@@ -9,11 +9,13 @@
 #include <memory>
 #include <new>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/profiling_backend.h"
 #include "core/allocator.h"
+#include "core/autocast.h"
 #include "core/optim/adamw.h"
 #include "core/train/backprop.h"
 #include "experiments/cli/commands.h"
@@ -77,6 +79,7 @@ int main(int argc, char** argv) try {
         .add("profile", "0", "N more steps with every backend op timed, printed per op (0: off)");
     cli::add_recompute_flag(flags);
     cli::add_tf32_flag(flags);
+    cli::add_amp_flag(flags);
     cli::add_thread_flag(flags);
     if (!flags.parse(argc, argv, 1)) return 0;
     const std::string name = flags.str("model");
@@ -87,6 +90,7 @@ int main(int argc, char** argv) try {
     const double keep = flags.real("sbp-keep");
     const Device device = cli::use_device(flags.str("device"));  // installs the CUDA backend for "cuda"
     cli::use_tf32(device, flags.on("tf32"));
+    const std::optional<DType> amp = cli::amp_from(flags);
     const int threads = cli::apply_threads(flags);
 
     ModelOptions options;
@@ -101,6 +105,7 @@ int main(int argc, char** argv) try {
     model->set_sbp(sbp::make_config(keep, "grid", "", "uniform", false, "qkv", false));  // checks 0 < keep <= 1
     model->train();
     AdamW adamw(model->parameters(), weight_decay_mask(model->named_parameters()), {.lr = 1e-4, .weight_decay = 0.05});
+    const AutocastGuard autocast(amp);  // every step below, timed, warm-up and profiled
 
     Rng rng(1);
     Batch b;
@@ -147,9 +152,9 @@ int main(int argc, char** argv) try {
     const std::int64_t params = model->parameter_count();
     std::printf("bplab %s: %lld parameters (%.2f MiB f32; AdamW moments 2x that)\n", name.c_str(),
                 static_cast<long long>(params), static_cast<double>(params) * 4.0 / kMiB);
-    std::printf("bplab %s on %s, SBP keep %g%s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
+    std::printf("bplab %s on %s, SBP keep %g%s%s, batch %lld, %lldx%lldx%lld, %lld classes, %d threads: median %.3f ms/step, mean %.3f ms/step, "
                 "min %.3f, max %.3f over %lld steps (after %lld warm-up)\n",
-                name.c_str(), device.str().c_str(), keep, cli::recompute_note(flags),
+                name.c_str(), device.str().c_str(), keep, cli::recompute_note(flags), amp ? ", bf16 autocast" : "",
                 static_cast<long long>(batch), static_cast<long long>(image),
                 static_cast<long long>(image), static_cast<long long>(in_channels), static_cast<long long>(classes), threads, median, mean, ms.front(),
                 ms.back(), static_cast<long long>(steps), static_cast<long long>(warmup));
@@ -157,8 +162,8 @@ int main(int argc, char** argv) try {
                 "batch; on a GPU also cuBLAS's workspace), peak total %.1f MiB, peak above persistent %.1f MiB; blocks held (reserved) %.1f MiB\n",
                 static_cast<double>(persistent) / kMiB, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<double>(after.reserved_bytes) / kMiB);
-    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g recompute=%d tf32=%d threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
-                name.c_str(), device.str().c_str(), keep, options.recompute ? 1 : 0, flags.on("tf32") ? 1 : 0, threads, median, mean, static_cast<double>(peak) / kMiB,
+    std::printf("RESULT framework=bplab model=%s device=%s sbp_keep=%g recompute=%d tf32=%d amp=%s threads=%d ms_median=%.4f ms_mean=%.4f peak_mb=%.2f peak_above_mb=%.2f params=%lld reserved_mb=%.2f\n",
+                name.c_str(), device.str().c_str(), keep, options.recompute ? 1 : 0, flags.on("tf32") ? 1 : 0, amp ? "bf16" : "none", threads, median, mean, static_cast<double>(peak) / kMiB,
                 static_cast<double>(peak - persistent) / kMiB, static_cast<long long>(params),
                 static_cast<double>(after.reserved_bytes) / kMiB);
     if (profile > 0) print_profile(*model, b, adamw, device, profile, median);

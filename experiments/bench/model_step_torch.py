@@ -94,6 +94,9 @@ def parse_args(argv=None):
                                                    "torch.cuda.max_memory_allocated over one extra step")
     p.add_argument("--tf32", action="store_true",
                    help="cuda: f32 matrix products and convolutions on TF32 tensor cores (allow_tf32), as bplab's --tf32")
+    p.add_argument("--amp", choices=("bf16",), default=None,
+                   help="bf16 mixed precision: forward and loss under torch.autocast(dtype=bfloat16), as timm's --amp "
+                        "--amp-dtype bfloat16 (bplab's --amp bf16 rounds the linear layers' operands only)")
     p.add_argument("--sdpa", action="store_true",
                    help="ViT attention through F.scaled_dot_product_attention (torch >= 2.0) instead of the explicit "
                         "softmax(q k^T * scale) v that bplab's CPU comparisons use")
@@ -130,6 +133,12 @@ def define_models(torch):
                 trunc_normal_(m.weight, 0.02)
                 nn.init.zeros_(m.bias)
 
+    class LayerNorm(nn.LayerNorm):
+        """nn.LayerNorm computed in f32, as CUDA's autocast runs layer_norm (on its f32 list; torch 1.13's CPU
+        autocast leaves it out and then fails on a bf16 input with f32 weights); a no-op cast without --amp."""
+        def forward(self, x):
+            return F.layer_norm(x.float(), self.normalized_shape, self.weight, self.bias, self.eps)
+
     class Mlp(nn.Module):
         def __init__(self, dim, hidden):
             super().__init__()
@@ -160,8 +169,8 @@ def define_models(torch):
     class VitBlock(nn.Module):
         def __init__(self, dim, heads, mlp_ratio):
             super().__init__()
-            self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, heads)
-            self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, int(dim * mlp_ratio))
+            self.norm1, self.attn = LayerNorm(dim, eps=1e-6), Attention(dim, heads)
+            self.norm2, self.mlp = LayerNorm(dim, eps=1e-6), Mlp(dim, int(dim * mlp_ratio))
 
         def forward(self, x):
             x = x + self.attn(self.norm1(x))
@@ -183,7 +192,7 @@ def define_models(torch):
             self.pos_embed = nn.Parameter(torch.zeros(1, tokens, dim))
             self.patch_embed = PatchEmbed(in_channels, dim, patch)
             self.blocks = nn.Sequential(*[VitBlock(dim, heads, mlp_ratio) for _ in range(depth)])
-            self.norm, self.head = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, classes)
+            self.norm, self.head = LayerNorm(dim, eps=1e-6), nn.Linear(dim, classes)
             init_weights(self)
             trunc_normal_(self.cls_token, 1e-6)
             trunc_normal_(self.pos_embed, 0.02)
@@ -194,18 +203,16 @@ def define_models(torch):
             x = self.norm(self.blocks(x))
             return self.head(x[:, 0])
 
-    class LayerNorm2d(nn.LayerNorm):
+    class LayerNorm2d(LayerNorm):
         """timm's LayerNorm2d: LayerNorm over channels of an NCHW map, through permutes."""
         def forward(self, x):
-            x = x.permute(0, 2, 3, 1)
-            x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-            return x.permute(0, 3, 1, 2)
+            return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
     class ConvNeXtBlock(nn.Module):
         def __init__(self, dim, layer_scale=1e-6, mlp_ratio=4):
             super().__init__()
             self.conv_dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
-            self.norm, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, mlp_ratio * dim)
+            self.norm, self.mlp = LayerNorm(dim, eps=1e-6), Mlp(dim, mlp_ratio * dim)
             self.gamma = nn.Parameter(layer_scale * torch.ones(dim))
 
         def forward(self, x):                                      # timm's ConvNeXtBlock (conv_mlp=False)
@@ -227,7 +234,7 @@ def define_models(torch):
     class Head(nn.Module):
         def __init__(self, dim, classes):
             super().__init__()
-            self.norm, self.fc = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, classes)
+            self.norm, self.fc = LayerNorm(dim, eps=1e-6), nn.Linear(dim, classes)
 
         def forward(self, x):                                      # global average pool, norm, linear
             return self.fc(self.norm(x.mean((2, 3))))
@@ -271,10 +278,12 @@ def make_optimizer(torch, model):
                              lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
 
 
-def train_step(torch, model, optimizer, x, y, forward=None):
-    """One step (with `forward` instead of the model's own, e.g. SBP's); returns the loss as a float."""
+def train_step(torch, model, optimizer, x, y, forward=None, amp=None):
+    """One step (with `forward` instead of the model's own, e.g. SBP's; under bf16 autocast with amp="bf16");
+    returns the loss as a float."""
     model.zero_grad(set_to_none=True)
-    loss = torch.nn.functional.cross_entropy((forward or model)(x), y)
+    with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=amp == "bf16"):
+        loss = torch.nn.functional.cross_entropy((forward or model)(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -288,7 +297,7 @@ def persistent_bytes(model, optimizer, tensors):
     return total + sum(t.numel() * t.element_size() for t in tensors)
 
 
-def peak_above_persistent(torch, model, optimizer, x, y, forward=None):
+def peak_above_persistent(torch, model, optimizer, x, y, forward=None, amp=None):
     """Peak bytes of the allocator during one step, above what was live before it: on the CPU from the profiler's
     memory events, on a GPU from torch.cuda's peak statistics."""
     if x.is_cuda:
@@ -296,14 +305,14 @@ def peak_above_persistent(torch, model, optimizer, x, y, forward=None):
         torch.cuda.synchronize()
         before = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
-        train_step(torch, model, optimizer, x, y, forward)
+        train_step(torch, model, optimizer, x, y, forward, amp)
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - before
     from torch.profiler import ProfilerActivity, profile
 
     model.zero_grad(set_to_none=True)       # drop the gradients before profiling: the step's own drop is then a no-op
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        train_step(torch, model, optimizer, x, y, forward)
+        train_step(torch, model, optimizer, x, y, forward, amp)
     allocation = torch._C._profiler._ExtraFields_Allocation
     peak, stack = 0, list(prof.profiler.kineto_results.experimental_event_tree())
     while stack:
@@ -314,14 +323,14 @@ def peak_above_persistent(torch, model, optimizer, x, y, forward=None):
     return peak
 
 
-def print_profile(torch, model, optimizer, x, y, forward, steps):
+def print_profile(torch, model, optimizer, x, y, forward, steps, amp=None):
     """`steps` more steps under torch.profiler; prints the ops (CPU) or kernels (GPU) that take the most time."""
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if x.is_cuda else [])
     with profile(activities=activities) as prof:
         for _ in range(steps):
-            train_step(torch, model, optimizer, x, y, forward)
+            train_step(torch, model, optimizer, x, y, forward, amp)
         if x.is_cuda:
             torch.cuda.synchronize()
     averages = prof.key_averages()
@@ -393,7 +402,7 @@ def main(argv=None):
     times_ms, loss = [], 0.0
     for i in range(args.warmup + args.steps):
         start = time.perf_counter()
-        loss = train_step(torch, model, optimizer, x, y, forward)
+        loss = train_step(torch, model, optimizer, x, y, forward, args.amp)
         if on_gpu:
             torch.cuda.synchronize()
         if i >= args.warmup:
@@ -402,7 +411,7 @@ def main(argv=None):
         raise RuntimeError(f"loss became {loss} during the benchmark")
 
     persistent = persistent_bytes(model, optimizer, (x, y))
-    above = peak_above_persistent(torch, model, optimizer, x, y, forward)
+    above = peak_above_persistent(torch, model, optimizer, x, y, forward, args.amp)
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024      # Linux: KiB
     median, mean = statistics.median(times_ms), statistics.fmean(times_ms)
     print(f"pytorch {args.model}, batch {args.batch}, {args.image_size}x{args.image_size}x{args.in_channels}, "
@@ -413,11 +422,11 @@ def main(argv=None):
           f"peak total {(persistent + above) / MIB:.1f} MiB, peak above persistent {above / MIB:.1f} MiB; "
           f"process max RSS {max_rss / MIB:.0f} MiB (context only: Python, libraries, heap)")
     print(f"RESULT framework=pytorch{'-sdpa' if args.sdpa else ''} model={args.model} device={args.device} "
-          f"sbp_keep={args.sbp_keep:g} tf32={int(args.tf32)} "
+          f"sbp_keep={args.sbp_keep:g} tf32={int(args.tf32)} amp={args.amp or 'none'} "
           f"threads={args.threads} ms_median={median:.4f} "
           f"ms_mean={mean:.4f} peak_mb={(persistent + above) / MIB:.2f} peak_above_mb={above / MIB:.2f} params={params}")
     if args.profile:
-        print_profile(torch, model, optimizer, x, y, forward, args.profile)
+        print_profile(torch, model, optimizer, x, y, forward, args.profile, args.amp)
     return 0
 
 

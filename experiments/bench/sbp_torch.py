@@ -115,7 +115,7 @@ class Sbp:
         f = self.torch.nn.functional
 
         def part(rows):                                              # (B, n, 4, C) -> (B, n, O)
-            normed = f.layer_norm(rows, (c,), norm.weight, norm.bias, norm.eps)
+            normed = f.layer_norm(rows.float(), (c,), norm.weight, norm.bias, norm.eps)  # in f32, as autocast
             return f.linear(normed.reshape(b, rows.shape[1], 4 * c), weight, conv.bias)
 
         y = split_rows(self.torch, t, keep, drop, part)

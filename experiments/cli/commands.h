@@ -2,6 +2,7 @@
 // Each subcommand lives in its own file and returns the process exit code.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/optim/optimizer.h"
@@ -38,6 +39,11 @@ Device use_device(const std::string& text);
 void use_tf32(Device device, bool on);
 /// Declares --tf32.
 void add_tf32_flag(Flags& flags);
+
+/// Declares --amp (mixed precision, core/autocast.h).
+void add_amp_flag(Flags& flags);
+/// --amp's dtype (bf16), or none when it is empty; throws naming the flag otherwise.
+std::optional<DType> amp_from(const Flags& flags);
 
 /// Declares the optimiser flags (--lr, --momentum, --weight-decay, --nesterov).
 void add_optimizer_flags(Flags& flags, const std::string& default_lr);

@@ -12,6 +12,7 @@
 #ifdef BPLAB_HAVE_CUDA
 #include "backends/cuda/cuda_backend.h"
 #endif
+#include "core/autocast.h"
 #include "core/optim/sgd.h"
 #include "core/train/method.h"
 #include "experiments/cli/commands.h"
@@ -73,6 +74,16 @@ void use_tf32(Device device, bool on) {
 #ifdef BPLAB_HAVE_CUDA
     cuda::install(device.index).set_tf32(true);
 #endif
+}
+
+void add_amp_flag(Flags& flags) {
+    flags.add("amp", "", "mixed precision: bf16 = the linear layers' matrix products on bfloat16 operands with f32 sums, "
+                         "their inputs kept for backward in bf16 (empty: off, f32 throughout)");
+}
+
+std::optional<DType> amp_from(const Flags& flags) {
+    if (flags.str("amp").empty()) return std::nullopt;
+    return parse_autocast_dtype("--amp", flags.str("amp"));
 }
 
 void add_optimizer_flags(Flags& flags, const std::string& default_lr) {

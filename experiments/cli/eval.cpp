@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "core/autocast.h"
 #include "core/io/json.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
@@ -47,6 +48,8 @@ RunSpec spec_from_config(const json::Value& config, const std::string& path) {
             at = comma == std::string::npos ? hidden.size() : comma + 1;
         }
         if (const json::Value* f = config.find(key = "interpolation")) s.interpolation = parse_filter(f->as_string(), "interpolation");
+        if (const json::Value* a = config.find(key = "amp"); a && !a->as_string().empty())
+            s.amp = parse_autocast_dtype("amp", a->as_string());
     } catch (const std::exception& e) {
         throw std::runtime_error(path + ": " + key + ": " + e.what() + " (a config.json written by `bplab train`?)");
     }
@@ -80,7 +83,8 @@ int eval_command(int argc, char** argv) {
     Flags flags("bplab eval",
                 "Evaluates a run's checkpoint on its test set (val/ for image folders) with the evaluation transform:\n"
                 "loss, top-1 and top-5 accuracy, with the model's weights and with the EMA's if the run kept them.\n"
-                "The model and data come from <run>/config.json, the data folder too unless --data-dir gives another.");
+                "The model and data come from <run>/config.json, the data folder too unless --data-dir gives another;\n"
+                "a run trained with --amp bf16 is evaluated with it too.");
     flags.add("run", "", "the folder of a `bplab train` run (config.json, checkpoint.safetensors)")
         .add("checkpoint", "", "the checkpoint to evaluate (default: <run>/checkpoint.safetensors)")
         .add("data-dir", "", "the dataset's folder (default: the run's, as its config.json records it)")
@@ -114,6 +118,7 @@ int eval_command(int argc, char** argv) {
     ProgressBar bar(!flags.on("no-progress"));
     const auto run = [&](const char* name, const NamedTensors& weights) {
         model->load_parameters(weights.tensors, checkpoint);
+        const AutocastGuard autocast(spec.amp);  // evaluated as the run evaluated it
         const EvalResult r = evaluate(*model, data.test, batch, fit, [&](std::int64_t done, std::int64_t total) {
             bar.update(std::string("eval ") + name, done, total, std::nan(""));
         });
@@ -143,8 +148,9 @@ int eval_command(int argc, char** argv) {
         return 0;
     }
     const std::string where = trained ? run_position(epoch, step) : "a weights file";
-    std::printf("bplab eval: %s on %s (%lld examples), %s (%s)\n", spec.model.c_str(), data.test.name.c_str(),
-                static_cast<long long>(data.test.size()), checkpoint.c_str(), where.c_str());
+    std::printf("bplab eval: %s on %s (%lld examples), %s (%s)%s\n", spec.model.c_str(), data.test.name.c_str(),
+                static_cast<long long>(data.test.size()), checkpoint.c_str(), where.c_str(),
+                spec.amp ? ", bf16 autocast as the run" : "");
     std::printf("%-8s %10s %8s %8s\n", "weights", "loss", "top-1", "top-5");
     for (const auto& [name, r] : results) std::printf("%-8s %10.5f %8.4f %8.4f\n", name.c_str(), r.loss, r.accuracy, r.top5);
     return 0;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/allocator.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/run.h"
@@ -77,6 +78,7 @@ int mem_command(int argc, char** argv) {
         .add("device", "cpu", "cpu | cuda (bytes from that device's allocator)")
         .add("warmup", "1", "untimed steps before the measured one (the seconds then exclude first-touch costs)");
     add_recompute_flag(flags);
+    add_amp_flag(flags);
     add_sbp_flags(flags, "0.5");
     add_thread_flag(flags);
     if (!flags.parse(argc, argv, 2)) return 0;
@@ -91,18 +93,19 @@ int mem_command(int argc, char** argv) {
     const Device device = use_device(flags.str("device"));
     const std::int64_t warmup = flags.integer("warmup");
     if (warmup < 0 || warmup > 100) throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected 0..100");
+    const AutocastGuard autocast(amp_from(flags));  // both measured steps
     const auto measure_with = [&](const sbp::SbpConfig& c) {
         empty_cache(device);  // the exact run's cached blocks would otherwise sit beside the SBP run's
         return measure(name, batch, size, flags.integer("in-channels"), flags.integer("classes"), c, flags.on("recompute"), seed, device,
                        static_cast<int>(warmup));
     };
     const StepMemory exact = measure_with(sbp::SbpConfig{}), split = measure_with(config);
-    std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)%s\n", name.c_str(),
+    std::printf("bplab mem: %s on %s, batch %lld, %lldx%lld, SBP keep %g (%s mask, attention %s)%s%s\n", name.c_str(),
                 device.str().c_str(),
                 static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), config.keep,
                 sbp::to_string(config.mask).c_str(), sbp::attn_mode_name(config.attn),
-                recompute_note(flags));
-    std::printf("| %-28s | %12s | %12s | %7s |\n", "MiB (f32)", "exact", "SBP", "ratio");
+                recompute_note(flags), autocast_dtype() ? ", bf16 autocast" : "");
+    std::printf("| %-28s | %12s | %12s | %7s |\n", "MiB", "exact", "SBP", "ratio");
     std::printf("|------------------------------|-------------:|-------------:|--------:|\n");
     std::printf("| %-28s | %12.1f | %12.1f | %7s |\n", "parameters", mib(exact.params), mib(split.params), "");
     std::printf("| %-28s | %12.1f | %12.1f | %7.3f |\n", "saved for backward", mib(exact.saved), mib(split.saved),

@@ -65,6 +65,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"optimizer", s.optimizer},
             {"device", s.device.str()},
             {"tf32", s.tf32},
+            {"amp", s.amp ? "bf16" : ""},
             {"lr", s.lr},
             {"momentum", s.momentum},
             {"weight_decay", s.weight_decay},
@@ -216,6 +217,7 @@ void add_run_flags(Flags& flags) {
     add_sbp_flags(flags, "1");
     add_recompute_flag(flags);
     add_tf32_flag(flags);
+    add_amp_flag(flags);
     add_thread_flag(flags);
 }
 
@@ -239,6 +241,7 @@ RunSpec run_spec_from(const Flags& flags) {
     s.device = use_device(flags.str("device"));
     s.tf32 = flags.on("tf32");
     use_tf32(s.device, s.tf32);
+    s.amp = amp_from(flags);
     s.model = flags.str("model");
     if (const auto& names = model_names(); s.model != "mlp" && std::find(names.begin(), names.end(), s.model) == names.end()) {
         std::string valid = "mlp";
@@ -361,6 +364,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     model->set_sbp(spec.sbp);
     if (spec.print_epochs && spec.sbp.enabled()) std::printf("SBP: %s\n", model->sbp_summary().c_str());
     if (spec.print_epochs && spec.rand_augment) std::printf("RandAugment: %s\n", spec.rand_augment->describe().c_str());
+    if (spec.print_epochs && spec.amp)
+        std::printf("Mixed precision: the linear layers' products on bf16 operands, f32 sums; their inputs kept in bf16\n");
     const auto optimizer = build_optimizer(spec, *model);
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";
@@ -385,6 +390,7 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     options.warmup_steps = static_cast<std::int64_t>(spec.warmup_epochs * static_cast<double>(data.train.size() / spec.batch));
     options.min_lr = spec.min_lr;
     options.ema_decay = spec.ema;
+    options.autocast = spec.amp;
     options.augment = spec.augment;
     options.mix = {.mixup_alpha = spec.mixup, .cutmix_alpha = spec.cutmix, .switch_prob = 0.5};
     options.folder_augment.erase_prob = spec.random_erase;

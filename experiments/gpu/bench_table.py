@@ -7,13 +7,14 @@ import sys
 
 def parse(lines):
     """{(model, keep): {variant: (ms, peak)}}, variant one of bplab, bplab-recompute, pytorch, pytorch-sdpa, each
-    with -tf32 after it when run with --tf32."""
+    with -tf32 after it when run with --tf32 and -bf16 when run with --amp bf16."""
     rows = {}
     for line in lines:
         if not line.startswith("RESULT "):
             continue
         f = dict(item.split("=", 1) for item in line.split()[1:] if "=" in item)
-        variant = f["framework"] + ("-recompute" if f.get("recompute") == "1" else "") + ("-tf32" if f.get("tf32") == "1" else "")
+        variant = (f["framework"] + ("-recompute" if f.get("recompute") == "1" else "") +
+                   ("-tf32" if f.get("tf32") == "1" else "") + ("-bf16" if f.get("amp") == "bf16" else ""))
         key = (f["model"], float(f.get("sbp_keep", "1")))
         rows.setdefault(key, {})[variant] = (float(f["ms_median"]), float(f["peak_mb"]))
     return rows
@@ -38,14 +39,19 @@ def table(rows):
     return "\n".join(out)
 
 
-def tf32_table(rows):
-    """bplab --tf32 against PyTorch with allow_tf32, where both ran."""
-    out = ["| model | SBP keep | PyTorch TF32 ms | bplab TF32 ms | bplab / PyTorch | PyTorch peak MiB | bplab peak MiB |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+MODES = {"-tf32": "With TF32 tensor cores (bplab --tf32, PyTorch allow_tf32)",
+         "-bf16": "With bf16 mixed precision (bplab --amp bf16: linear layers only; PyTorch autocast)"}
+
+
+def mode_table(rows, suffix):
+    """bplab against PyTorch where both ran with the mode of `suffix` (a key of MODES)."""
+    out = ["| model | SBP keep | PyTorch ms | bplab ms | bplab / PyTorch | PyTorch peak MiB | bplab peak MiB | bplab / PyTorch |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for (model, keep), runs in sorted(rows.items()):
-        b, p = runs.get("bplab-tf32"), runs.get("pytorch-tf32")
+        b, p = runs.get("bplab" + suffix), runs.get("pytorch" + suffix)
         if b and p:
-            out.append(f"| {model} | {keep:g} | {p[0]:.1f} | {b[0]:.1f} | **{b[0] / p[0]:.2f}×** | {p[1]:.1f} | {b[1]:.1f} |")
+            out.append(f"| {model} | {keep:g} | {p[0]:.1f} | {b[0]:.1f} | **{b[0] / p[0]:.2f}×** | {p[1]:.1f} "
+                       f"| {b[1]:.1f} | **{b[1] / p[1]:.2f}×** |")
     return "\n".join(out) if len(out) > 2 else ""
 
 
@@ -53,8 +59,9 @@ if __name__ == "__main__":
     found = parse(sys.stdin)
     if not found:
         sys.exit("bench_table: no RESULT lines on stdin (expected bench_model_step / model_step_torch.py output)")
-    if any(not v.endswith("-tf32") for runs in found.values() for v in runs):
+    if any(not v.endswith(tuple(MODES)) for runs in found.values() for v in runs):
         print(table(found))
-    if tf32 := tf32_table(found):
-        print("\nWith TF32 tensor cores (bplab --tf32, PyTorch allow_tf32):\n" + tf32)
+    for suffix, title in MODES.items():
+        if t := mode_table(found, suffix):
+            print(f"\n{title}:\n{t}")
     print("\nissue 6's first target: bplab / PyTorch at most 1.3× in ms and at most 1× in peak memory.")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # experiments/gpu/check.sh — what a GPU session runs there, in one or two device calls: build with CUDA, the whole
 # test suite, the step benchmark against PyTorch, per-op profiles of both, compute-sanitizer memcheck, and (asked
-# for by name) the benchmark with TF32 tensor cores, racecheck and synccheck.
+# for by name) the benchmark with TF32 tensor cores or in bf16 mixed precision, racecheck and synccheck.
 # Usage (there): bash experiments/gpu/check.sh [STAGE...]  with STAGE among build test bench profile memcheck tf32
-# racecheck (default: the first five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is
+# amp racecheck (default: the first five, in that order); carry [".deps"], made here by prepare_deps.sh. Each stage is
 # cut at its own limit and no stage starts once BUDGET seconds (default 540) are spent, so a call never loses all
 # its output. Logs go to $OUT, seven files at most (the device tool returns eight); the build folder stays on a
 # warm machine, so a second call can rerun only the stages it needs.
@@ -81,6 +81,20 @@ stage_tf32() {
   python3 experiments/gpu/bench_table.py < "$out/tf32.txt"
 }
 
+# Not in the default stages: both twins in bf16 mixed precision (bplab --amp bf16, PyTorch autocast), with and
+# without SBP.
+stage_amp() {
+  {
+    for spec in vit-tiny:256 convnext-tiny:128; do
+      for keep in 1 0.5; do
+        bench_pair "${spec%%:*}" "${spec##*:}" "$keep" --steps 10 --warmup 3 --amp bf16
+      done
+    done
+  } > "$out/amp.txt"
+  grep RESULT "$out/amp.txt"
+  python3 experiments/gpu/bench_table.py < "$out/amp.txt"
+}
+
 stage_profile() {
   for spec in vit-tiny:256 convnext-tiny:128; do
     bench_pair "${spec%%:*}" "${spec##*:}" 1 --steps 2 --warmup 2 --profile 3
@@ -119,11 +133,11 @@ stage_racecheck() {
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard" "$out/racecheck.log" | sort | uniq -c | head -20
   return $rc
 }
-export -f stage_build stage_test stage_bench stage_tf32 stage_profile stage_memcheck stage_racecheck
+export -f stage_build stage_test stage_bench stage_tf32 stage_amp stage_profile stage_memcheck stage_racecheck
 
-declare -A limit=([build]=300 [test]=200 [bench]=200 [tf32]=120 [profile]=120 [memcheck]=300 [racecheck]=540)
+declare -A limit=([build]=300 [test]=200 [bench]=200 [tf32]=120 [amp]=160 [profile]=120 [memcheck]=300 [racecheck]=540)
 for stage in "${stages[@]}"; do
-  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench tf32 profile memcheck racecheck)"; exit 2; }
+  [ -n "${limit[$stage]:-}" ] || { echo "check.sh: unknown stage '$stage' (expected build test bench tf32 amp profile memcheck racecheck)"; exit 2; }
 done
 say "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1)"
 say "== nvcc: $(nvcc --version | tail -1); $(cmake --version | head -1); torch $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)"

@@ -114,6 +114,28 @@ else
   fail "vit-mini training runs: $(tail -5 "$work/vit.log")"
 fi
 
+# --amp bf16: recorded, announced, evaluated by eval as trained (same --threads), and part of the run's identity.
+if "$bplab" "${vit[@]}" --amp bf16 --threads 1 --out "$work/vit-amp" > "$work/vit-amp.log" 2>&1; then
+  grep -q '"amp": *"bf16"' "$work/vit-amp/config.json" || fail "--amp: not recorded in config.json"
+  grep -q "^Mixed precision: the linear layers' products on bf16 operands" "$work/vit-amp.log" ||
+    fail "train --amp does not say so: $(head -3 "$work/vit-amp.log")"
+  ! cmp -s <(no_seconds "$work/vit/metrics.jsonl") <(no_seconds "$work/vit-amp/metrics.jsonl") ||
+    fail "train --amp bf16: the same metrics as f32 (was anything rounded?)"
+  if out=$("$bplab" eval --run "$work/vit-amp" --json --no-progress --threads 1 2>&1); then
+    want=$(tail -1 "$work/vit-amp/metrics.jsonl" | sed 's/.*"test_loss":\([^,]*\),"test_acc":\([^,]*\),"test_top5":\([^,]*\),.*/"loss":\1,"top1":\2,"top5":\3/')
+    grep -qF "\"model\":{$want}" <<< "$out" || fail "eval of an --amp run: $out (expected the last epoch's $want)"
+  else
+    fail "eval of an --amp run: $out"
+  fi
+  expect_error "--resume without the run's --amp" 'amp "bf16" -> ""' \
+    "$bplab" "${vit[@]}" --epochs 2 --resume --out "$work/vit-amp"
+else
+  fail "vit-mini --amp bf16: $(tail -5 "$work/vit-amp.log")"
+fi
+expect_error "--amp fp16" "--amp 'fp16': expected bf16 \(fp16 needs loss scaling" "$bplab" "${common[@]}" --amp fp16 --out "$work/bad"
+amp=$("$bench" --model vit-mini --batch 8 --steps 1 --warmup 1 --amp bf16 2>&1)
+grep -q "^RESULT .* amp=bf16 " <<< "$amp" || fail "bench --amp bf16: no RESULT line with amp=bf16: $amp"
+
 expect_error "bench --profile -1" "--profile -1: expected >= 0" "$bench" --profile -1
 expect_error "bench --batch x" "--batch" "$bench" --batch x
 help=$("$bench" --help 2>&1) || fail "bench --help: exit non-zero"

@@ -3,13 +3,17 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <limits>
+#include <optional>
 
 #include "backends/backend.h"
 #include <cuda_runtime.h>
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device.h"
+#include "core/autocast.h"
 #include "core/autograd.h"
 #include "core/data/augment.h"
 #include "core/ops.h"
@@ -42,9 +46,11 @@ void check_close(const Tensor& cpu_value, const Tensor& gpu_value, double tol, c
 
 /// Runs fn on CPU leaves and on their GPU copies, backpropagates the same random weighting of the output,
 /// and compares the outputs and the gradients of every input that requires grad.
-void compare(const std::string& name, const Fn& fn, const std::vector<Tensor>& inputs, DType dtype) {
-    INFO(name << " in " << dtype_name(dtype));
-    const double tol = dtype == DType::f64 ? 1e-10 : 2e-5;
+/// Under a bf16 autocast guard when `autocast`, with tolerance `tol` (default: by dtype).
+void compare(const std::string& name, const Fn& fn, const std::vector<Tensor>& inputs, DType dtype,
+             bool autocast = false, double tol = 0) {
+    INFO(name << " in " << dtype_name(dtype) << (autocast ? " under bf16 autocast" : ""));
+    if (tol == 0) tol = dtype == DType::f64 ? 1e-10 : 2e-5;
     std::vector<Tensor> on_cpu, on_gpu;
     for (const Tensor& t : inputs) {
         Tensor c = is_floating(t.dtype()) ? t.to(dtype) : t;
@@ -56,7 +62,12 @@ void compare(const std::string& name, const Fn& fn, const std::vector<Tensor>& i
         on_cpu.push_back(c);
         on_gpu.push_back(g);
     }
-    const Tensor y_cpu = fn(on_cpu), y_gpu = fn(on_gpu);
+    Tensor y_cpu, y_gpu;
+    {
+        const AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
+        y_cpu = fn(on_cpu);
+        y_gpu = fn(on_gpu);
+    }
     check_close(y_cpu, y_gpu, tol, "output");
     if (!y_cpu.requires_grad()) return;
     const Tensor w = random_tensor(y_cpu.shape(), 99, dtype);
@@ -179,6 +190,40 @@ TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
                  {random_tensor({2, 3, 7, 6}, 62), random_tensor({2, 3, 11, 6}, 63), leaf({2, 3, 11, 6}, 64)});
     compare_both("attention ViT-Tiny sized", [](const auto& in) { return attention(in[0], in[1], in[2], 0.125); },
                  {leaf({2, 3, 197, 64}, 40), leaf({2, 3, 197, 64}, 41), leaf({2, 3, 197, 64}, 42)});
+}
+
+TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops under bf16 autocast", "[cuda]") {
+    require_gpu();
+    const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> values = {0.0, -0.0, 1.0 + std::ldexp(1.0, -8), 1.0 + 3 * std::ldexp(1.0, -8), 3.4e38, -3.39e38,
+                                  1e-40, inf, -inf, nan};
+    for (double v : random_tensor({2000}, 40, DType::f64, -1e3, 1e3).to_vector()) values.push_back(v);
+    const Tensor f32 = Tensor::from_vector(values, {static_cast<std::int64_t>(values.size())}, DType::f32);
+    const Tensor on_cpu = f32.to(DType::bf16), on_gpu = f32.to(Device::cuda()).to(DType::bf16).to(Device::cpu());
+    REQUIRE(std::memcmp(on_cpu.raw_data(), on_gpu.raw_data(), on_cpu.nbytes()) == 0);
+    CHECK(on_gpu.to_vector().size() == values.size());
+    const Tensor back = on_cpu.to(Device::cuda()).to(DType::f32).to(Device::cpu());
+    REQUIRE(std::memcmp(back.raw_data(), on_cpu.to(DType::f32).raw_data(), back.nbytes()) == 0);
+
+    // Leaves into linear: both devices round the same values, so only the f32 sums' order differs.
+    const auto both = [](const std::string& name, const Fn& fn, const std::vector<Tensor>& in, double tol) {
+        compare(name, fn, in, DType::f32, true, tol);
+    };
+    both("linear", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({5, 7, 33}, 50), leaf({17, 33}, 51), leaf({17}, 52)},
+         2e-5);
+    both("linear, one row", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({1, 33}, 53), leaf({17, 33}, 54), leaf({17}, 55)},
+         2e-5);
+    both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 56), leaf({17, 33}, 57)}, 2e-5);
+    both("linear, no rows", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({0, 33}, 58), leaf({17, 33}, 59), leaf({17}, 60)},
+         2e-5);
+    // Computed operands (a LayerNorm's or GELU's output) can be an f32 ulp apart on the two devices and round to
+    // neighbouring bf16 values: a looser bound.
+    both("layer_norm_linear", [](const auto& in) { return layer_norm_linear(in[0], in[1], in[2], 1e-6, in[3], in[4]); },
+         {leaf({3, 13, 37}, 61), leaf({37}, 62), leaf({37}, 63), leaf({19, 37}, 64), leaf({19}, 65)}, 1e-2);
+    both("gelu_linear with γ", [](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },
+         {leaf({3, 13, 41}, 66, -3, 3), leaf({23, 41}, 67), leaf({23}, 68), leaf({23}, 69)}, 1e-2);
+    both("scaled_linear with γ", [](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },
+         {leaf({3, 13, 41}, 70, -3, 3), leaf({23, 41}, 71), leaf({23}, 72), leaf({23}, 73)}, 1e-2);
 }
 
 TEST_CASE("cuda ops: the recompute ops (layer_norm_linear, gelu_linear with and without γ), with rows and with none",

@@ -1,12 +1,15 @@
 // tests/cuda/test_cuda_models.cpp — one full training step of the small ViT and ConvNeXt, exact and with SBP,
-// on the GPU against the CPU: the loss, every gradient and every SGD-updated parameter within 1e-4 (f32).
+// on the GPU against the CPU: the loss, every gradient and every SGD-updated parameter within 1e-4 (f32), and
+// under bf16 autocast.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <tuple>
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device.h"
+#include "core/autocast.h"
 #include "core/autograd.h"
 #include "core/optim/sgd.h"
 #include "core/ops.h"
@@ -33,7 +36,8 @@ void perturb(Model& model) {
     model.load_parameters(moved, "perturbed");
 }
 
-Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recompute, Device device) {
+Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recompute, Device device,
+              std::optional<DType> autocast = std::nullopt) {
     auto model = make_model(name, {.classes = 10, .in_channels = 1, .recompute = recompute, .seed = 5});
     perturb(*model);
     model->to(device);
@@ -43,7 +47,12 @@ Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recomp
     const Tensor x = test::random_tensor({8, size, size, 1}, 6, DType::f32).to(device);
     std::vector<std::int64_t> y(8);
     for (std::int64_t i = 0; i < 8; ++i) y[static_cast<std::size_t>(i)] = i % 10;
-    const Tensor loss = cross_entropy(model->forward(x), Tensor::from_indices(y, {8}).to(device), 0.1);
+    Tensor logits;
+    {
+        const AutocastGuard guard(autocast);
+        logits = model->forward(x);
+    }
+    const Tensor loss = cross_entropy(logits, Tensor::from_indices(y, {8}).to(device), 0.1);
     backward(loss);
     Step s{loss.item(), {}, {}};
     for (const auto& [n, p] : model->named_parameters()) s.grads.emplace_back(n, p.grad().to(Device::cpu()));
@@ -55,8 +64,8 @@ Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recomp
     return s;
 }
 
-/// Every tensor of `gpu` within 1e-4 of `cpu`, relative to the tensor's largest magnitude.
-void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const std::string& what) {
+/// Every tensor of `gpu` within tol of `cpu`, relative to the tensor's largest magnitude.
+void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const std::string& what, double tol = 1e-4) {
     REQUIRE(cpu.size() == gpu.size());
     for (std::size_t i = 0; i < cpu.size(); ++i) {
         const auto a = cpu[i].second.to_vector(), b = gpu[i].second.to_vector();
@@ -64,7 +73,7 @@ void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const s
         for (double v : a) scale = std::max(scale, std::abs(v));
         for (std::size_t j = 0; j < a.size(); ++j) worst = std::max(worst, std::abs(a[j] - b[j]));
         INFO(what << " " << cpu[i].first << ": max diff " << worst << ", max magnitude " << scale);
-        CHECK(worst <= 1e-4 * std::max(scale, 1e-6));
+        CHECK(worst <= tol * std::max(scale, 1e-6));
     }
 }
 
@@ -89,4 +98,23 @@ TEST_CASE("cuda models: a ViT and a ConvNeXt step, exact and SBP 0.5 (ViT: qkv a
             check_close(cpu.updated, gpu.updated, "parameter after SGD");
         }
     }
+}
+
+TEST_CASE("cuda models: a ViT and a ConvNeXt step under bf16 autocast, exact and SBP 0.5 with recompute, match the CPU "
+          "within 3e-2", "[cuda]") {
+    if (cuda::device_count() == 0) std::exit(77);
+    cuda::install();
+    // Both sides round the same f32 values to bf16, but a LayerNorm or GELU output one f32 ulp apart on the two
+    // devices can round to neighbouring bf16 values (2⁻⁸ apart), and six blocks compound it: on the emulator the
+    // gradients differed by up to 1.03 % of their largest element, the parameters after SGD by up to 0.17 %.
+    for (const std::string name : {"vit-mini", "convnext-mini"})
+        for (const auto& [keep, recompute] : {std::pair{1.0, false}, std::pair{0.5, true}}) {
+            INFO(name << ", SBP keep " << keep << ", recompute " << recompute);
+            const auto config = sbp::make_config(keep, "grid", "", "uniform", false, "qkv", false);
+            const Step cpu = one_step(name, config, recompute, Device::cpu(), DType::bf16),
+                       gpu = one_step(name, config, recompute, Device::cuda(), DType::bf16);
+            CHECK(std::abs(cpu.loss - gpu.loss) <= 1e-3 * std::abs(cpu.loss));
+            check_close(cpu.grads, gpu.grads, "gradient", 3e-2);
+            check_close(cpu.updated, gpu.updated, "parameter after SGD", 5e-3);
+        }
 }

@@ -1,5 +1,6 @@
-// tests/cuda_emu/cublas.cpp — the strided-batched GEMMs of include/cublas_v2.h, computed with Eigen on host
-// memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it would on a GPU.
+// tests/cuda_emu/cublas.cpp — the GEMMs of include/cublas_v2.h (strided-batched, and GemmEx's bf16 one), computed
+// with Eigen on host memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it
+// would on a GPU.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -16,19 +17,29 @@ struct bplab_emu_cublas {
 
 namespace {
 
-/// C (m, n) = alpha op(A) op(B) + beta C for each batch entry, column-major, as cublas<t>gemmStridedBatched.
-template <class T>
-cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
-                    const T* alpha, const T* a, int lda, long long stride_a, const T* b, int ldb, long long stride_b,
-                    const T* beta, T* c, int ldc, long long stride_c, int batch) {
+/// cuBLAS's checks of a GEMM's handle, sizes and leading dimensions; then, for a call with work to do, the wait for
+/// earlier work (a faulted context fails the call) and the touch of the workspace.
+cublasStatus_t check(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k, int lda,
+                     int ldb, int ldc, int batch) {
     if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
     const int rows_a = op_a == CUBLAS_OP_N ? m : k, rows_b = op_b == CUBLAS_OP_N ? k : n;
     if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, rows_a) || ldb < std::max(1, rows_b) ||
         ldc < std::max(1, m))
         return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
-    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;  // a faulted context
+    if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;
     bplab_emu::touch_workspace(handle->workspace, handle->workspace_bytes);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+/// C (m, n) = alpha op(A) op(B) + beta C for each batch entry, column-major, as cublas<t>gemmStridedBatched.
+template <class T>
+cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                    const T* alpha, const T* a, int lda, long long stride_a, const T* b, int ldb, long long stride_b,
+                    const T* beta, T* c, int ldc, long long stride_c, int batch) {
+    if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, batch);
+        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || batch == 0)
+        return status;
     for (int i = 0; i < batch; ++i) {
         if constexpr (std::is_same_v<T, float>)
             if (handle->math == CUBLAS_TF32_TENSOR_OP_MATH) {
@@ -93,4 +104,19 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_
                                          long long stride_a, const double* b, int ldb, long long stride_b,
                                          const double* beta, double* c, int ldc, long long stride_c, int batch) {
     return gemm(handle, op_a, op_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch);
+}
+
+cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                            const void* alpha, const void* a, cudaDataType_t a_type, int lda, const void* b,
+                            cudaDataType_t b_type, int ldb, const void* beta, void* c, cudaDataType_t c_type, int ldc,
+                            cublasComputeType_t compute, cublasGemmAlgo_t) {
+    if (a_type != CUDA_R_16BF || b_type != CUDA_R_16BF || c_type != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, 1);
+        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0)
+        return status;
+    bplab_emu::gemm_bf16(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *static_cast<const float*>(alpha),
+                         static_cast<const std::uint16_t*>(a), lda, static_cast<const std::uint16_t*>(b), ldb,
+                         *static_cast<const float*>(beta), static_cast<float*>(c), ldc);
+    return CUBLAS_STATUS_SUCCESS;
 }

@@ -43,7 +43,7 @@ struct Problem {
     std::uint64_t m, n, k;
 };
 
-std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 : 4; }
+std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 : type == CUDA_R_16BF ? 2 : 4; }
 
 [[noreturn]] void misuse(const char* call, const char* what) {
     std::fprintf(stderr, "cuda emulator: %s: %s (a real cuBLASLt would refuse or misbehave)\n", call, what);
@@ -60,8 +60,11 @@ Problem problem(const char* call, cublasLtMatmulDesc_t desc, cublasLtMatrixLayou
     if (!desc || !a || !b || !c || !d) misuse(call, "a null descriptor");
     const cudaDataType_t want = desc->compute == CUBLAS_COMPUTE_64F ? CUDA_R_64F : CUDA_R_32F;
     if (desc->scale != want) misuse(call, "the scale type does not match the compute type");
-    for (const auto* l : {a, b, c, d})
+    for (const auto* l : {c, d})
         if (l->type != want) misuse(call, "a matrix type does not match the compute type");
+    // A and B: the compute type's, or bf16 (both) with f32 sums and no TF32
+    const bool bf16 = a->type == CUDA_R_16BF && b->type == CUDA_R_16BF && desc->compute == CUBLAS_COMPUTE_32F;
+    if (!bf16 && (a->type != want || b->type != want)) misuse(call, "A and B are neither of the compute type nor bf16");
     const std::uint64_t a_rows = desc->trans_a == CUBLAS_OP_N ? a->rows : a->cols;
     const std::uint64_t a_cols = desc->trans_a == CUBLAS_OP_N ? a->cols : a->rows;
     const std::uint64_t b_rows = desc->trans_b == CUBLAS_OP_N ? b->rows : b->cols;
@@ -75,16 +78,19 @@ Problem problem(const char* call, cublasLtMatmulDesc_t desc, cublasLtMatrixLayou
     return {d->rows, d->cols, a_cols};
 }
 
-/// D = alpha op(A) op(B) + beta C, then the bias epilogue (+ bias[i] on row i).
-template <class T>
-void matmul(cublasLtMatmulDesc_t desc, const Problem& p, T alpha, const T* a, std::int64_t lda, const T* b,
+/// D = alpha op(A) op(B) + beta C, then the bias epilogue (+ bias[i] on row i); A and B are of type S (T, or bf16's
+/// bits with an f32 T).
+template <class T, class S>
+void matmul(cublasLtMatmulDesc_t desc, const Problem& p, T alpha, const S* a, std::int64_t lda, const S* b,
             std::int64_t ldb, T beta, const T* c, T* d, std::int64_t ldd) {
     const auto m = static_cast<Eigen::Index>(p.m), n = static_cast<Eigen::Index>(p.n);
     if (beta != T(0) && c != d)  // C and D share their layout, so D can take C's values and be the GEMM's C
         for (Eigen::Index j = 0; j < n; ++j) std::memcpy(d + j * ldd, c + j * ldd, static_cast<std::size_t>(m) * sizeof(T));
     const bool ta = desc->trans_a != CUBLAS_OP_N, tb = desc->trans_b != CUBLAS_OP_N;
     const auto k = static_cast<Eigen::Index>(p.k);
-    if constexpr (std::is_same_v<T, float>)
+    if constexpr (std::is_same_v<S, std::uint16_t>)
+        bplab_emu::gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
+    else if constexpr (std::is_same_v<T, float>)
         if (desc->compute == CUBLAS_COMPUTE_32F_FAST_TF32) bplab_emu::gemm_tf32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
         else bplab_emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, d, ldd);
     else
@@ -191,8 +197,9 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
     if (p.m == 1 || p.n == 1 || p.k == 1) return CUBLAS_STATUS_INVALID_VALUE;  // as cuBLASLt can answer
     if (std::getenv("BPLAB_EMU_LT_NONE")) return CUBLAS_STATUS_NOT_SUPPORTED;
     // Each matrix's promised alignment must at least be its element's (cuBLASLt has no kernel below that).
-    for (std::uint32_t bytes : pref->alignment)
-        if (bytes < element_bytes(d->type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+    const cublasLtMatrixLayout_t layouts[4] = {a, b, c, d};
+    for (int i = 0; i < 4; ++i)
+        if (pref->alignment[i] < element_bytes(layouts[i]->type)) return CUBLAS_STATUS_NOT_SUPPORTED;
     cublasLtMatmulHeuristicResult_t r{};
     const std::uint64_t workspace = pref->workspace < kWorkspaceAsked ? pref->workspace : kWorkspaceAsked;
     r.algo.data[0] = kAlgoMagic;
@@ -230,6 +237,10 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
         matmul(desc, p, *static_cast<const double*>(alpha), static_cast<const double*>(a), a_layout->ld,
                static_cast<const double*>(b), b_layout->ld, *static_cast<const double*>(beta),
                static_cast<const double*>(c), static_cast<double*>(d), d_layout->ld);
+    else if (a_layout->type == CUDA_R_16BF)
+        matmul(desc, p, *static_cast<const float*>(alpha), static_cast<const std::uint16_t*>(a), a_layout->ld,
+               static_cast<const std::uint16_t*>(b), b_layout->ld, *static_cast<const float*>(beta),
+               static_cast<const float*>(c), static_cast<float*>(d), d_layout->ld);
     else
         matmul(desc, p, *static_cast<const float*>(alpha), static_cast<const float*>(a), a_layout->ld,
                static_cast<const float*>(b), b_layout->ld, *static_cast<const float*>(beta),

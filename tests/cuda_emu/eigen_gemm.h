@@ -1,5 +1,6 @@
 // tests/cuda_emu/eigen_gemm.h — the column-major GEMM that the emulated cuBLAS and cuBLASLt both compute (in f32,
-// f64, or f32 with TF32 operands), and the touch of a workspace such a call may use whole; on host memory with Eigen.
+// f64, f32 with TF32 operands, or f32 sums of bf16 operands), and the touch of a workspace such a call may use
+// whole; on host memory with Eigen.
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
@@ -40,23 +41,46 @@ inline float to_tf32(float v) {
     return v;
 }
 
-/// The column-major (rows, cols) matrix at `a` with leading dimension `ld`, each element rounded to TF32, packed
-/// (leading dimension rows).
-inline std::vector<float> tf32_copy(const float* a, Eigen::Index rows, Eigen::Index cols, Eigen::Index ld) {
+/// The column-major (rows, cols) matrix at `a` with leading dimension `ld`, each element converted to f32 by
+/// `to_f32`, packed (leading dimension rows).
+template <class S, class F>
+std::vector<float> packed_f32(const S* a, Eigen::Index rows, Eigen::Index cols, Eigen::Index ld, F to_f32) {
     std::vector<float> out(static_cast<std::size_t>(rows * cols));
     for (Eigen::Index j = 0; j < cols; ++j)
-        for (Eigen::Index i = 0; i < rows; ++i) out[static_cast<std::size_t>(j * rows + i)] = to_tf32(a[j * ld + i]);
+        for (Eigen::Index i = 0; i < rows; ++i) out[static_cast<std::size_t>(j * rows + i)] = to_f32(a[j * ld + i]);
     return out;
+}
+
+/// gemm on packed f32 copies of A and B made by `to_f32`, from their elements of type S: TF32's rounding of f32
+/// operands, or bf16 operands read exactly.
+template <class S, class F>
+void gemm_converted(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, float alpha, const S* a,
+                    Eigen::Index lda, const S* b, Eigen::Index ldb, float beta, float* c, Eigen::Index ldc, F to_f32) {
+    const Eigen::Index rows_a = trans_a ? k : m, cols_a = trans_a ? m : k, rows_b = trans_b ? n : k, cols_b = trans_b ? k : n;
+    const auto ca = packed_f32(a, rows_a, cols_a, lda, to_f32), cb = packed_f32(b, rows_b, cols_b, ldb, to_f32);
+    gemm(trans_a, trans_b, m, n, k, alpha, ca.data(), std::max<Eigen::Index>(rows_a, 1), cb.data(),
+         std::max<Eigen::Index>(rows_b, 1), beta, c, ldc);
 }
 
 /// gemm with TF32 operands (f32 sums), as cuBLAS computes f32 GEMMs in CUBLAS_TF32_TENSOR_OP_MATH or with
 /// CUBLAS_COMPUTE_32F_FAST_TF32.
 inline void gemm_tf32(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, float alpha, const float* a,
                       Eigen::Index lda, const float* b, Eigen::Index ldb, float beta, float* c, Eigen::Index ldc) {
-    const Eigen::Index rows_a = trans_a ? k : m, cols_a = trans_a ? m : k, rows_b = trans_b ? n : k, cols_b = trans_b ? k : n;
-    const auto ta = tf32_copy(a, rows_a, cols_a, lda), tb = tf32_copy(b, rows_b, cols_b, ldb);
-    gemm(trans_a, trans_b, m, n, k, alpha, ta.data(), std::max<Eigen::Index>(rows_a, 1), tb.data(), std::max<Eigen::Index>(rows_b, 1),
-         beta, c, ldc);
+    gemm_converted(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, to_tf32);
+}
+
+/// gemm with bf16 operands (given as their 16 bits) and f32 sums and output, as cuBLAS computes CUDA_R_16BF
+/// products with CUBLAS_COMPUTE_32F.
+inline void gemm_bf16(bool trans_a, bool trans_b, Eigen::Index m, Eigen::Index n, Eigen::Index k, float alpha,
+                      const std::uint16_t* a, Eigen::Index lda, const std::uint16_t* b, Eigen::Index ldb, float beta,
+                      float* c, Eigen::Index ldc) {
+    const auto widen = [](std::uint16_t bits) {
+        const std::uint32_t wide = std::uint32_t{bits} << 16;
+        float v;
+        std::memcpy(&v, &wide, sizeof v);
+        return v;
+    };
+    gemm_converted(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, widen);
 }
 
 /// Writes the first and last byte of a workspace the library may use whole, so that a freed or too small one

@@ -5,9 +5,6 @@
 
 #include "cublas_v2.h"
 
-enum cudaDataType_t { CUDA_R_32F = 0, CUDA_R_64F = 1 };
-using cudaDataType = cudaDataType_t;
-enum cublasComputeType_t { CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_64F = 70, CUBLAS_COMPUTE_32F_FAST_TF32 = 77 };
 enum cublasLtMatmulDescAttributes_t {
     CUBLASLT_MATMUL_DESC_TRANSA = 3,
     CUBLASLT_MATMUL_DESC_TRANSB = 4,

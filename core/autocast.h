@@ -1,0 +1,36 @@
+// core/autocast.h — mixed precision for the linear layers, as a scope: under AutocastGuard(bf16) a linear op rounds
+// its f32 input and weight to bfloat16, multiplies them with f32 sums and gives f32; backward keeps the bf16 input.
+#pragma once
+#include <optional>
+
+#include "core/tensor.h"
+
+namespace bplab {
+
+/// The dtype that linear ops round their f32 operands to on this thread, if any (none unless a guard is alive).
+std::optional<DType> autocast_dtype();
+
+/// Rounds the operands of every linear op on this thread to `dtype` for its lifetime (RAII); std::nullopt turns a
+/// surrounding guard's rounding off. Only bf16 is offered: fp16 would need loss scaling, which bplab does not have.
+class AutocastGuard {
+public:
+    explicit AutocastGuard(std::optional<DType> dtype);
+    ~AutocastGuard();
+    AutocastGuard(const AutocastGuard&) = delete;
+    AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+private:
+    std::optional<DType> previous_;
+};
+
+/// True when a linear op on x rounds its operands: a guard is alive and x is f32 (f64 stays exact, for gradient
+/// checks). Ops decide this once, in forward, and their backward follows it.
+bool autocast_applies(const Tensor& x);
+
+/// t as an operand of a linear op's products: rounded to the autocast dtype (no history) when `rounded`, else t.
+Tensor autocast_operand(const Tensor& t, bool rounded);
+
+/// "bf16" → DType::bf16, for command lines; names the flag, the text and what is accepted otherwise.
+DType parse_autocast_dtype(const std::string& flag, const std::string& text);
+
+}  // namespace bplab

@@ -1,0 +1,196 @@
+// tests/test_autocast.cpp — bf16 autocast (core/autocast.h): the linear ops' products and gradients against an f64
+// computation on the rounded operands, the fused ops against the plain ones, the bytes kept, the guard's scope.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include "core/allocator.h"
+#include "core/autocast.h"
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "tests/test_helpers.h"
+
+using namespace bplab;
+using bplab::test::max_abs_diff;
+using bplab::test::random_tensor;
+
+namespace {
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+Tensor param(const Shape& shape, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
+    Tensor t = random_tensor(shape, seed, DType::f32, lo, hi);
+    t.set_requires_grad(true);
+    return t;
+}
+
+/// The values of t, each rounded to bf16 (t f32).
+std::vector<double> rounded(const Tensor& t) { return t.to(DType::bf16).to_vector(); }
+
+/// The output and the gradients of every input of sum(fn(inputs) ⊙ g), for a fixed random g, optionally under a
+/// bf16 autocast guard.
+std::vector<Tensor> output_and_grads(const Fn& fn, const std::vector<Tensor>& inputs, bool autocast) {
+    for (const Tensor& t : inputs) Tensor(t).zero_grad();
+    Tensor y;
+    {
+        AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
+        y = fn(inputs);
+    }
+    backward(sum(mul(y, random_tensor(y.shape(), 99, y.dtype()))));
+    std::vector<Tensor> out{y.detach()};
+    for (const Tensor& t : inputs) out.push_back(t.grad().clone());
+    return out;
+}
+
+/// Largest |a − b| over the pairs, relative to the largest |a| of each pair.
+double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        double scale = 1e-30;
+        for (double v : a[i].to_vector()) scale = std::max(scale, std::abs(v));
+        worst = std::max(worst, max_abs_diff(a[i], b[i]) / scale);
+    }
+    return worst;
+}
+
+/// C (m, n) = A (m, k) · B (k, n) in f64 over row-major values, and Σ |a||b| per element (the error's scale).
+struct Product {
+    std::vector<double> value, magnitude;
+};
+Product product(const std::vector<double>& a, const std::vector<double>& b, std::int64_t m, std::int64_t k,
+                std::int64_t n, bool trans_a, bool trans_b) {
+    Product p{std::vector<double>(static_cast<std::size_t>(m * n)), std::vector<double>(static_cast<std::size_t>(m * n))};
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j)
+            for (std::int64_t q = 0; q < k; ++q) {
+                const double x = a[static_cast<std::size_t>(trans_a ? q * m + i : i * k + q)];
+                const double y = b[static_cast<std::size_t>(trans_b ? j * k + q : q * n + j)];
+                p.value[static_cast<std::size_t>(i * n + j)] += x * y;
+                p.magnitude[static_cast<std::size_t>(i * n + j)] += std::abs(x * y);
+            }
+    return p;
+}
+
+/// |got − exact| ≤ 2⁻¹⁸ Σ|a||b| + 2⁻²³ |exact| per element: f32 sums of exactly representable products.
+void require_f32_sum_of(const Tensor& got, const Product& exact, const std::vector<double>& plus = {}) {
+    const std::vector<double> g = got.to_vector();
+    REQUIRE(g.size() == exact.value.size());
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        const double e = exact.value[i] + (plus.empty() ? 0.0 : plus[i]);
+        INFO("element " << i << ": " << g[i] << " vs " << e);
+        REQUIRE(std::abs(g[i] - e) <= std::ldexp(exact.magnitude[i], -18) + std::ldexp(std::abs(e), -23));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("autocast: linear's output is the f32 sum of the bf16-rounded x and w products, plus b", "[autocast]") {
+    const std::int64_t rows = 13, in = 67, out = 11;
+    const Tensor x = param({rows, in}, 1, -3, 3), w = param({out, in}, 2), b = param({out}, 3);
+    Tensor y;
+    {
+        AutocastGuard guard(DType::bf16);
+        y = linear(x, w, b);
+    }
+    REQUIRE(y.dtype() == DType::f32);
+    const Product exact = product(rounded(x), rounded(w), rows, in, out, false, true);
+    std::vector<double> bias(static_cast<std::size_t>(rows * out));
+    const std::vector<double> bv = b.to_vector();
+    for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = bv[i % static_cast<std::size_t>(out)];
+    require_f32_sum_of(y, exact, bias);
+    // and visibly not the f32 product: bf16 rounding moves some outputs by far more than f32's error
+    CHECK(max_abs_diff(y, linear(x, w, b)) > 1e-3);
+}
+
+TEST_CASE("autocast: linear's gradients: dx = bf16(dy) bf16(w), dw = bf16(dy)ᵀ bf16(x), db = Σ dy, all f32", "[autocast]") {
+    const std::int64_t rows = 19, in = 37, out = 23;
+    const Tensor x = param({rows, in}, 4, -2, 2), w = param({out, in}, 5), b = param({out}, 6);
+    Tensor y;
+    {
+        AutocastGuard guard(DType::bf16);
+        y = linear(x, w, b);
+    }
+    const Tensor dy = random_tensor({rows, out}, 7, DType::f32, -2, 2);
+    backward(sum(mul(y, dy)));
+    REQUIRE(x.grad().dtype() == DType::f32);
+    REQUIRE(w.grad().dtype() == DType::f32);
+    const std::vector<double> rdy = rounded(dy), rx = rounded(x), rw = rounded(w);
+    require_f32_sum_of(x.grad(), product(rdy, rw, rows, out, in, false, false));
+    require_f32_sum_of(w.grad(), product(rdy, rx, out, rows, in, true, false));
+    const Product db = product(std::vector<double>(static_cast<std::size_t>(rows), 1.0), dy.to_vector(), 1, rows, out,
+                               false, false);  // Σ_rows dy, from dy itself
+    require_f32_sum_of(b.grad(), db);
+    CHECK(max_abs_diff(x.grad(), matmul(dy, w)) > 1e-3);  // dy and w were rounded
+}
+
+TEST_CASE("autocast: the fused linear ops round as linear does (layer_norm_linear, gelu_linear, scaled_linear, with γ)",
+          "[autocast]") {
+    const Tensor x = param({3, 7, 40}, 10, -2, 2), nw = param({40}, 11), nb = param({40}, 12), w = param({24, 40}, 13),
+                 b = param({24}, 14), gamma = param({24}, 15), a = param({3, 7, 40}, 16, -3, 3);
+    struct Case {
+        const char* name;
+        Fn fused, plain;
+        std::vector<Tensor> inputs;
+    };
+    const std::vector<Case> cases = {
+        {"layer_norm_linear", [](const auto& in) { return layer_norm_linear(in[0], in[1], in[2], 1e-6, in[3], in[4]); },
+         [](const auto& in) { return linear(layer_norm(in[0], in[1], in[2], 1e-6), in[3], in[4]); }, {x, nw, nb, w, b}},
+        {"gelu_linear", [](const auto& in) { return gelu_linear(in[0], in[1], in[2]); },
+         [](const auto& in) { return linear(gelu(in[0]), in[1], in[2]); }, {a, w, b}},
+        {"gelu_linear with γ", [](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },
+         [](const auto& in) { return mul(linear(gelu(in[0]), in[1], in[2]), in[3]); }, {a, w, b, gamma}},
+        {"scaled_linear with γ", [](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },
+         [](const auto& in) { return mul(linear(in[0], in[1], in[2]), in[3]); }, {a, w, b, gamma}},
+        {"scaled_linear", [](const auto& in) { return scaled_linear(in[0], in[1], in[2], Tensor()); },
+         [](const auto& in) { return linear(in[0], in[1], in[2]); }, {a, w, b}},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const auto fused = output_and_grads(c.fused, c.inputs, true), plain = output_and_grads(c.plain, c.inputs, true);
+        const auto exact = output_and_grads(c.plain, c.inputs, false);
+        // γ folded into the weight is rounded with it, so with γ the fused op rounds γ·w where the plain one rounds
+        // w: both are bf16 products, a bf16 step apart at most.
+        const bool folded = c.inputs.size() == 4;
+        CHECK(worst_relative(plain, fused) <= (folded ? 2e-2 : 1e-5));
+        CHECK(worst_relative(exact, fused) > 1e-4);  // and the rounding did happen
+        CHECK(worst_relative(exact, fused) < 5e-2);
+    }
+}
+
+TEST_CASE("autocast: a linear keeps its input in bf16, half the bytes of f32", "[autocast]") {
+    const Tensor x = param({64, 96}, 20), w = param({48, 96}, 21), b = param({48}, 22);
+    const auto kept = [&](bool autocast) {
+        AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
+        const std::int64_t before = memory_stats().current_bytes;
+        const Tensor y = linear(gelu(x), w, b);  // gelu keeps x (a leaf: no bytes); linear keeps gelu's output
+        return memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes());
+    };
+    CHECK(kept(false) == 64 * 96 * 4);
+    CHECK(kept(true) == 64 * 96 * 2);
+}
+
+TEST_CASE("autocast: the guard nests, turns off with nullopt, leaves f64 exact and other threads alone", "[autocast]") {
+    const Tensor x = param({5, 9}, 30);
+    CHECK_FALSE(autocast_dtype().has_value());
+    {
+        AutocastGuard on(DType::bf16);
+        CHECK(autocast_dtype() == DType::bf16);
+        CHECK(autocast_applies(x));
+        CHECK_FALSE(autocast_applies(x.to(DType::f64)));  // gradient checks stay exact
+        bool other_thread = true;
+        std::thread([&] { other_thread = autocast_dtype().has_value(); }).join();
+        CHECK_FALSE(other_thread);
+        {
+            AutocastGuard off(std::nullopt);
+            CHECK_FALSE(autocast_applies(x));
+        }
+        CHECK(autocast_applies(x));
+    }
+    CHECK_FALSE(autocast_dtype().has_value());
+    CHECK_THROWS_WITH(AutocastGuard(DType::f32), Catch::Contains("F32 (expected BF16, or none"));
+    CHECK(parse_autocast_dtype("--amp", "bf16") == DType::bf16);
+    CHECK_THROWS_WITH(parse_autocast_dtype("--amp", "fp16"), "--amp 'fp16': expected bf16 (fp16 needs loss scaling, "
+                                                             "which bplab does not have)");
+    CHECK_THROWS_WITH(parse_autocast_dtype("--amp", "yes"), "--amp 'yes': expected bf16");
+}
