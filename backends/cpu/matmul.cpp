@@ -1,6 +1,6 @@
 // backends/cpu/matmul.cpp — batched GEMM and the fused linear forward/backward, on Eigen.
 // Small batched products run one batch per thread; large ones let Eigen thread the GEMM. The linear layer's bf16
-// operands (autocast) are widened to f32, exactly, and multiplied there.
+// operands (autocast) are widened to f32, exactly, a block of rows at a time, and multiplied there.
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/eigen_map.h"
 
@@ -33,6 +33,66 @@ void linear_products(Tensor& dx, Tensor& dw, const Tensor& dy, const Tensor& x, 
     });
 }
 
+// Autocast's bf16 linear: its operands are widened to f32 (exactly) a block of rows at a time, so that the f32
+// copies stay near 2 MB whatever the batch, and multiplied there with f32 sums.
+
+/// Rows per block for matrices of `width` columns: 2¹⁹ floats, and at least 64 rows.
+std::int64_t block_rows(std::int64_t width) {
+    return std::max<std::int64_t>(64, (std::int64_t{1} << 19) / std::max<std::int64_t>(width, 1));
+}
+
+/// out (n, c) = rows [r0, r0 + n) of t (R, c) as f32: a bf16 t read exactly, an f32 t rounded to bf16 first.
+void widen_rows(float* out, const Tensor& t, std::int64_t r0, std::int64_t n, std::int64_t c) {
+    const std::int64_t count = n * c;
+    if (t.dtype() == DType::bf16) {
+        const BFloat16* src = t.data<BFloat16>() + r0 * c;
+#pragma omp parallel for if (count > cpu::kParallelGrain)
+        for (std::int64_t i = 0; i < count; ++i) out[i] = src[i];
+    } else {
+        const float* src = t.data<float>() + r0 * c;
+#pragma omp parallel for if (count > cpu::kParallelGrain)
+        for (std::int64_t i = 0; i < count; ++i) out[i] = round_to_bf16(src[i]);
+    }
+}
+
+/// y (R, O) = x (R, I) · wᵀ + b with bf16 x and w, f32 y and b.
+void linear_forward_bf16(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
+    const std::int64_t rows = cpu::rows_of(x), in = w.size(1), out = w.size(0), block = block_rows(in);
+    const Tensor wf = w.to(DType::f32);
+    const cpu::ConstMatMap<float> W(wf.data<float>(), out, in);
+    Tensor xf = Tensor::empty({std::min(block, rows), in});
+    for (std::int64_t r0 = 0; r0 < rows; r0 += block) {
+        const std::int64_t n = std::min(block, rows - r0);
+        widen_rows(xf.data<float>(), x, r0, n, in);
+        cpu::MatMap<float> Y(y.data<float>() + r0 * out, n, out);
+        Y.noalias() = cpu::ConstMatMap<float>(xf.data<float>(), n, in) * W.transpose();
+        if (b.defined()) Y.rowwise() += cpu::ConstRowVecMap<float>(b.data<float>(), out);
+    }
+}
+
+/// dx (R, I) = bf16(dy) · w and dw (O, I) = bf16(dy)ᵀ · x, each when defined, with bf16 w and x (x read only
+/// for dw) and f32 dy, dx, dw.
+void linear_products_bf16(Tensor& dx, Tensor& dw, const Tensor& dy, const Tensor& x, const Tensor& w) {
+    const std::int64_t rows = cpu::rows_of(dy), in = w.size(1), out = w.size(0), block = block_rows(std::max(in, out));
+    const Tensor wf = w.to(DType::f32);
+    const cpu::ConstMatMap<float> W(wf.data<float>(), out, in);
+    Tensor dyf = Tensor::empty({std::min(block, rows), out}), xf;
+    if (dw.defined()) {
+        xf = Tensor::empty({std::min(block, rows), in});
+        cpu::MatMap<float>(dw.data<float>(), out, in).setZero();
+    }
+    for (std::int64_t r0 = 0; r0 < rows; r0 += block) {
+        const std::int64_t n = std::min(block, rows - r0);
+        widen_rows(dyf.data<float>(), dy, r0, n, out);
+        const cpu::ConstMatMap<float> DY(dyf.data<float>(), n, out);
+        if (dx.defined()) cpu::MatMap<float>(dx.data<float>() + r0 * in, n, in).noalias() = DY * W;
+        if (dw.defined()) {
+            widen_rows(xf.data<float>(), x, r0, n, in);
+            cpu::MatMap<float>(dw.data<float>(), out, in).noalias() += DY.transpose() * cpu::ConstMatMap<float>(xf.data<float>(), n, in);
+        }
+    }
+}
+
 }  // namespace
 
 void CpuBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate) {
@@ -52,8 +112,8 @@ void CpuBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool tran
 }
 
 void CpuBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
-    if (w.dtype() == DType::bf16) {  // autocast: the bf16 operands, exactly in f32, then f32 products and sums
-        linear_forward(y, x.to(DType::f32), w.to(DType::f32), b);
+    if (w.dtype() == DType::bf16) {  // autocast
+        linear_forward_bf16(y, x, w, b);
         return;
     }
     const std::int64_t rows = cpu::rows_of(x), in = w.size(1), out = w.size(0);
@@ -72,11 +132,8 @@ void CpuBackend::linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tenso
             using T = decltype(tag);
             cpu::RowVecMap<T>(db.data<T>(), out) = cpu::ConstMatMap<T>(dy.data<T>(), rows, out).colwise().sum();
         });
-    if (w.dtype() == DType::bf16)  // autocast: dy rounded to bf16 too; the bf16 operands are exact in f32
-        linear_products(dx, dw, dy.to(DType::bf16).to(DType::f32), dw.defined() ? x.to(DType::f32) : x,
-                        w.to(DType::f32));
-    else
-        linear_products(dx, dw, dy, x, w);
+    if (w.dtype() == DType::bf16) linear_products_bf16(dx, dw, dy, x, w);  // autocast: dy rounded to bf16 too
+    else linear_products(dx, dw, dy, x, w);
 }
 
 }  // namespace bplab

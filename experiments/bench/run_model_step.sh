@@ -3,7 +3,8 @@
 # same machine and threads: ms/step, the ratio, and peak tensor memory of each. Why: the cost baseline for SBP.
 # Usage: bash experiments/bench/run_model_step.sh [MODEL[,MODEL...]] [THREADS...]
 #        (default models vit-mini,convnext-mini; default threads 1 and all cores)
-#        Environment: BATCH (128), STEPS (20), WARMUP (3) are passed to both programs.
+#        Environment: BATCH (128), STEPS (20), WARMUP (3) are passed to both programs, and so are the flags in
+#        FLAGS (e.g. FLAGS="--amp bf16").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bench=./build/release/experiments/bench/bench_model_step
@@ -15,6 +16,8 @@ if [ $# -gt 0 ] && ! [[ $1 =~ ^[0-9]+$ ]]; then models=$1; shift; fi
 threads=("$@")
 [ ${#threads[@]} -gt 0 ] || threads=(1 "$(nproc)")
 common=(--batch "${BATCH:-128}" --steps "${STEPS:-20}" --warmup "${WARMUP:-3}")
+read -ra extra <<< "${FLAGS:-}"
+common+=("${extra[@]}")
 
 field() {  # field NAME < RESULT line  -> value
   sed -n "s/^RESULT .* $1=\([^ ]*\).*/\1/p"
