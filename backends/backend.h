@@ -11,6 +11,12 @@ namespace bplab {
 
 enum class BinaryOp { add, sub, mul, div };
 
+/// R of a linear, from its y or dy (R, O), or from x (R, I) when O is 0 (x may stand in for its shape only).
+inline std::int64_t linear_rows(const Tensor& y, const Tensor& x) {
+    if (y.size(-1) > 0) return y.numel() / y.size(-1);
+    return x.size(-1) > 0 ? x.numel() / x.size(-1) : 0;
+}
+
 /// Layer-sized forward/backward kernels. Conventions, kept by every backend:
 /// - outputs come first and are allocated by the caller, with the right shape and dtype;
 /// - float kernels accept f32 and f64 (the CPU backend) and all operands share one dtype, but for the linear

@@ -35,10 +35,11 @@ BPLAB_HOST_DEVICE inline float f32_from_bits(std::uint32_t bits) {
 /// A bfloat16 value. Made from a float by rounding (explicitly); read as a float exactly (implicitly), so that
 /// arithmetic on it happens in f32.
 struct BFloat16 {
-    std::uint16_t bits = 0;
+    std::uint16_t bits;  ///< no default value: a trivial type may live in __shared__ memory; BFloat16{} is zero
 
     BFloat16() = default;
-    /// Round to nearest, ties to even; overflow gives ±infinity, a NaN stays a (quiet) NaN of the same sign.
+    /// Round to nearest, ties to even; overflow gives ±infinity, a NaN stays a (quiet) NaN of the same sign. A
+    /// double goes through float first (rounded twice, as PyTorch's conversion does).
     BPLAB_HOST_DEVICE explicit BFloat16(float v) {
         const std::uint32_t b = f32_bits(v);
         if ((b & 0x7fffffffu) > 0x7f800000u) bits = static_cast<std::uint16_t>((b >> 16) | 0x0040u);  // NaN

@@ -37,6 +37,12 @@ TEST_CASE("gradcheck: linear with and without bias", "[gradcheck]") {
     check_gradients([](const auto& in) { return linear(in[0], in[1], Tensor()); }, {param({3, 4}, 4), param({2, 4}, 5)});
 }
 
+TEST_CASE("gradcheck: linear with no outputs (dx is zero) and with no inputs (y is the bias)", "[gradcheck]") {
+    const auto fn = [](const auto& in) { return linear(in[0], in[1], in[2]); };
+    check_gradients(fn, {param({3, 4}, 6), param({0, 4}, 7), param({0}, 8)});
+    check_gradients(fn, {param({3, 0}, 9), param({5, 0}, 10), param({5}, 11)});
+}
+
 TEST_CASE("gradcheck: add, sub, mul, div with full, trailing and scalar broadcast", "[gradcheck]") {
     using Fn = Tensor (*)(const Tensor&, const Tensor&);
     const std::pair<const char*, Fn> ops[] = {{"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}};

@@ -23,7 +23,7 @@ void gemm(T* c, const T* a, const T* b, std::int64_t m, std::int64_t k, std::int
 
 /// dx (R, I) = dy (R, O) · w (O, I) and dw (O, I) = dyᵀ · x (R, I), each when defined; x is read only for dw.
 void linear_products(Tensor& dx, Tensor& dw, const Tensor& dy, const Tensor& x, const Tensor& w) {
-    const std::int64_t rows = cpu::rows_of(dy), in = w.size(1), out = w.size(0);
+    const std::int64_t rows = linear_rows(dy, x), in = w.size(1), out = w.size(0);
     cpu::dispatch_float("linear_backward", dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const cpu::ConstMatMap<T> DY(dy.data<T>(), rows, out), W(w.data<T>(), out, in);
@@ -57,7 +57,7 @@ void widen_rows(float* out, const Tensor& t, std::int64_t r0, std::int64_t n, st
 
 /// y (R, O) = x (R, I) · wᵀ + b with bf16 x and w, f32 y and b.
 void linear_forward_bf16(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
-    const std::int64_t rows = cpu::rows_of(x), in = w.size(1), out = w.size(0), block = block_rows(in);
+    const std::int64_t rows = linear_rows(y, x), in = w.size(1), out = w.size(0), block = block_rows(in);
     const Tensor wf = w.to(DType::f32);
     const cpu::ConstMatMap<float> W(wf.data<float>(), out, in);
     Tensor xf = Tensor::empty({std::min(block, rows), in});
@@ -73,7 +73,7 @@ void linear_forward_bf16(Tensor& y, const Tensor& x, const Tensor& w, const Tens
 /// dx (R, I) = bf16(dy) · w and dw (O, I) = bf16(dy)ᵀ · x, each when defined, with bf16 w and x (x read only
 /// for dw) and f32 dy, dx, dw.
 void linear_products_bf16(Tensor& dx, Tensor& dw, const Tensor& dy, const Tensor& x, const Tensor& w) {
-    const std::int64_t rows = cpu::rows_of(dy), in = w.size(1), out = w.size(0), block = block_rows(std::max(in, out));
+    const std::int64_t rows = linear_rows(dy, x), in = w.size(1), out = w.size(0), block = block_rows(std::max(in, out));
     const Tensor wf = w.to(DType::f32);
     const cpu::ConstMatMap<float> W(wf.data<float>(), out, in);
     Tensor dyf = Tensor::empty({std::min(block, rows), out}), xf;
@@ -116,7 +116,7 @@ void CpuBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, con
         linear_forward_bf16(y, x, w, b);
         return;
     }
-    const std::int64_t rows = cpu::rows_of(x), in = w.size(1), out = w.size(0);
+    const std::int64_t rows = linear_rows(y, x), in = w.size(1), out = w.size(0);
     cpu::dispatch_float("linear_forward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         cpu::MatMap<T> Y(y.data<T>(), rows, out);
@@ -126,7 +126,7 @@ void CpuBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, con
 }
 
 void CpuBackend::linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w) {
-    const std::int64_t rows = cpu::rows_of(dy), out = w.size(0);
+    const std::int64_t rows = linear_rows(dy, x), out = w.size(0);
     if (db.defined())
         cpu::dispatch_float("linear_backward", dy.dtype(), [&](auto tag) {
             using T = decltype(tag);

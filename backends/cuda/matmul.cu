@@ -27,8 +27,8 @@ void CudaBackend::matmul(Tensor& out, const Tensor& a, const Tensor& b, bool tra
 }
 
 void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b) {
-    const std::int64_t rows = x.numel() / x.size(-1), in = x.size(-1), out = w.size(0);
     if (y.numel() == 0) return;
+    const std::int64_t rows = linear_rows(y, x), in = x.size(-1), out = w.size(0);
     // cuBLASLt's heuristic refuses a dimension of 1 (as PyTorch found: it takes its Lt path only above 1).
     if (b.defined() && rows > 1 && out > 1 && in > 1 && gemm_bias_.run(y, x, w, b, cublas_workspace_)) return;
     dispatch_float("linear", y.dtype(), [&](auto tag) {
@@ -53,7 +53,7 @@ void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, co
 }
 
 void CudaBackend::linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w) {
-    const std::int64_t rows = dy.numel() / dy.size(-1), in = w.size(1), out = w.size(0);
+    const std::int64_t rows = linear_rows(dy, x), in = w.size(1), out = w.size(0);
     if (dw.defined() && dw.numel() && rows == 0) fill(dw, 0.0);
     const bool want_dx = dx.defined() && dx.numel(), want_dw = dw.defined() && dw.numel() && rows > 0;
     if (w.dtype() == DType::bf16) {  // autocast: dy rounded to bf16 for the products, which sum in f32

@@ -21,7 +21,7 @@ struct NamedTensors {
     bool contains(const std::string& name) const;
 };
 
-/// Writes `tensors` (F32, F64, I32 or I64; any device, copied to the CPU) and `metadata` to `path`.
+/// Writes `tensors` (F32, F64, I32, I64 or BF16; any device, copied to the CPU) and `metadata` to `path`.
 /// Atomic: the bytes go to `path.tmp.<pid>`, are fsync'ed, then renamed over `path`, so a crash leaves either
 /// the old file or the new one. Throws std::runtime_error naming the path on duplicate names or I/O errors.
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,

@@ -38,9 +38,11 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
                       if (norm_needs) dn = Tensor::empty_like(sx);
                       if (needs[3]) dw = Tensor::empty_like(sw);
                       if (needs[4]) db = Tensor::empty({sw.size(0)}, sw.dtype(), sw.device());
-                      be.linear_backward(dn, dw, db, dy, autocast_operand(n.defined() ? n : sx, rounded),
-                                         autocast_operand(sw, rounded));  // x is read only for dw
-                      n = Tensor();
+                      // x is read only for dw: rounded then, and the f32 rows let go once their copy is made
+                      Tensor x_op = autocast_operand(n.defined() ? n : sx, rounded && needs[3]);
+                      if (rounded && needs[3]) n = Tensor();
+                      be.linear_backward(dn, dw, db, dy, x_op, autocast_operand(sw, rounded));
+                      x_op = n = Tensor();
                       if (norm_needs) {
                           if (needs[0]) dx = Tensor::empty_like(sx);
                           if (needs[1]) dnw = Tensor::empty_like(snw);
@@ -81,14 +83,17 @@ std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Ten
         if (needs[0]) dx = Tensor::empty(x_like.shape(), dy.dtype(), dy.device());
         if (needs[1]) dw = Tensor::empty_like(w);
         if (needs[2]) db = Tensor::empty({w.size(0)}, w.dtype(), w.device());
-        be.linear_backward(dx, dw, db, dy, autocast_operand(x.defined() ? x : x_like, rounded),
-                           autocast_operand(w, rounded));  // x is read only for dw
+        Tensor x_op = autocast_operand(x.defined() ? x : x_like, rounded && needs[1]);  // read only for dw
+        if (rounded && needs[1]) x = Tensor();  // its bf16 copy stands in
+        be.linear_backward(dx, dw, db, dy, x_op, autocast_operand(w, rounded));
         return {dx, dw, db, dgamma};
     }
     Tensor g;
     if (needs[1] || needs[3]) {
         g = Tensor::empty_like(w);  // (O, I)
-        be.linear_backward(none, g, none, dy, autocast_operand(x, rounded), autocast_operand(w, rounded));
+        Tensor x_op = autocast_operand(x, rounded);
+        if (rounded) x = Tensor();
+        be.linear_backward(none, g, none, dy, x_op, autocast_operand(w, rounded));
     }
     x = Tensor();
     if (needs[1]) dw = scale_rows(g, gamma);

@@ -78,7 +78,7 @@ void use_tf32(Device device, bool on) {
 
 void add_amp_flag(Flags& flags) {
     flags.add("amp", "", "mixed precision: bf16 = the linear layers' matrix products on bfloat16 operands with f32 sums, "
-                         "their inputs kept for backward in bf16 (empty: off, f32 throughout)");
+                         "a plain linear's input kept for backward in bf16 (empty: off, f32 throughout)");
 }
 
 std::optional<DType> amp_from(const Flags& flags) {

@@ -213,6 +213,10 @@ TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops under bf16 autoc
          2e-5);
     both("linear, one row", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({1, 33}, 53), leaf({17, 33}, 54), leaf({17}, 55)},
          2e-5);
+    // Sizes of 16-byte rows in bf16, which cuBLASLt's bf16 kernels are likeliest to take (the odd ones above may go
+    // to cublasGemmEx instead).
+    both("linear, aligned sizes", [](const auto& in) { return linear(in[0], in[1], in[2]); },
+         {leaf({5, 8, 64}, 74), leaf({32, 64}, 75), leaf({32}, 76)}, 2e-5);
     both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 56), leaf({17, 33}, 57)}, 2e-5);
     both("linear, no rows", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({0, 33}, 58), leaf({17, 33}, 59), leaf({17}, 60)},
          2e-5);
