@@ -14,6 +14,7 @@
 using namespace bplab;
 using bplab::test::max_abs_diff;
 using bplab::test::random_tensor;
+using bplab::test::worst_relative;
 
 namespace {
 
@@ -32,30 +33,14 @@ Tensor fold(const Tensor& w, const Tensor& gamma) { return transpose(mul(transpo
 /// The values of t, each rounded to bf16 (t f32).
 std::vector<double> rounded(const Tensor& t) { return t.to(DType::bf16).to_vector(); }
 
-/// The output and the gradients of every input of sum(fn(inputs) ⊙ g), for a fixed random g, optionally under a
-/// bf16 autocast guard.
+/// output_and_grads with fn's forward under a bf16 autocast guard when `autocast`.
 std::vector<Tensor> output_and_grads(const Fn& fn, const std::vector<Tensor>& inputs, bool autocast) {
-    for (const Tensor& t : inputs) Tensor(t).zero_grad();
-    Tensor y;
-    {
-        AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
-        y = fn(inputs);
-    }
-    backward(sum(mul(y, random_tensor(y.shape(), 99, y.dtype()))));
-    std::vector<Tensor> out{y.detach()};
-    for (const Tensor& t : inputs) out.push_back(t.grad().clone());
-    return out;
-}
-
-/// Largest |a − b| over the pairs, relative to the largest |a| of each pair.
-double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
-    double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        double scale = 1e-30;
-        for (double v : a[i].to_vector()) scale = std::max(scale, std::abs(v));
-        worst = std::max(worst, max_abs_diff(a[i], b[i]) / scale);
-    }
-    return worst;
+    return bplab::test::output_and_grads(
+        [&](const std::vector<Tensor>& in) {
+            const AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
+            return fn(in);
+        },
+        inputs);
 }
 
 /// C (m, n) = A (m, k) · B (k, n) in f64 over row-major values, and Σ |a||b| per element (the error's scale).

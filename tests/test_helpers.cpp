@@ -27,6 +27,26 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
     return m;
 }
 
+std::vector<Tensor> output_and_grads(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                     const std::vector<Tensor>& inputs) {
+    for (const Tensor& t : inputs) Tensor(t).zero_grad();
+    const Tensor y = fn(inputs);
+    backward(sum(mul(y, random_tensor(y.shape(), 99, y.dtype()))));
+    std::vector<Tensor> out{y.detach()};
+    for (const Tensor& t : inputs) out.push_back(t.grad().clone());
+    return out;
+}
+
+double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        double scale = 1e-30;
+        for (double v : a[i].to_vector()) scale = std::max(scale, std::abs(v));
+        worst = std::max(worst, max_abs_diff(a[i], b[i]) / scale);
+    }
+    return worst;
+}
+
 double check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& fn, std::vector<Tensor> inputs,
                        const GradCheckOptions& options) {
     for (const Tensor& t : inputs)

@@ -15,6 +15,13 @@ Tensor random_tensor(const Shape& shape, std::uint64_t seed, DType dtype = DType
 /// max |a − b| over all elements (shapes must agree).
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
+/// The output and every input's gradient of sum(fn(inputs) ⊙ g), for a fixed random g (the inputs' gradients
+/// are zeroed first).
+std::vector<Tensor> output_and_grads(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                     const std::vector<Tensor>& inputs);
+/// Largest |a − b| over the pairs of tensors, relative to the largest |a| of each pair.
+double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b);
+
 struct GradCheckOptions {
     double eps = 1e-6;  ///< central-difference step
     double tol = 1e-8;  ///< allowed |analytic − numeric| / max(1, |numeric|)

@@ -13,7 +13,9 @@
 using namespace bplab;
 using bplab::test::check_gradients;
 using bplab::test::max_abs_diff;
+using bplab::test::output_and_grads;
 using bplab::test::random_tensor;
+using bplab::test::worst_relative;
 
 namespace {
 
@@ -21,28 +23,6 @@ Tensor param(const Shape& shape, std::uint64_t seed, DType dtype = DType::f64, d
     Tensor t = random_tensor(shape, seed, dtype, lo, hi);
     t.set_requires_grad(true);
     return t;
-}
-
-/// The output and every input's gradient of sum(fn(inputs) ⊙ g), for a fixed random g.
-std::vector<Tensor> output_and_grads(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-                                     const std::vector<Tensor>& inputs) {
-    for (const Tensor& t : inputs) Tensor(t).zero_grad();
-    const Tensor y = fn(inputs);
-    backward(sum(mul(y, random_tensor(y.shape(), 99, y.dtype()))));
-    std::vector<Tensor> out{y.detach()};
-    for (const Tensor& t : inputs) out.push_back(t.grad().clone());
-    return out;
-}
-
-/// Largest |a − b| over the pairs, relative to the largest |a|.
-double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
-    double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        double scale = 1e-30;
-        for (double v : a[i].to_vector()) scale = std::max(scale, std::abs(v));
-        worst = std::max(worst, max_abs_diff(a[i], b[i]) / scale);
-    }
-    return worst;
 }
 
 /// Bytes an op holds after its forward beyond its output: what it keeps for backward.
