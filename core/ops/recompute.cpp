@@ -72,8 +72,8 @@ Tensor scaled_linear_forward(const Tensor& x, const Tensor& w, const Tensor& b, 
 /// The gradients of scaled_linear_forward for the inputs in `needs` (x, w, b, γ). x is read only for dw and dγ
 /// (it may be undefined when neither is needed) and is let go as soon as it has been (a recomputed x is then
 /// freed before dx is made); dx takes the shape of `x_like`. `rounded`: the forward ran under autocast, so the
-/// products take bf16 operands here too (x may be bf16 already); the gradients stay in dy's dtype. Backward runs without
-/// recording, so the small (O)- and (O, I)-sized steps use ops. With G = dyᵀ x (O, I), the product dW needs
+/// products take bf16 operands here too (x may be bf16 already); the gradients stay in dy's dtype. Backward runs
+/// without recording, so the small (O)- and (O, I)-sized steps use ops. With G = dyᵀ x (O, I), the product dW needs
 /// anyway: dW = γ ⊙rows G, dγ = Σ_I (G ⊙ W) + b ⊙ Σ_rows dy, db = γ ⊙ Σ_rows dy, dx = dy (γ ⊙rows W).
 std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Tensor& x_like, const Tensor& w,
                                            const Tensor& b, const Tensor& gamma, const NeedsGrad& needs, bool rounded) {

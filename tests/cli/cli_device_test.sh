@@ -4,7 +4,7 @@
 # Checks: a short augmented SBP training run with Mixup and CutMix matches the same run on the CPU within 1e-4
 # and resumes from its checkpoint bit-identically; `bplab eval` gives its last epoch's test metrics again; a run on
 # JPEG folders with the SBP paper's recipe (RandAugment, bicubic, erasing; decoded ahead on the GPU) matches the CPU;
-# `bplab mem` saves as many bytes for backward; `bplab grads` writes its file;
+# `bplab mem` saves as many bytes for backward; `bplab grads` writes its file; `--tf32` and `--amp bf16` train;
 # bench_model_step profiles the GPU's ops.
 # Usage (CTest runs it): cli_device_test.sh path/to/bplab path/to/bench_model_step path/to/make_image_folder [gpu]
 #   (the emulated programs, or the real ones with "gpu": then it exits 77, CTest's skip, where no GPU is present)
@@ -90,6 +90,21 @@ a=$(field "$work/cuda/metrics.jsonl" 1 train_loss) b=$(field "$work/tf32/metrics
 close "$a" "$b" 1e-2 || fail "--tf32: epoch 1 train_loss $b, f32 $a (expected within 1e-2)"
 out=$("$bench" --model vit-mini --batch 2 --steps 1 --warmup 0 --device cuda --tf32 2>&1) && grep -q "tf32=1" <<< "$out" ||
   fail "bench --tf32: $out"
+
+# --amp bf16: the run on the device rounds the same operands as the CPU's (a LayerNorm output an f32 ulp apart
+# may round to the next bf16 value: 1e-2), and keeps the same bf16 bytes for backward.
+for device in cpu cuda; do
+  "$bplab" "${train[@]}" --epochs 1 --device "$device" --amp bf16 --out "$work/amp-$device" > "$work/amp-$device.log" 2>&1 ||
+    fail "train --device $device --amp bf16: $(tail -5 "$work/amp-$device.log")"
+done
+for name in train_loss test_loss; do
+  a=$(field "$work/amp-cpu/metrics.jsonl" 1 $name) b=$(field "$work/amp-cuda/metrics.jsonl" 1 $name)
+  close "$a" "$b" 1e-2 || fail "--amp bf16, $name: cpu $a, cuda $b (expected within 1e-2)"
+done
+cpu_out=$("$bplab" "${mem[@]}" --device cpu --amp bf16 2>&1) || fail "mem --amp bf16 --device cpu: $cpu_out"
+gpu_out=$("$bplab" "${mem[@]}" --device cuda --amp bf16 2>&1) || fail "mem --amp bf16 --device cuda: $gpu_out"
+[ -n "$(saved "$cpu_out")" ] && [ "$(saved "$cpu_out")" = "$(saved "$gpu_out")" ] ||
+  fail "mem --amp bf16: saved for backward (exact, SBP) cpu '$(saved "$cpu_out")', cuda '$(saved "$gpu_out")'"
 
 check_profile 1 "$bench" --model vit-mini --batch 2 --steps 1 --warmup 1 --profile 1 --device cuda
 grep -q "on cuda" <<< "$out" || fail "bench --device cuda: the result line does not name the device: $out"
