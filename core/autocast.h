@@ -1,5 +1,6 @@
-// core/autocast.h — mixed precision for the linear layers, as a scope: under AutocastGuard(bf16) a linear op rounds
-// its f32 input and weight to bfloat16, multiplies them with f32 sums and gives f32; backward keeps the bf16 input.
+// core/autocast.h — mixed precision, as a scope: under AutocastGuard(bf16) a linear op rounds its f32 input and
+// weight to bfloat16, multiplies them with f32 sums and gives f32, and GELU reads its input rounded to bf16; both
+// keep their input for backward in bf16.
 #pragma once
 #include <optional>
 
@@ -29,6 +30,9 @@ bool autocast_applies(const Tensor& x);
 
 /// t as an operand of a linear op's products: rounded to the autocast dtype (no history) when `rounded`, else t.
 Tensor autocast_operand(const Tensor& t, bool rounded);
+
+/// The f32 values of a tensor an op kept under autocast: a bf16 copy widened (exactly), any other tensor as it is.
+Tensor autocast_widened(const Tensor& kept);
 
 /// "bf16" → DType::bf16, for command lines; names the flag, the text and what is accepted otherwise.
 DType parse_autocast_dtype(const std::string& flag, const std::string& text);

@@ -163,11 +163,34 @@ TEST_CASE("autocast: a linear keeps its input in bf16, half the bytes of f32", "
     const auto kept = [&](bool autocast) {
         AutocastGuard guard(autocast ? std::optional<DType>(DType::bf16) : std::nullopt);
         const std::int64_t before = memory_stats().current_bytes;
-        const Tensor y = linear(gelu(x), w, b);  // gelu keeps x (a leaf: no bytes); linear keeps gelu's output
+        const Tensor y = linear(mul(x, x), w, b);  // mul keeps x (a leaf: no bytes); linear keeps mul's output
         return memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes());
     };
     CHECK(kept(false) == 64 * 96 * 4);
     CHECK(kept(true) == 64 * 96 * 2);
+}
+
+TEST_CASE("autocast: GELU is GELU of its input rounded to bf16, its gradient that function's, and it keeps bf16",
+          "[autocast]") {
+    const Tensor x = param({37, 53}, 50, -4, 4), dy = random_tensor({37, 53}, 51, DType::f32, -2, 2);
+    const Tensor rounded_x = x.to(DType::bf16).to(DType::f32).set_requires_grad(true);
+    const Tensor want = gelu(rounded_x);  // no guard: the plain f32 GELU of the rounded values
+    backward(sum(mul(want, dy)));
+    Tensor y;
+    std::int64_t kept = 0;
+    {
+        const AutocastGuard guard(DType::bf16);
+        const Tensor h = mul(x, x);  // a computed input, whose f32 bytes GELU would otherwise keep
+        const std::int64_t before = memory_stats().current_bytes;
+        y = gelu(h);
+        kept = memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes());
+        y = gelu(x);
+    }
+    CHECK(kept == 37 * 53 * 2);
+    CHECK(max_abs_diff(y, want) == 0.0);
+    CHECK(max_abs_diff(y, gelu(x)) > 1e-4);  // and rounding did happen
+    backward(sum(mul(y, dy)));
+    CHECK(max_abs_diff(x.grad(), rounded_x.grad()) == 0.0);
 }
 
 TEST_CASE("autocast: the guard nests, turns off with nullopt, leaves f64 exact and other threads alone", "[autocast]") {

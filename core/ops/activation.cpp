@@ -1,6 +1,8 @@
 // core/ops/activation.cpp — ReLU and exact (erf) GELU.
-// ReLU saves its output (the mask); GELU saves its input, which its derivative needs.
+// ReLU saves its output (the mask); GELU saves its input, which its derivative needs (rounded to bf16 under
+// autocast, core/autocast.h).
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/ops/check.h"
 
@@ -20,12 +22,14 @@ Tensor relu(const Tensor& x) {
 
 Tensor gelu(const Tensor& x) {
     detail::require_float("gelu", x);
+    // Under autocast GELU is the function of x rounded to bf16, and keeps that bf16 input: the MLP's widest
+    // activation at half the bytes (PyTorch's autocast keeps it in bf16 too, as a bf16 linear's output).
+    const Tensor sx = autocast_operand(x, autocast_applies(x)).detach();
     Tensor y = Tensor::empty_like(x);
-    backend_for(x.device()).gelu_forward(y, x);
-    const Tensor sx = x.detach();
+    backend_for(x.device()).gelu_forward(y, autocast_widened(sx));
     return record(y, "gelu", {x}, [sx](const Tensor& dy, const NeedsGrad&) -> std::vector<Tensor> {
         Tensor dx = Tensor::empty_like(dy);
-        backend_for(dy.device()).gelu_backward(dx, dy, sx);
+        backend_for(dy.device()).gelu_backward(dx, dy, autocast_widened(sx));
         return {dx};
     });
 }

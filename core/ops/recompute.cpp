@@ -1,7 +1,7 @@
 // core/ops/recompute.cpp — fused ops that save less for backward: LayerNorm then Linear saves x alone and GELU
 // then Linear saves GELU's input alone (both redo the cheap elementwise part in backward); a layer scale γ after a
 // Linear is folded into its weight and bias, so the Linear's output is never kept. Under autocast their products
-// take bf16 operands, as linear's do.
+// take bf16 operands, as linear's do, and GELU reads (and gelu_linear keeps) its input in bf16, as gelu's does.
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -127,20 +127,21 @@ Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Te
 
 Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma) {
     check_layer_scale("gelu_linear", w, gamma);
-    const Tensor y = scaled_linear_forward(gelu(a.detach()), w, b, gamma);  // GELU's output is freed here
     const bool rounded = autocast_applies(a);
-    const Tensor sa = a.detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
+    // GELU's input, kept as gelu keeps it: in bf16 under autocast, where GELU reads it rounded
+    const Tensor sa = autocast_operand(a, rounded).detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
                  sg = gamma.defined() ? gamma.detach() : Tensor();
+    const Tensor y = scaled_linear_forward(gelu(autocast_widened(sa)), w, b, gamma);  // GELU's output is freed here
     return record(y, "gelu_linear", {a, w, b, gamma},
                   [sa, sw, sb, sg, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
                       Backend& be = backend_for(dy.device());
                       Tensor h;  // (R, I) = GELU(a), as in the forward: read only for dW, and with γ for dγ
                       if (needs[1] || (sg.defined() && needs[3])) {
-                          h = Tensor::empty_like(sa);
-                          be.gelu_forward(h, sa);
+                          h = Tensor::empty(sa.shape(), dy.dtype(), dy.device());
+                          be.gelu_forward(h, autocast_widened(sa));
                       }
                       std::vector<Tensor> grads = scaled_linear_backward(dy, std::move(h), sa, sw, sb, sg, needs, rounded);
-                      if (needs[0]) be.gelu_backward(grads[0], grads[0], sa);  // in place: dh becomes da
+                      if (needs[0]) be.gelu_backward(grads[0], grads[0], autocast_widened(sa));  // in place: dh becomes da
                       return grads;
                   });
 }
