@@ -78,7 +78,8 @@ void use_tf32(Device device, bool on) {
 
 void add_amp_flag(Flags& flags) {
     flags.add("amp", "", "mixed precision: bf16 = the linear layers' matrix products on bfloat16 operands with f32 sums, "
-                         "a plain linear's input kept for backward in bf16 (empty: off, f32 throughout)");
+                         "GELU from its input rounded to bf16; both keep that input for backward in bf16 (empty: off, "
+                         "f32 throughout)");
 }
 
 std::optional<DType> amp_from(const Flags& flags) {
