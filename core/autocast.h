@@ -1,6 +1,6 @@
 // core/autocast.h — mixed precision, as a scope: under AutocastGuard(bf16) a linear op rounds its f32 input and
 // weight to bfloat16, multiplies them with f32 sums and gives f32, and GELU reads its input rounded to bf16; both
-// keep their input for backward in bf16.
+// keep that rounded input for backward (layer_norm_linear keeps its f32 x, from which it recomputes).
 #pragma once
 #include <optional>
 
@@ -8,11 +8,12 @@
 
 namespace bplab {
 
-/// The dtype that linear ops round their f32 operands to on this thread, if any (none unless a guard is alive).
+/// The dtype that linear ops and GELU round their f32 operands to on this thread, if any (none unless a guard is
+/// alive).
 std::optional<DType> autocast_dtype();
 
-/// Rounds the operands of every linear op on this thread to `dtype` for its lifetime (RAII); std::nullopt turns a
-/// surrounding guard's rounding off. Only bf16 is offered: fp16 would need loss scaling, which bplab does not have.
+/// Rounds the operands of every linear op and GELU on this thread to `dtype` for its lifetime (RAII); std::nullopt
+/// turns a surrounding guard's rounding off. Only bf16 is offered: fp16 would need loss scaling, which bplab does not have.
 class AutocastGuard {
 public:
     explicit AutocastGuard(std::optional<DType> dtype);
@@ -24,7 +25,7 @@ private:
     std::optional<DType> previous_;
 };
 
-/// True when a linear op on x rounds its operands: a guard is alive and x is f32 (f64 stays exact, for gradient
+/// True when a linear op or GELU on x rounds its operands: a guard is alive and x is f32 (f64 stays exact, for gradient
 /// checks). Ops decide this once, in forward, and their backward follows it.
 bool autocast_applies(const Tensor& x);
 

@@ -30,7 +30,8 @@ Tensor div(const Tensor& a, const Tensor& b);
 Tensor scale(const Tensor& x, double s);
 
 Tensor relu(const Tensor& x);
-/// Exact GELU, x Φ(x) with the error function (PyTorch's default, approximate='none').
+/// Exact GELU, x Φ(x) with the error function (PyTorch's default, approximate='none'). Under autocast
+/// (core/autocast.h), the GELU of x rounded to bf16, which it keeps in bf16 for backward.
 Tensor gelu(const Tensor& x);
 /// Over the last dim.
 Tensor softmax(const Tensor& x);
@@ -68,7 +69,8 @@ Tensor layer_norm_linear(const Tensor& x, const Tensor& norm_w, const Tensor& no
 /// linear(gelu(a), w, b), times γ (C_out) per column when gamma is defined (layer scale), saving only a for
 /// backward, which applies GELU again: neither GELU's output (as many bytes as a) nor, with γ, the linear's
 /// output is kept. Without γ the gradients are those of the ops, bit for bit; with γ, the gradients of b, W and γ
-/// are re-associated through G = dyᵀ·GELU(a) (exact in real arithmetic; f32 rounding differs).
+/// are re-associated through G = dyᵀ·GELU(a) (exact in real arithmetic; f32 rounding differs). Under autocast, a is
+/// rounded to bf16 as gelu rounds it, and kept in bf16.
 Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tensor& gamma = Tensor());
 /// linear(x, w, b) times γ (C_out) per column (layer scale), computed as x (γ ⊙rows w)ᵀ + γ ⊙ b: it saves x as
 /// linear does and nothing more, where linear then mul would also keep the linear's (R, C_out) output for dγ and

@@ -193,6 +193,26 @@ TEST_CASE("autocast: GELU is GELU of its input rounded to bf16, its gradient tha
     CHECK(max_abs_diff(x.grad(), rounded_x.grad()) == 0.0);
 }
 
+TEST_CASE("autocast: --recompute's gelu_linear equals scaled_linear(gelu(a)) bit for bit, keeping a in bf16",
+          "[autocast]") {
+    const Tensor a = param({3, 11, 40}, 60, -3, 3), w = param({24, 40}, 61), b = param({24}, 62), g = param({24}, 63);
+    for (const bool with_gamma : {false, true}) {
+        INFO("with γ: " << with_gamma);
+        const Tensor gamma = with_gamma ? g : Tensor();
+        const std::vector<Tensor> inputs = with_gamma ? std::vector<Tensor>{a, w, b, g} : std::vector<Tensor>{a, w, b};
+        const auto fused = output_and_grads([&](const auto& in) { return gelu_linear(in[0], in[1], in[2], gamma); },
+                                            inputs, true);
+        const auto plain = output_and_grads(
+            [&](const auto& in) { return scaled_linear(gelu(in[0]), in[1], in[2], gamma); }, inputs, true);
+        for (std::size_t i = 0; i < fused.size(); ++i) CHECK(max_abs_diff(fused[i], plain[i]) == 0.0);
+    }
+    const AutocastGuard guard(DType::bf16);
+    const Tensor h = mul(a, a);  // computed, so that only what gelu_linear keeps of it counts
+    const std::int64_t before = memory_stats().current_bytes;
+    const Tensor y = gelu_linear(h, w, b);
+    CHECK(memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes()) == 3 * 11 * 40 * 2);
+}
+
 TEST_CASE("autocast: the guard nests, turns off with nullopt, leaves f64 exact and other threads alone", "[autocast]") {
     const Tensor x = param({5, 9}, 30);
     CHECK_FALSE(autocast_dtype().has_value());

@@ -131,7 +131,7 @@ Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tens
     // GELU's input, kept as gelu keeps it: in bf16 under autocast, where GELU reads it rounded
     const Tensor sa = autocast_operand(a, rounded).detach(), sw = w.detach(), sb = b.defined() ? b.detach() : Tensor(),
                  sg = gamma.defined() ? gamma.detach() : Tensor();
-    const Tensor y = scaled_linear_forward(gelu(autocast_widened(sa)), w, b, gamma);  // GELU's output is freed here
+    const Tensor y = scaled_linear_forward(gelu(a.detach()), w, b, gamma);  // rounds a as sa; GELU's output is freed
     return record(y, "gelu_linear", {a, w, b, gamma},
                   [sa, sw, sb, sg, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
                       Backend& be = backend_for(dy.device());
