@@ -1,5 +1,6 @@
 // tests/test_autocast.cpp — bf16 autocast (core/autocast.h): the linear ops' products and gradients against an f64
-// computation on the rounded operands, the fused ops against the plain ones, the bytes kept, the guard's scope.
+// computation on the rounded operands, GELU against GELU of the rounded input, the fused ops against the plain
+// ones, the bytes kept, the guard's scope.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
