@@ -1,6 +1,6 @@
 // core/dtype.h — element types a Tensor can hold and their sizes.
-// f32 is the working type; f64 exists so that gradient checks are exact; bf16 stores the operands of mixed
-// precision's matrix products (core/autocast.h); i32/i64 hold labels and indices.
+// f32 is the working type; f64 exists so that gradient checks are exact; bf16 stores what mixed precision
+// rounds (core/autocast.h: linear operands, GELU's input); i32/i64 hold labels and indices.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +17,7 @@ std::size_t dtype_size(DType t);
 /// Short name as used in messages and in safetensors headers ("F32", "F64", "I32", "I64", "BF16").
 const char* dtype_name(DType t);
 /// True for f32 and f64: the types that kernels compute in and that gradients flow through. bf16 is a storage
-/// type, which casts and the linear layer's products under autocast read and write.
+/// type, which casts write and read and the linear layer's products under autocast read.
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
 template <class T> constexpr DType dtype_of();

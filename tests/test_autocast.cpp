@@ -73,17 +73,19 @@ void require_f32_sum_of(const Tensor& got, const Product& exact, const std::vect
     }
 }
 
+/// linear(x, w, b) under a bf16 autocast guard.
+Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
+    const AutocastGuard guard(DType::bf16);
+    return linear(x, w, b);
+}
+
 }  // namespace
 
 // 8000 rows of 67: more than one block of rows for the CPU twin, which widens 2¹⁹ / 67 = 7825 rows at a time.
 TEST_CASE("autocast: linear's output is the f32 sum of the bf16-rounded x and w products, plus b", "[autocast]") {
     const std::int64_t rows = 8000, in = 67, out = 11;
     const Tensor x = param({rows, in}, 1, -3, 3), w = param({out, in}, 2), b = param({out}, 3);
-    Tensor y;
-    {
-        AutocastGuard guard(DType::bf16);
-        y = linear(x, w, b);
-    }
+    const Tensor y = linear_bf16(x, w, b);
     REQUIRE(y.dtype() == DType::f32);
     const Product exact = product(rounded(x), rounded(w), rows, in, out, false, true);
     std::vector<double> bias(static_cast<std::size_t>(rows * out));
@@ -97,11 +99,7 @@ TEST_CASE("autocast: linear's output is the f32 sum of the bf16-rounded x and w 
 TEST_CASE("autocast: linear's gradients: dx = bf16(dy) bf16(w), dw = bf16(dy)ᵀ bf16(x), db = Σ dy, all f32", "[autocast]") {
     const std::int64_t rows = 8000, in = 67, out = 11;
     const Tensor x = param({rows, in}, 4, -2, 2), w = param({out, in}, 5), b = param({out}, 6);
-    Tensor y;
-    {
-        AutocastGuard guard(DType::bf16);
-        y = linear(x, w, b);
-    }
+    const Tensor y = linear_bf16(x, w, b);
     const Tensor dy = random_tensor({rows, out}, 7, DType::f32, -2, 2);
     backward(sum(mul(y, dy)));
     REQUIRE(x.grad().dtype() == DType::f32);
