@@ -27,6 +27,8 @@ Tensor autocast_operand(const Tensor& t, bool rounded) {
     return t.detach().to(DType::bf16);
 }
 
+Tensor autocast_values(const Tensor& t, bool rounded) { return autocast_widened(autocast_operand(t, rounded)); }
+
 Tensor autocast_widened(const Tensor& kept) { return kept.dtype() == DType::bf16 ? kept.to(DType::f32) : kept; }
 
 DType parse_autocast_dtype(const std::string& flag, const std::string& text) {

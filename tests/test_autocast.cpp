@@ -1,6 +1,6 @@
 // tests/test_autocast.cpp — bf16 autocast (core/autocast.h): the linear ops' products and gradients against an f64
-// computation on the rounded operands, GELU against GELU of the rounded input, the fused ops against the plain
-// ones, the bytes kept, the guard's scope.
+// computation on the rounded operands; GELU, the convolutions and attention against their f32 selves on rounded
+// operands; the fused ops against the plain ones; the bytes kept; the guard's scope.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
@@ -77,6 +77,36 @@ void require_f32_sum_of(const Tensor& got, const Product& exact, const std::vect
 Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
     const AutocastGuard guard(DType::bf16);
     return linear(x, w, b);
+}
+
+/// Under autocast, an op whose kernels take f32 (the convolutions, attention) equals the f32 op on its operands
+/// rounded to bf16, bit for bit, and its gradients are the f32 op's for dy rounded too. `rounds[i]`: input i is
+/// read rounded (a bias is not). Returns the bytes the op keeps for backward under autocast.
+std::int64_t require_f32_op_of_rounded(const Fn& fn, const std::vector<Tensor>& inputs, const std::vector<bool>& rounds) {
+    std::vector<Tensor> rounded_inputs;
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+        rounded_inputs.push_back((rounds[i] ? inputs[i].to(DType::bf16).to(DType::f32) : inputs[i].detach())
+                                     .set_requires_grad(true));
+    const Tensor want = fn(rounded_inputs);  // no guard: the f32 op
+    const Tensor dy = random_tensor(want.shape(), 70, DType::f32, -2, 2);
+    backward(sum(mul(want, dy.to(DType::bf16).to(DType::f32))));
+    for (const Tensor& t : inputs) Tensor(t).zero_grad();
+    Tensor y;
+    std::int64_t kept = 0;
+    {
+        const AutocastGuard guard(DType::bf16);
+        const std::int64_t before = memory_stats().current_bytes;
+        y = fn(inputs);
+        kept = memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes());
+    }
+    CHECK(max_abs_diff(y, want) == 0.0);
+    CHECK(max_abs_diff(y, fn(inputs)) > 1e-4);  // and rounding did happen
+    backward(sum(mul(y, dy)));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        INFO("gradient of input " << i);
+        CHECK(max_abs_diff(inputs[i].grad(), rounded_inputs[i].grad()) == 0.0);
+    }
+    return kept;
 }
 
 }  // namespace
@@ -210,6 +240,30 @@ TEST_CASE("autocast: --recompute's gelu_linear equals scaled_linear(gelu(a)) bit
     const std::int64_t before = memory_stats().current_bytes;
     const Tensor y = gelu_linear(h, w, b);
     CHECK(memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes()) == 3 * 11 * 40 * 2);
+}
+
+TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded in backward, and keeps x in bf16",
+          "[autocast]") {
+    const Tensor x = param({2, 9, 7, 3}, 80), w = param({5, 3, 3, 2}, 81), b = param({5}, 82);
+    const auto conv = [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 0}); };
+    CHECK(require_f32_op_of_rounded(conv, {x, w, b}, {true, true, false}) == 2 * 9 * 7 * 3 * 2);
+}
+
+TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy rounded in backward, keeping x in "
+          "bf16",
+          "[autocast]") {
+    const Tensor x = param({2, 8, 9, 6}, 83), w = param({6, 1, 3, 3}, 84), b = param({6}, 85);
+    const auto conv = [](const std::vector<Tensor>& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}); };
+    CHECK(require_f32_op_of_rounded(conv, {x, w, b}, {true, true, false}) == 2 * 8 * 9 * 6 * 2);
+}
+
+TEST_CASE("autocast: attention is the f32 attention of bf16-rounded q, k, v, dout rounded in backward, keeping q, k, "
+          "v in bf16",
+          "[autocast]") {
+    const Tensor q = param({2, 3, 13, 8}, 86, -2, 2), k = param({2, 3, 11, 8}, 87, -2, 2), v = param({2, 3, 11, 8}, 88);
+    const auto attend = [](const std::vector<Tensor>& in) { return attention(in[0], in[1], in[2], 0.35); };
+    const std::int64_t lse_bytes = 2 * 3 * 13 * 4;
+    CHECK(require_f32_op_of_rounded(attend, {q, k, v}, {true, true, true}) == (2 * 3 * 13 * 8 + 2 * 2 * 3 * 11 * 8) * 2 + lse_bytes);
 }
 
 TEST_CASE("autocast: the guard nests, turns off with nullopt, leaves f64 exact and other threads alone", "[autocast]") {

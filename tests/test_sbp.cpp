@@ -339,10 +339,13 @@ TEST_CASE("SBP ConvNeXt: the downsampling by space-to-depth + Linear equals the 
     all.rows = sbp::token_split(all.mask, false);
     const auto p = conv.parameters();
     CHECK(max_abs_diff(sbp::downsample(norm, p[0], p[1], x, all), conv.forward(norm.forward(x))) <= 1e-12);
-    // Under bf16 autocast too: the conv stays f32, and so does the Linear that stands for it (f32 sums of a
-    // different order: 1e-6, where one bf16 rounding would be about 1e-3).
-    const AutocastGuard autocast(DType::bf16);
+    // Under bf16 autocast too: the conv and the Linear that stands for it read the same values rounded to bf16
+    // (f32 sums of a different order: 1e-6, where one bf16 rounding more or less would be about 1e-3).
     const Tensor x32 = x.to(DType::f32), w32 = p[0].to(DType::f32), b32 = p[1].to(DType::f32);
     const LayerNorm norm32(3, 1e-6, DType::f32);
-    CHECK(max_abs_diff(sbp::downsample(norm32, w32, b32, x32, all), conv2d(norm32.forward(x32), w32, b32, {2, 2}, {0, 0})) <= 1e-6);
+    const Tensor f32_conv = conv2d(norm32.forward(x32), w32, b32, {2, 2}, {0, 0});
+    const AutocastGuard autocast(DType::bf16);
+    const Tensor conv_bf16 = conv2d(norm32.forward(x32), w32, b32, {2, 2}, {0, 0});
+    CHECK(max_abs_diff(sbp::downsample(norm32, w32, b32, x32, all), conv_bf16) <= 1e-6);
+    CHECK(max_abs_diff(conv_bf16, f32_conv) > 1e-4);  // and both did round
 }

@@ -1,8 +1,10 @@
 // core/ops/attention.cpp — scaled dot-product attention as one op with its own backward.
-// Memory saved for backward: q, k, v (already alive as inputs) and (..., Nq) log-sum-exps, no (Nq, Nk) map.
+// Memory saved for backward: q, k, v (already alive as inputs; bf16 copies under autocast) and (..., Nq)
+// log-sum-exps, no (Nq, Nk) map.
 #include <stdexcept>
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/ops/check.h"
 
@@ -23,14 +25,22 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
     Shape lse_shape = bq;
     lse_shape.push_back(q.size(-2));
     Tensor lse = Tensor::empty(lse_shape, q.dtype(), q.device());
-    backend_for(q.device()).attention_forward(out, lse, q, k, v, scale);
-    const Tensor sq = q.detach(), sk = k.detach(), sv = v.detach();
+    // Under autocast q, k, v are read rounded to bf16 and kept so; scores, probabilities and the products' sums
+    // stay f32, and backward reads dout rounded too (core/autocast.h).
+    const bool rounded = autocast_applies(q);
+    const Tensor sq = autocast_operand(q, rounded).detach(), sk = autocast_operand(k, rounded).detach(),
+                 sv = autocast_operand(v, rounded).detach();
+    backend_for(q.device())
+        .attention_forward(out, lse, autocast_widened(sq), autocast_widened(sk), autocast_widened(sv), scale);
     return record(out, "attention", {q, k, v},
-                  [sq, sk, sv, lse, scale](const Tensor& dout, const NeedsGrad& needs) -> std::vector<Tensor> {
-                      Tensor dq = needs[0] ? Tensor::empty_like(sq) : Tensor();
-                      Tensor dk = needs[1] ? Tensor::empty_like(sk) : Tensor();
-                      Tensor dv = needs[2] ? Tensor::empty_like(sv) : Tensor();
-                      backend_for(dout.device()).attention_backward(dq, dk, dv, dout, sq, sk, sv, lse, scale);
+                  [sq, sk, sv, lse, scale, rounded](const Tensor& dout, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      const auto grad = [&](bool needed, const Tensor& like) {
+                          return needed ? Tensor::empty(like.shape(), dout.dtype(), dout.device()) : Tensor();
+                      };
+                      Tensor dq = grad(needs[0], sq), dk = grad(needs[1], sk), dv = grad(needs[2], sv);
+                      backend_for(dout.device())
+                          .attention_backward(dq, dk, dv, autocast_values(dout, rounded), autocast_widened(sq),
+                                              autocast_widened(sk), autocast_widened(sv), lse, scale);
                       return {dq, dk, dv};
                   });
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/ops/check.h"
 
@@ -28,14 +29,19 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std:
     }
     const auto [ho, wo] = detail::conv_output_hw("conv2d", x, w.size(2), w.size(3), stride, padding);
     Tensor y = Tensor::empty({x.size(0), ho, wo, w.size(0)}, x.dtype(), x.device());  // (B, Ho, Wo, O)
-    backend_for(x.device()).conv2d_forward(y, x, w, b, stride, padding);
-    const Tensor sx = x.detach(), sw = w.detach();
+    // Under autocast x and w are read rounded to bf16 (x kept so, w rounded again), and so is dy in backward,
+    // bias gradient included; sums and outputs stay f32 (core/autocast.h).
+    const bool rounded = autocast_applies(x);
+    const Tensor sx = autocast_operand(x, rounded).detach(), sw = w.detach();
+    backend_for(x.device()).conv2d_forward(y, autocast_widened(sx), autocast_values(sw, rounded), b, stride, padding);
     return record(y, "conv2d", {x, w, b},
-                  [sx, sw, stride, padding](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
-                      Tensor dx = needs[0] ? Tensor::empty_like(sx) : Tensor();
+                  [sx, sw, stride, padding, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
+                      Tensor dx = needs[0] ? Tensor::empty(sx.shape(), dy.dtype(), dy.device()) : Tensor();
                       Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
                       Tensor db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
-                      backend_for(dy.device()).conv2d_backward(dx, dw, db, dy, sx, sw, stride, padding);
+                      backend_for(dy.device())
+                          .conv2d_backward(dx, dw, db, autocast_values(dy, rounded), autocast_widened(sx),
+                                       autocast_values(sw, rounded), stride, padding);
                       return {dx, dw, db};
                   });
 }

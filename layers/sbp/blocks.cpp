@@ -2,7 +2,6 @@
 // Every choice of what runs with and without graph is written out here, next to the paper's names.
 #include "layers/sbp/blocks.h"
 
-#include "core/autocast.h"
 #include "core/ops.h"
 #include "layers/sbp/split.h"
 
@@ -126,7 +125,6 @@ Tensor downsample(const LayerNorm& norm, const Tensor& conv_weight, const Tensor
     const Tensor rows = s.reshape({b, -1, 4 * c});
     const Tensor y = split_apply(rows, plan.rows, 1, [&](const Tensor& t) {
         const Tensor normed = norm.forward(t.reshape({b, t.size(1), 4, c})).reshape({b, t.size(1), 4 * c});
-        const AutocastGuard f32(std::nullopt);  // the 2×2 convolution it stands for stays f32 under autocast
         return linear(normed, w, conv_bias);
     });
     return y.reshape({b, s.size(1), s.size(2), out});

@@ -192,7 +192,8 @@ TEST_CASE("cuda ops: rows (gather, scatter), layer norm, attention", "[cuda]") {
                  {leaf({2, 3, 197, 64}, 40), leaf({2, 3, 197, 64}, 41), leaf({2, 3, 197, 64}, 42)});
 }
 
-TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops under bf16 autocast", "[cuda]") {
+TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops, convolutions and attention under bf16 autocast",
+          "[cuda]") {
     require_gpu();
     const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> values = {0.0, -0.0, 1.0 + std::ldexp(1.0, -8), 1.0 + 3 * std::ldexp(1.0, -8), 3.4e38, -3.39e38,
@@ -220,6 +221,12 @@ TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops under bf16 autoc
     both("linear no bias", [](const auto& in) { return linear(in[0], in[1], Tensor()); }, {leaf({9, 33}, 56), leaf({17, 33}, 57)}, 2e-5);
     both("linear, no rows", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {leaf({0, 33}, 58), leaf({17, 33}, 59), leaf({17}, 60)},
          2e-5);
+    both("conv2d", [](const auto& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 0}); },
+         {leaf({2, 9, 7, 5}, 77), leaf({6, 5, 3, 2}, 78), leaf({6}, 79)}, 2e-5);
+    both("depthwise 7x7", [](const auto& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {3, 3}); },
+         {leaf({2, 9, 11, 40}, 80), leaf({40, 1, 7, 7}, 81), leaf({40}, 82)}, 2e-5);
+    both("attention", [](const auto& in) { return attention(in[0], in[1], in[2], 0.37); },
+         {leaf({2, 3, 7, 6}, 83), leaf({2, 3, 11, 6}, 84), leaf({2, 3, 11, 6}, 85)}, 2e-5);
     // Computed operands (a LayerNorm's or GELU's output) can be an f32 ulp apart on the two devices and round to
     // neighbouring bf16 values: a looser bound.
     both("layer_norm_linear", [](const auto& in) { return layer_norm_linear(in[0], in[1], in[2], 1e-6, in[3], in[4]); },
