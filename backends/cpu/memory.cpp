@@ -11,6 +11,7 @@ namespace {
 
 template <class To, class From>
 void convert(To* dst, const From* src, std::int64_t n) {
+#pragma omp parallel for if (n > cpu::kParallelGrain)
     for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
 }
 
