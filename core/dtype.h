@@ -1,6 +1,6 @@
 // core/dtype.h — element types a Tensor can hold and their sizes.
 // f32 is the working type; f64 exists so that gradient checks are exact; bf16 stores what mixed precision
-// rounds (core/autocast.h: linear operands, GELU's input); i32/i64 hold labels and indices.
+// rounds (core/autocast.h: the operands of linear ops, convolutions, attention and GELU); i32/i64 hold labels and indices.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -44,7 +44,7 @@ struct FitOptions {
     std::int64_t warmup_steps = 0;
     double min_lr = 0.0;
     double ema_decay = 0.0;  ///< 0: no EMA
-    /// bf16: mixed precision (core/autocast.h: linear layers and GELU), in training and evaluation alike.
+    /// bf16: mixed precision (core/autocast.h: linear layers, convolutions, attention, GELU), in training and evaluation alike.
     std::optional<DType> autocast;
     /// Images (B, H, W, C) in memory: the training transform; eval batches are only fit to augment.size.
     /// Image folders: RandomResizedCrop and flip (augment_options are not used); without it, the centre crop.

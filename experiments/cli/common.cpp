@@ -77,9 +77,9 @@ void use_tf32(Device device, bool on) {
 }
 
 void add_amp_flag(Flags& flags) {
-    flags.add("amp", "", "mixed precision: bf16 = the linear layers' matrix products on bfloat16 operands with f32 sums, "
-                         "GELU from its input rounded to bf16; both keep that input for backward in bf16 (empty: off, "
-                         "f32 throughout)");
+    flags.add("amp", "", "mixed precision: bf16 = the linear layers, convolutions, attention and GELU read their "
+                         "operands rounded to bfloat16, sum in f32 and keep their inputs for backward in bf16 "
+                         "(empty: off, f32 throughout)");
 }
 
 std::optional<DType> amp_from(const Flags& flags) {

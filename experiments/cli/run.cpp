@@ -365,8 +365,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     if (spec.print_epochs && spec.sbp.enabled()) std::printf("SBP: %s\n", model->sbp_summary().c_str());
     if (spec.print_epochs && spec.rand_augment) std::printf("RandAugment: %s\n", spec.rand_augment->describe().c_str());
     if (spec.print_epochs && spec.amp)
-        std::printf("Mixed precision: the linear layers' products on bf16 operands, f32 sums; GELU of bf16 inputs; "
-                    "both keep their inputs in bf16\n");
+        std::printf("Mixed precision: the linear layers, convolutions, attention and GELU read their operands "
+                    "rounded to bf16, sum in f32 and keep their inputs in bf16\n");
     const auto optimizer = build_optimizer(spec, *model);
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";

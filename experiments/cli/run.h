@@ -23,7 +23,7 @@ struct RunSpec {
     std::string optimizer = "sgd";              ///< sgd | adamw
     Device device = Device::cpu();
     bool tf32 = false;  ///< cuda: f32 matrix products on TF32 tensor cores
-    std::optional<DType> amp;  ///< bf16: mixed precision (core/autocast.h: linear layers and GELU); none: f32
+    std::optional<DType> amp;  ///< bf16: mixed precision (core/autocast.h: linear layers, convolutions, attention, GELU); none: f32
     double lr = 0.1, momentum = 0.0, weight_decay = 0.0;
     bool nesterov = false;
     std::string schedule = "constant";  ///< constant | cosine

@@ -40,7 +40,7 @@ def table(rows):
 
 
 MODES = {"-tf32": "With TF32 tensor cores (bplab --tf32, PyTorch allow_tf32)",
-         "-bf16": "With bf16 mixed precision (bplab --amp bf16: linear layers and GELU; PyTorch autocast)"}
+         "-bf16": "With bf16 mixed precision (bplab --amp bf16: linear layers, convolutions, attention, GELU; PyTorch autocast)"}
 
 
 def mode_table(rows, suffix):

@@ -117,7 +117,7 @@ fi
 # --amp bf16: recorded, announced, evaluated by eval as trained (same --threads), and part of the run's identity.
 if "$bplab" "${vit[@]}" --amp bf16 --threads 1 --out "$work/vit-amp" > "$work/vit-amp.log" 2>&1; then
   grep -q '"amp": *"bf16"' "$work/vit-amp/config.json" || fail "--amp: not recorded in config.json"
-  grep -q "^Mixed precision: the linear layers' products on bf16 operands" "$work/vit-amp.log" ||
+  grep -q "^Mixed precision: the linear layers, convolutions, attention and GELU read" "$work/vit-amp.log" ||
     fail "train --amp does not say so: $(head -3 "$work/vit-amp.log")"
   ! cmp -s <(no_seconds "$work/vit/metrics.jsonl") <(no_seconds "$work/vit-amp/metrics.jsonl") ||
     fail "train --amp bf16: the same metrics as f32 (was anything rounded?)"
