@@ -113,9 +113,13 @@ public:
                                      const Tensor& w, const Tensor& mean, const Tensor& rstd) = 0;
     /// out (G, Nq, D) = softmax(q kᵀ · scale) v for G = batch·heads groups; q (G, Nq, D), k, v (G, Nk, D).
     /// Writes lse (G, Nq), the log-sum-exp of each score row, which is all the backward keeps besides q, k, v.
+    /// Autocast (core/autocast.h): q, k, v (and in backward dout) may all be bf16, with out, lse, dq, dk, dv f32:
+    /// every product reads bf16 operands, the probabilities and dS rounded to bf16 before theirs, and sums in
+    /// f32; the softmax and its gradient are computed in f32.
     virtual void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                    double scale) = 0;
-    /// dq, dk, dv from dout, recomputing the probabilities from q, k and lse.
+    /// dq, dk, dv from dout, recomputing the probabilities from q, k and lse. v may be undefined when dq and dk are
+    /// (dv needs no v).
     virtual void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q,
                                     const Tensor& k, const Tensor& v, const Tensor& lse, double scale) = 0;
     /// Parts per side of permute_parts, at most.

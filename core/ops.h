@@ -77,8 +77,9 @@ Tensor gelu_linear(const Tensor& a, const Tensor& w, const Tensor& b, const Tens
 /// make two (R, C_out) passes more. The gradients are re-associated as in gelu_linear's. Without γ, linear.
 Tensor scaled_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma);
 /// softmax(q kᵀ · scale) v over the last two dims: q (..., Nq, D), k and v (..., Nk, D) -> (..., Nq, D).
-/// Saves q, k, v and one log-sum-exp per query row; the backward recomputes the probabilities. Under autocast
-/// (core/autocast.h), the attention of q, k, v rounded to bf16, which it keeps in bf16; dout is rounded too.
+/// Saves q, k, v (v only when q or k needs a gradient) and one log-sum-exp per query row; the backward recomputes
+/// the probabilities. Under autocast (core/autocast.h), q, k, v are rounded to bf16 and kept so, and every product
+/// takes bf16 operands (the probabilities, dout and dS rounded too) with f32 sums; softmax and outputs are f32.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
 /// Reorders dims (an explicit copy): out.shape[i] = x.shape[dims[i]].
 Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
@@ -93,12 +94,12 @@ Tensor scale_rows(const Tensor& x, const Tensor& s);
 /// 2-D convolution, channels-last: x (B, H, W, I), w (O, I, kh, kw) as in PyTorch, b (O) or undefined
 /// -> (B, Ho, Wo, O) with Ho = (H + 2·ph − kh) / sh + 1, likewise Wo; zero padding.
 /// kernel == stride with no padding (ViT / ConvNeXt patch embedding) runs as a reshuffle and one GEMM.
-/// Under autocast (core/autocast.h), the convolution of x and w rounded to bf16 (x kept so), dy rounded too; as
-/// for depthwise_conv2d.
+/// Under autocast (core/autocast.h), the convolution of x and w rounded to bf16 (x kept so); in backward dy is
+/// rounded for dx and dw, and db sums dy itself.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride = {1, 1},
               std::array<std::int64_t, 2> padding = {0, 0});
 /// Depthwise 2-D convolution (groups = C), channels-last: x (B, H, W, C), w (C, 1, kh, kw), b (C) or undefined
-/// -> (B, Ho, Wo, C), with Ho and Wo as for conv2d.
+/// -> (B, Ho, Wo, C), with Ho and Wo as for conv2d; under autocast, rounded as conv2d is.
 Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride = {1, 1},
                         std::array<std::int64_t, 2> padding = {0, 0});
 /// s x s pixel blocks to channels: (B, H, W, C) -> (B, H/s, W/s, s·s·C),

@@ -9,6 +9,7 @@
 #include "core/allocator.h"
 #include "core/autocast.h"
 #include "core/autograd.h"
+#include "core/bfloat16.h"
 #include "core/ops.h"
 #include "tests/test_helpers.h"
 
@@ -79,34 +80,124 @@ Tensor linear_bf16(const Tensor& x, const Tensor& w, const Tensor& b) {
     return linear(x, w, b);
 }
 
-/// Under autocast, an op whose kernels take f32 (the convolutions, attention) equals the f32 op on its operands
-/// rounded to bf16, bit for bit, and its gradients are the f32 op's for dy rounded too. `rounds[i]`: input i is
-/// read rounded (a bias is not). Returns the bytes the op keeps for backward under autocast.
-std::int64_t require_f32_op_of_rounded(const Fn& fn, const std::vector<Tensor>& inputs, const std::vector<bool>& rounds) {
-    std::vector<Tensor> rounded_inputs;
-    for (std::size_t i = 0; i < inputs.size(); ++i)
-        rounded_inputs.push_back((rounds[i] ? inputs[i].to(DType::bf16).to(DType::f32) : inputs[i].detach())
-                                     .set_requires_grad(true));
-    const Tensor want = fn(rounded_inputs);  // no guard: the f32 op
+/// Under autocast, a convolution conv(x, w, b) equals the f32 one of x and w rounded to bf16, bit for bit; dx and dw
+/// are the f32 one's for dy rounded too, db sums dy itself (as linear's does), all in f32; f64 is left exact.
+/// Returns the bytes it keeps for backward under autocast when x is computed (a leaf's storage would cost nothing).
+std::int64_t require_conv_of_rounded(const Fn& conv, const Tensor& x, const Tensor& w, const Tensor& b) {
+    const auto rounded_leaf = [](const Tensor& t) { return t.to(DType::bf16).to(DType::f32).set_requires_grad(true); };
+    const Tensor rx = rounded_leaf(x), rw = rounded_leaf(w), rb = b.detach().set_requires_grad(true);
+    const Tensor want = conv({rx, rw, rb});  // no guard: the f32 op
     const Tensor dy = random_tensor(want.shape(), 70, DType::f32, -2, 2);
     backward(sum(mul(want, dy.to(DType::bf16).to(DType::f32))));
-    for (const Tensor& t : inputs) Tensor(t).zero_grad();
+    const Tensor want_dx = rx.grad().clone(), want_dw = rw.grad().clone(), db_of_rounded_dy = rb.grad().clone();
+    Tensor(rb).zero_grad();
+    backward(sum(mul(conv({rx.detach(), rw.detach(), rb}), dy)));  // db from dy itself
+    for (const Tensor& t : {x, w, b}) Tensor(t).zero_grad();
     Tensor y;
     std::int64_t kept = 0;
     {
         const AutocastGuard guard(DType::bf16);
+        y = conv({x, w, b});
         const std::int64_t before = memory_stats().current_bytes;
-        y = fn(inputs);
-        kept = memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes());
+        const Tensor computed = conv({mul(x, x), w, b});
+        kept = memory_stats().current_bytes - before - static_cast<std::int64_t>(computed.nbytes());
+        const std::vector<Tensor> f64{x.to(DType::f64), w.to(DType::f64), b.to(DType::f64)};
+        const Tensor f64_under_guard = conv(f64);
+        const AutocastGuard off(std::nullopt);
+        CHECK(max_abs_diff(f64_under_guard, conv(f64)) == 0.0);  // f64 is never rounded
     }
     CHECK(max_abs_diff(y, want) == 0.0);
-    CHECK(max_abs_diff(y, fn(inputs)) > 1e-4);  // and rounding did happen
+    CHECK(max_abs_diff(y, conv({x, w, b})) > 1e-4);  // and rounding did happen
     backward(sum(mul(y, dy)));
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        INFO("gradient of input " << i);
-        CHECK(max_abs_diff(inputs[i].grad(), rounded_inputs[i].grad()) == 0.0);
-    }
+    for (const Tensor& t : {x, w, b}) CHECK(t.grad().dtype() == DType::f32);
+    CHECK(max_abs_diff(x.grad(), want_dx) == 0.0);
+    CHECK(max_abs_diff(w.grad(), want_dw) == 0.0);
+    CHECK(max_abs_diff(b.grad(), rb.grad()) <= 1e-4);          // sums of the same dy, perhaps in another order
+    CHECK(max_abs_diff(b.grad(), db_of_rounded_dy) > 1e-3);  // not of the rounded dy
     return kept;
+}
+
+/// Attention in f64 on values already rounded to bf16: q (G, Nq, D), k and v (G, Nk, D), dout (G, Nq, D).
+struct AttentionCase {
+    std::vector<double> q, k, v, dout;
+    std::int64_t groups, nq, nk, d;
+    double scale;
+};
+/// out, dq, dk, dv, and for each the scale of its f32 sums' error: Σ |terms|, with |dS| bounded by P (|dP| + |Σ P dP|)
+/// in which dP = dO·v counts as Σ |dO| |v|.
+struct AttentionResult {
+    std::vector<std::vector<double>> values, magnitudes;
+};
+
+/// The products of autocast's attention with f64 sums: O = bf16(P) V, dV = bf16(P)ᵀ dO, dQ = scale bf16(dS) K,
+/// dK = scale bf16(dS)ᵀ Q, P and dS rounded through f32 as the kernels round them; `round_maps` false leaves P and dS
+/// unrounded (what the test must tell apart).
+AttentionResult attention_f64(const AttentionCase& c, bool round_maps) {
+    const auto at = [](std::int64_t i) { return static_cast<std::size_t>(i); };
+    const auto map_operand = [&](double x) { return round_maps ? double(round_to_bf16(static_cast<float>(x))) : x; };
+    AttentionResult r;
+    for (const std::int64_t n : {c.nq, c.nq, c.nk, c.nk}) {
+        r.values.emplace_back(at(c.groups * n * c.d));
+        r.magnitudes.emplace_back(at(c.groups * n * c.d));
+    }
+    auto &out = r.values[0], &dq = r.values[1], &dk = r.values[2], &dv = r.values[3];
+    auto &out_m = r.magnitudes[0], &dq_m = r.magnitudes[1], &dk_m = r.magnitudes[2], &dv_m = r.magnitudes[3];
+    for (std::int64_t g = 0; g < c.groups; ++g) {
+        const std::int64_t qo = g * c.nq * c.d, ko = g * c.nk * c.d;
+        for (std::int64_t i = 0; i < c.nq; ++i) {
+            std::vector<double> p(at(c.nk)), dp(at(c.nk)), dp_m(at(c.nk));
+            double mx = -1e300, sum = 0, dot = 0, dot_m = 0;
+            for (std::int64_t j = 0; j < c.nk; ++j) {
+                double s = 0, t = 0, t_m = 0;
+                for (std::int64_t e = 0; e < c.d; ++e) {
+                    s += c.q[at(qo + i * c.d + e)] * c.k[at(ko + j * c.d + e)];
+                    t += c.dout[at(qo + i * c.d + e)] * c.v[at(ko + j * c.d + e)];
+                    t_m += std::abs(c.dout[at(qo + i * c.d + e)] * c.v[at(ko + j * c.d + e)]);
+                }
+                p[at(j)] = s * c.scale;
+                dp[at(j)] = t;
+                dp_m[at(j)] = t_m;
+                mx = std::max(mx, p[at(j)]);
+            }
+            for (double& x : p) sum += (x = std::exp(x - mx));
+            for (std::int64_t j = 0; j < c.nk; ++j) {
+                dot += (p[at(j)] /= sum) * dp[at(j)];
+                dot_m += p[at(j)] * dp_m[at(j)];
+            }
+            for (std::int64_t j = 0; j < c.nk; ++j) {
+                const double pr = map_operand(p[at(j)]), ds = map_operand(p[at(j)] * (dp[at(j)] - dot));
+                const double ds_bound = p[at(j)] * (dp_m[at(j)] + dot_m);
+                for (std::int64_t e = 0; e < c.d; ++e) {
+                    const std::size_t qi = at(qo + i * c.d + e), kj = at(ko + j * c.d + e);
+                    out[qi] += pr * c.v[kj];
+                    out_m[qi] += std::abs(pr * c.v[kj]);
+                    dv[kj] += pr * c.dout[qi];
+                    dv_m[kj] += std::abs(pr * c.dout[qi]);
+                    dq[qi] += c.scale * ds * c.k[kj];
+                    dq_m[qi] += c.scale * ds_bound * std::abs(c.k[kj]);
+                    dk[kj] += c.scale * ds * c.q[qi];
+                    dk_m[kj] += c.scale * ds_bound * std::abs(c.q[qi]);
+                }
+            }
+        }
+    }
+    return r;
+}
+
+/// The fraction of elements with |got − want| > 2⁻¹⁶ · magnitude, the error f32 sums and f32 softmax can make;
+/// every element must be within 2⁻⁷ · magnitude, which covers an f32 map value that rounds to the bf16 neighbour
+/// of its f64 twin's rounding.
+double fraction_beyond_f32_sums(const std::vector<double>& got, const std::vector<double>& want,
+                                const std::vector<double>& magnitude) {
+    REQUIRE(got.size() == want.size());
+    std::size_t beyond = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const double err = std::abs(got[i] - want[i]);
+        if (err > std::ldexp(magnitude[i], -16)) ++beyond;
+        INFO("element " << i << ": " << got[i] << " vs " << want[i]);
+        CHECK(err <= std::ldexp(magnitude[i], -7));
+    }
+    return static_cast<double>(beyond) / static_cast<double>(got.size());
 }
 
 }  // namespace
@@ -246,7 +337,7 @@ TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded 
           "[autocast]") {
     const Tensor x = param({2, 9, 7, 3}, 80), w = param({5, 3, 3, 2}, 81), b = param({5}, 82);
     const auto conv = [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 0}); };
-    CHECK(require_f32_op_of_rounded(conv, {x, w, b}, {true, true, false}) == 2 * 9 * 7 * 3 * 2);
+    CHECK(require_conv_of_rounded(conv, x, w, b) == 2 * 9 * 7 * 3 * 2);
 }
 
 TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy rounded in backward, keeping x in "
@@ -254,16 +345,42 @@ TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy
           "[autocast]") {
     const Tensor x = param({2, 8, 9, 6}, 83), w = param({6, 1, 3, 3}, 84), b = param({6}, 85);
     const auto conv = [](const std::vector<Tensor>& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}); };
-    CHECK(require_f32_op_of_rounded(conv, {x, w, b}, {true, true, false}) == 2 * 8 * 9 * 6 * 2);
+    CHECK(require_conv_of_rounded(conv, x, w, b) == 2 * 8 * 9 * 6 * 2);
 }
 
-TEST_CASE("autocast: attention is the f32 attention of bf16-rounded q, k, v, dout rounded in backward, keeping q, k, "
-          "v in bf16",
+TEST_CASE("autocast: attention's products take bf16 operands (q, k, v, dout, and P and dS rounded), sums and "
+          "softmax in f32, keeping q, k, v in bf16",
           "[autocast]") {
-    const Tensor q = param({2, 3, 13, 8}, 86, -2, 2), k = param({2, 3, 11, 8}, 87, -2, 2), v = param({2, 3, 11, 8}, 88);
-    const auto attend = [](const std::vector<Tensor>& in) { return attention(in[0], in[1], in[2], 0.35); };
-    const std::int64_t lse_bytes = 2 * 3 * 13 * 4;
-    CHECK(require_f32_op_of_rounded(attend, {q, k, v}, {true, true, true}) == (2 * 3 * 13 * 8 + 2 * 2 * 3 * 11 * 8) * 2 + lse_bytes);
+    const std::int64_t groups = 6, nq = 13, nk = 11, d = 8;
+    const double scale = 0.35;
+    const Tensor q = param({2, 3, nq, d}, 86, -2, 2), k = param({2, 3, nk, d}, 87, -2, 2), v = param({2, 3, nk, d}, 88);
+    const Tensor dy = random_tensor({2, 3, nq, d}, 89, DType::f32, -2, 2);
+    Tensor out;
+    {
+        const AutocastGuard guard(DType::bf16);
+        out = attention(q, k, v, scale);
+        // Bytes kept, from computed inputs (a leaf's own storage would cost nothing): q, k, v in bf16, lse in f32;
+        // without v when neither q nor k needs a gradient (SBP's query mode), as dv = Pᵀ dO needs no v.
+        const auto kept = [&](bool q_and_k_need_grad) {
+            const auto input = [&](const Tensor& t) { return q_and_k_need_grad ? mul(t, t) : mul(t, t).detach(); };
+            const std::int64_t before = memory_stats().current_bytes;
+            const Tensor o = attention(input(q), input(k), mul(v, v), scale);
+            return memory_stats().current_bytes - before - static_cast<std::int64_t>(o.nbytes());
+        };
+        CHECK(kept(true) == (groups * nq * d + 2 * groups * nk * d) * 2 + groups * nq * 4);
+        CHECK(kept(false) == (groups * nq * d + groups * nk * d) * 2 + groups * nq * 4);
+    }
+    backward(sum(mul(out, dy)));
+    const AttentionCase c{rounded(q), rounded(k), rounded(v), rounded(dy), groups, nq, nk, d, scale};
+    const AttentionResult want = attention_f64(c, true), unrounded_maps = attention_f64(c, false);
+    const std::vector<std::pair<std::string, std::vector<double>>> got = {
+        {"out", out.to_vector()}, {"dq", q.grad().to_vector()}, {"dk", k.grad().to_vector()}, {"dv", v.grad().to_vector()}};
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        INFO(got[i].first);
+        CHECK(fraction_beyond_f32_sums(got[i].second, want.values[i], want.magnitudes[i]) <= 0.02);
+        // and P and dS must be rounded for that: most values differ beyond f32 sums' error without
+        CHECK(fraction_beyond_f32_sums(unrounded_maps.values[i], want.values[i], want.magnitudes[i]) >= 0.5);
+    }
 }
 
 TEST_CASE("autocast: the guard nests, turns off with nullopt, leaves f64 exact and other threads alone", "[autocast]") {

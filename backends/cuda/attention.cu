@@ -1,5 +1,6 @@
 // backends/cuda/attention.cu — softmax(q kᵀ·scale) v with batched cuBLAS GEMMs and a row kernel; saves only
-// the log-sum-exp per query, and the backward recomputes the probabilities. Twin of backends/cpu/attention.cpp.
+// the log-sum-exp per query, and the backward recomputes the probabilities. Under autocast (bf16 q, k, v, dout)
+// every GEMM takes bf16 operands on tensor cores, P and dS rounded first. Twin of backends/cpu/attention.cpp.
 #include "backends/cuda/gemm.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -45,22 +46,46 @@ Geometry geometry(const Tensor& q, const Tensor& k) {
     return {q.numel() / (nq * d), nq, nk, d};
 }
 
+/// The groups' products c = alpha op(a) op(b) (beta 0), with T the sums' type: bf16 a and b under autocast
+/// (f32 sums, tensor cores), else a and b of type T.
+template <class T>
+void product(cublasHandle_t h, Tensor& c, const Tensor& a, const Tensor& b, std::int64_t m, std::int64_t n,
+             std::int64_t k, bool trans_a, bool trans_b, const Geometry& g, std::int64_t stride_a, std::int64_t stride_b,
+             double alpha) {
+    if constexpr (std::is_same_v<T, float>)
+        if (a.dtype() == DType::bf16) {
+            gemm_bf16(h, c.data<float>(), a.data<BFloat16>(), b.data<BFloat16>(), m, n, k, trans_a, trans_b, g.groups,
+                      stride_a, stride_b, static_cast<float>(alpha), 0.0f);
+            return;
+        }
+    gemm<T>(h, c.data<T>(), a.data<T>(), b.data<T>(), m, n, k, trans_a, trans_b, g.groups, stride_a, stride_b,
+            static_cast<T>(alpha), T(0));
+}
+
+/// A probability or dS map as the operand of a product: rounded to bf16 (a scratch copy) when the operands are
+/// bf16 (autocast), else the map itself.
+Tensor product_operand(CudaBackend& backend, const Tensor& map, DType operands) {
+    if (operands != DType::bf16) return map;
+    Tensor rounded = scratch(map.shape(), DType::bf16);
+    backend.cast(rounded, map);
+    return rounded;
+}
+
 }  // namespace
 
 void CudaBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                     double scale) {
     if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute (as on the CPU)
     const Geometry g = geometry(q, k);
-    Tensor s = scratch({g.groups, g.nq, g.nk}, q.dtype());  // the map lives only inside this call
-    dispatch_float("attention", q.dtype(), [&](auto tag) {
+    Tensor s = scratch({g.groups, g.nq, g.nk}, lse.dtype());  // the map lives only inside this call
+    dispatch_float("attention", lse.dtype(), [&](auto tag) {  // lse has the sums' type: f32 for bf16 q, k, v
         using T = decltype(tag);
-        gemm<T>(cublas_, s.data<T>(), q.data<T>(), k.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
-                g.nk * g.d, static_cast<T>(scale), T(0));
+        product<T>(cublas_, s, q, k, g.nq, g.nk, g.d, false, true, g, g.nq * g.d, g.nk * g.d, scale);
         softmax_lse_kernel<<<row_blocks(g.groups * g.nq), dim3(32, kRowsPerBlock)>>>(s.data<T>(), lse.data<T>(),
                                                                                    g.groups * g.nq, g.nk);
         BPLAB_CUDA_LAUNCHED();
-        gemm<T>(cublas_, out.data<T>(), s.data<T>(), v.data<T>(), g.nq, g.d, g.nk, false, false, g.groups, g.nq * g.nk,
-                g.nk * g.d, T(1), T(0));
+        product<T>(cublas_, out, product_operand(*this, s, q.dtype()), v, g.nq, g.d, g.nk, false, false, g,
+                   g.nq * g.nk, g.nk * g.d, 1.0);
     });
 }
 
@@ -73,30 +98,26 @@ void CudaBackend::attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const T
         return;
     }
     const Geometry g = geometry(q, k);
-    Tensor p = scratch({g.groups, g.nq, g.nk}, q.dtype());
-    dispatch_float("attention backward", q.dtype(), [&](auto tag) {
+    Tensor p = scratch({g.groups, g.nq, g.nk}, lse.dtype());
+    dispatch_float("attention backward", lse.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        const T sc = static_cast<T>(scale);
-        gemm<T>(cublas_, p.data<T>(), q.data<T>(), k.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
-                g.nk * g.d, sc, T(0));
+        product<T>(cublas_, p, q, k, g.nq, g.nk, g.d, false, true, g, g.nq * g.d, g.nk * g.d, scale);
         probabilities_kernel<<<blocks_for(p.numel()), kThreads>>>(p.data<T>(), lse.data<T>(), p.numel(), g.nk);
         BPLAB_CUDA_LAUNCHED();
         if (dv.defined())  // dV = Pᵀ dO
-            gemm<T>(cublas_, dv.data<T>(), p.data<T>(), dout.data<T>(), g.nk, g.d, g.nq, true, false, g.groups,
-                    g.nq * g.nk, g.nq * g.d, T(1), T(0));
+            product<T>(cublas_, dv, product_operand(*this, p, q.dtype()), dout, g.nk, g.d, g.nq, true, false, g,
+                       g.nq * g.nk, g.nq * g.d, 1.0);
         if (!dq.defined() && !dk.defined()) return;
-        Tensor dp = scratch({g.groups, g.nq, g.nk}, q.dtype());  // dP = dO Vᵀ, then dS in place
-        gemm<T>(cublas_, dp.data<T>(), dout.data<T>(), v.data<T>(), g.nq, g.nk, g.d, false, true, g.groups, g.nq * g.d,
-                g.nk * g.d, T(1), T(0));
+        Tensor dp = scratch({g.groups, g.nq, g.nk}, lse.dtype());  // dP = dO Vᵀ, then dS in place
+        product<T>(cublas_, dp, dout, v, g.nq, g.nk, g.d, false, true, g, g.nq * g.d, g.nk * g.d, 1.0);
         softmax_grad_kernel<<<row_blocks(g.groups * g.nq), dim3(32, kRowsPerBlock)>>>(dp.data<T>(), p.data<T>(),
                                                                                     g.groups * g.nq, g.nk);
         BPLAB_CUDA_LAUNCHED();
+        const Tensor ds = product_operand(*this, dp, q.dtype());
         if (dq.defined())  // dQ = dS K · scale
-            gemm<T>(cublas_, dq.data<T>(), dp.data<T>(), k.data<T>(), g.nq, g.d, g.nk, false, false, g.groups,
-                    g.nq * g.nk, g.nk * g.d, sc, T(0));
+            product<T>(cublas_, dq, ds, k, g.nq, g.d, g.nk, false, false, g, g.nq * g.nk, g.nk * g.d, scale);
         if (dk.defined())  // dK = dSᵀ Q · scale
-            gemm<T>(cublas_, dk.data<T>(), dp.data<T>(), q.data<T>(), g.nk, g.d, g.nq, true, false, g.groups,
-                    g.nq * g.nk, g.nq * g.d, sc, T(0));
+            product<T>(cublas_, dk, ds, q, g.nk, g.d, g.nq, true, false, g, g.nq * g.nk, g.nq * g.d, scale);
     });
 }
 

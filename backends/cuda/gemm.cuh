@@ -1,5 +1,5 @@
 // backends/cuda/gemm.cuh — row-major (strided-batched) GEMM on cuBLAS, shared by matmul, linear, attention
-// and convolution, and the bf16 products of autocast's linear layers. cuBLAS is column-major, so Cᵀ = op(B)ᵀ op(A)ᵀ
+// and convolution, and the bf16 products of autocast's linear layers and attention. cuBLAS is column-major, so Cᵀ = op(B)ᵀ op(A)ᵀ
 // is computed on the same memory.
 #pragma once
 #include <algorithm>
@@ -53,14 +53,15 @@ void gemm(cublasHandle_t h, T* c, const T* a, const T* b, std::int64_t m, std::i
                                                      g.lda, stride_a, &beta, c, g.ldc, m * n, g.batch));
 }
 
-/// C (M, N) = op(A) op(B) + beta C, row-major, with bf16 A and B and an f32 C: autocast's linear products, on
-/// tensor cores with f32 sums (CUBLAS_COMPUTE_32F).
+/// gemm with bf16 A and B and an f32 C: autocast's products (linear layers, attention), on tensor cores with f32
+/// sums (CUBLAS_COMPUTE_32F).
 inline void gemm_bf16(cublasHandle_t h, float* c, const BFloat16* a, const BFloat16* b, std::int64_t m, std::int64_t n,
-                      std::int64_t k, bool trans_a, bool trans_b, float beta) {
-    const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, 1);
-    const float alpha = 1.0f;
-    BPLAB_CUBLAS_CHECK(cublasGemmEx(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, CUDA_R_16BF, g.ldb, a, CUDA_R_16BF,
-                                    g.lda, &beta, c, CUDA_R_32F, g.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                      std::int64_t k, bool trans_a, bool trans_b, std::int64_t batch, std::int64_t stride_a,
+                      std::int64_t stride_b, float alpha, float beta) {
+    const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, batch);
+    BPLAB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, CUDA_R_16BF, g.ldb,
+                                                  stride_b, a, CUDA_R_16BF, g.lda, stride_a, &beta, c, CUDA_R_32F,
+                                                  g.ldc, m * n, g.batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace bplab::cuda

@@ -45,7 +45,7 @@ void CudaBackend::linear_forward(Tensor& y, const Tensor& x, const Tensor& w, co
         if constexpr (std::is_same_v<T, float>)
             if (w.dtype() == DType::bf16) {  // autocast
                 gemm_bf16(cublas_, y.data<float>(), x.data<BFloat16>(), w.data<BFloat16>(), rows, out, in, false, true,
-                          beta);
+                          1, 0, 0, 1.0f, beta);
                 return;
             }
         gemm<T>(cublas_, y.data<T>(), x.data<T>(), w.data<T>(), rows, out, in, false, true, 1, 0, 0, T(1), beta);
@@ -64,10 +64,10 @@ void CudaBackend::linear_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tens
         }
         if (want_dx)
             gemm_bf16(cublas_, dx.data<float>(), dy_rounded.data<BFloat16>(), w.data<BFloat16>(), rows, in, out, false,
-                      false, 0.0f);
+                      false, 1, 0, 0, 1.0f, 0.0f);
         if (want_dw)
             gemm_bf16(cublas_, dw.data<float>(), dy_rounded.data<BFloat16>(), x.data<BFloat16>(), out, in, rows, true,
-                      false, 0.0f);
+                      false, 1, 0, 0, 1.0f, 0.0f);
     } else {
         dispatch_float("linear backward", dy.dtype(), [&](auto tag) {
             using T = decltype(tag);

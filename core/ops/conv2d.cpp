@@ -29,8 +29,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std:
     }
     const auto [ho, wo] = detail::conv_output_hw("conv2d", x, w.size(2), w.size(3), stride, padding);
     Tensor y = Tensor::empty({x.size(0), ho, wo, w.size(0)}, x.dtype(), x.device());  // (B, Ho, Wo, O)
-    // Under autocast x and w are read rounded to bf16 (x kept so, w rounded again), and so is dy in backward,
-    // bias gradient included; sums and outputs stay f32 (core/autocast.h).
+    // Under autocast x and w are read rounded to bf16 (x kept so, w rounded again), and so is dy for dx and dw; db
+    // sums dy itself, as linear's does; sums and outputs stay f32 (core/autocast.h).
     const bool rounded = autocast_applies(x);
     const Tensor sx = autocast_operand(x, rounded).detach(), sw = w.detach();
     backend_for(x.device()).conv2d_forward(y, autocast_widened(sx), autocast_values(sw, rounded), b, stride, padding);
@@ -39,9 +39,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std:
                       Tensor dx = needs[0] ? Tensor::empty(sx.shape(), dy.dtype(), dy.device()) : Tensor();
                       Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
                       Tensor db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
-                      backend_for(dy.device())
-                          .conv2d_backward(dx, dw, db, autocast_values(dy, rounded), autocast_widened(sx),
-                                       autocast_values(sw, rounded), stride, padding);
+                      Tensor db_of_products = rounded ? Tensor() : db;
+                      Backend& be = backend_for(dy.device());
+                      be.conv2d_backward(dx, dw, db_of_products, autocast_values(dy, rounded),
+                                         autocast_widened(sx), autocast_values(sw, rounded), stride, padding);
+                      if (rounded && db.defined()) be.sum_axis(db, dy, 1, dy.numel() / sw.size(0), sw.size(0));
                       return {dx, dw, db};
                   });
 }

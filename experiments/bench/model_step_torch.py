@@ -96,7 +96,8 @@ def parse_args(argv=None):
                    help="cuda: f32 matrix products and convolutions on TF32 tensor cores (allow_tf32), as bplab's --tf32")
     p.add_argument("--amp", choices=("bf16",), default=None,
                    help="bf16 mixed precision: forward and loss under torch.autocast(dtype=bfloat16), as timm's --amp "
-                        "--amp-dtype bfloat16 (bplab's --amp bf16 rounds the linear layers' operands only)")
+                        "--amp-dtype bfloat16 (bplab's --amp bf16 rounds the operands of the linear layers, convolutions, attention "
+                        "and GELU, and keeps f32 outputs)")
     p.add_argument("--sdpa", action="store_true",
                    help="ViT attention through F.scaled_dot_product_attention (torch >= 2.0) instead of the explicit "
                         "softmax(q k^T * scale) v that bplab's CPU comparisons use")

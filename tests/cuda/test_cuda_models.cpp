@@ -101,12 +101,14 @@ TEST_CASE("cuda models: a ViT and a ConvNeXt step, exact and SBP 0.5 (ViT: qkv a
 }
 
 TEST_CASE("cuda models: a ViT and a ConvNeXt step under bf16 autocast, exact and SBP 0.5 with recompute, match the CPU "
-          "within 3e-2", "[cuda]") {
+          "within 6e-2", "[cuda]") {
     if (cuda::device_count() == 0) std::exit(77);
     cuda::install();
-    // Both sides round the same f32 values to bf16, but a LayerNorm or GELU output one f32 ulp apart on the two
-    // devices can round to neighbouring bf16 values (2⁻⁸ apart), and six blocks compound it: on the emulator the
-    // gradients differed by up to 0.60 % of their largest element, the parameters after SGD by up to 0.15 %.
+    // Both sides round the same f32 values to bf16, but a computed operand (a LayerNorm, GELU or projection output,
+    // attention's probabilities and dS) one f32 ulp apart on the two devices can round to neighbouring bf16 values
+    // (2⁻⁸ apart), and six blocks compound it: on the emulator the gradients differed by up to 1.5 % of their
+    // largest element, the parameters after SGD by up to 0.36 % (session 11). A GPU sums in other orders than
+    // the CPU everywhere, so the bounds are four times those.
     for (const std::string name : {"vit-mini", "convnext-mini"})
         for (const auto& [keep, recompute] : {std::pair{1.0, false}, std::pair{0.5, true}}) {
             INFO(name << ", SBP keep " << keep << ", recompute " << recompute);
@@ -114,7 +116,7 @@ TEST_CASE("cuda models: a ViT and a ConvNeXt step under bf16 autocast, exact and
             const Step cpu = one_step(name, config, recompute, Device::cpu(), DType::bf16),
                        gpu = one_step(name, config, recompute, Device::cuda(), DType::bf16);
             CHECK(std::abs(cpu.loss - gpu.loss) <= 1e-3 * std::abs(cpu.loss));
-            check_close(cpu.grads, gpu.grads, "gradient", 3e-2);
-            check_close(cpu.updated, gpu.updated, "parameter after SGD", 5e-3);
+            check_close(cpu.grads, gpu.grads, "gradient", 6e-2);
+            check_close(cpu.updated, gpu.updated, "parameter after SGD", 1.5e-2);
         }
 }

@@ -1,4 +1,4 @@
-// tests/cuda_emu/cublas.cpp — the GEMMs of include/cublas_v2.h (strided-batched, and GemmEx's bf16 one), computed
+// tests/cuda_emu/cublas.cpp — the GEMMs of include/cublas_v2.h (strided-batched in f32, f64 and bf16), computed
 // with Eigen on host memory after the same argument checks cuBLAS makes, so a wrong leading dimension fails as it
 // would on a GPU.
 #include <algorithm>
@@ -106,17 +106,21 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_
     return gemm(handle, op_a, op_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch);
 }
 
-cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
-                            const void* alpha, const void* a, cudaDataType_t a_type, int lda, const void* b,
-                            cudaDataType_t b_type, int ldb, const void* beta, void* c, cudaDataType_t c_type, int ldc,
-                            cublasComputeType_t compute, cublasGemmAlgo_t) {
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                          int n, int k, const void* alpha, const void* a, cudaDataType_t a_type, int lda,
+                                          long long stride_a, const void* b, cudaDataType_t b_type, int ldb,
+                                          long long stride_b, const void* beta, void* c, cudaDataType_t c_type, int ldc,
+                                          long long stride_c, int batch, cublasComputeType_t compute, cublasGemmAlgo_t) {
     if (a_type != CUDA_R_16BF || b_type != CUDA_R_16BF || c_type != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
         return CUBLAS_STATUS_NOT_SUPPORTED;
-    if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, 1);
-        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0)
+    if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, batch);
+        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || batch == 0)
         return status;
-    bplab_emu::gemm_bf16(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *static_cast<const float*>(alpha),
-                         static_cast<const std::uint16_t*>(a), lda, static_cast<const std::uint16_t*>(b), ldb,
-                         *static_cast<const float*>(beta), static_cast<float*>(c), ldc);
+    const auto* pa = static_cast<const std::uint16_t*>(a);
+    const auto* pb = static_cast<const std::uint16_t*>(b);
+    for (int i = 0; i < batch; ++i)
+        bplab_emu::gemm_bf16(op_a != CUBLAS_OP_N, op_b != CUBLAS_OP_N, m, n, k, *static_cast<const float*>(alpha),
+                             pa + i * stride_a, lda, pb + i * stride_b, ldb, *static_cast<const float*>(beta),
+                             static_cast<float*>(c) + i * stride_c, ldc);
     return CUBLAS_STATUS_SUCCESS;
 }

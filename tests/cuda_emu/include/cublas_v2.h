@@ -38,9 +38,11 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_
                                          int n, int k, const double* alpha, const double* a, int lda,
                                          long long stride_a, const double* b, int ldb, long long stride_b,
                                          const double* beta, double* c, int ldc, long long stride_c, int batch);
-/// Column-major C = alpha op(A) op(B) + beta C with typed pointers; emulated for what the backend asks: bf16 A and
-/// B, f32 C, f32 sums (CUBLAS_COMPUTE_32F). Other type combinations answer NOT_SUPPORTED.
-cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
-                            const void* alpha, const void* a, cudaDataType_t a_type, int lda, const void* b,
-                            cudaDataType_t b_type, int ldb, const void* beta, void* c, cudaDataType_t c_type, int ldc,
-                            cublasComputeType_t compute, cublasGemmAlgo_t algo);
+/// Column-major C_i = alpha op(A_i) op(B_i) + beta C_i with typed pointers; emulated for what the backend asks:
+/// bf16 A and B, f32 C, f32 sums (CUBLAS_COMPUTE_32F). Other type combinations answer NOT_SUPPORTED.
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                          int n, int k, const void* alpha, const void* a, cudaDataType_t a_type, int lda,
+                                          long long stride_a, const void* b, cudaDataType_t b_type, int ldb,
+                                          long long stride_b, const void* beta, void* c, cudaDataType_t c_type, int ldc,
+                                          long long stride_c, int batch, cublasComputeType_t compute,
+                                          cublasGemmAlgo_t algo);
