@@ -29,7 +29,7 @@ private:
 /// checks). Ops decide this once, in forward, and their backward follows it.
 bool autocast_applies(const Tensor& x);
 
-/// t as an operand of a linear op's products: rounded to the autocast dtype (no history) when `rounded`, else t.
+/// t as an operand of an autocast op's products: rounded to the autocast dtype (no history) when `rounded`, else t.
 Tensor autocast_operand(const Tensor& t, bool rounded);
 
 /// The f32 values of t as an operand: rounded to the autocast dtype and widened again (no history) when `rounded`,

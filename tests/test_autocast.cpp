@@ -123,25 +123,34 @@ struct AttentionCase {
     std::int64_t groups, nq, nk, d;
     double scale;
 };
-/// out, dq, dk, dv, and for each the scale of its f32 sums' error: Σ |terms|, with |dS| bounded by P (|dP| + |Σ P dP|)
-/// in which dP = dO·v counts as Σ |dO| |v|.
+/// out, dq, dk, dv, and for each element how far the f32 kernels may land from it: 2⁻¹⁶ of Σ |terms| (f32 sums
+/// and softmax; |dS| counts as P (Σ |dO| |v| + Σ P Σ |dO| |v|)), plus one bf16 step of each map value whose f32
+/// error bound straddles a bf16 rounding boundary (the kernels may round it to the neighbour).
 struct AttentionResult {
-    std::vector<std::vector<double>> values, magnitudes;
+    std::vector<std::vector<double>> values, bounds;
 };
+
+/// A map value x (P or dS) as a product's operand: rounded through f32 to bf16 when `round_maps`, with the bf16
+/// step the kernels may differ by, given that their f32 value lies within `error` of x.
+std::pair<double, double> map_operand(double x, double error, bool round_maps) {
+    if (!round_maps) return {x, 0.0};
+    const auto round = [](double v) { return double(round_to_bf16(static_cast<float>(v))); };
+    const double r = round(x);
+    return {r, round(x - error) != round(x + error) ? std::ldexp(std::abs(x) + error, -7) : 0.0};
+}
 
 /// The products of autocast's attention with f64 sums: O = bf16(P) V, dV = bf16(P)ᵀ dO, dQ = scale bf16(dS) K,
 /// dK = scale bf16(dS)ᵀ Q, P and dS rounded through f32 as the kernels round them; `round_maps` false leaves P and dS
 /// unrounded (what the test must tell apart).
 AttentionResult attention_f64(const AttentionCase& c, bool round_maps) {
     const auto at = [](std::int64_t i) { return static_cast<std::size_t>(i); };
-    const auto map_operand = [&](double x) { return round_maps ? double(round_to_bf16(static_cast<float>(x))) : x; };
     AttentionResult r;
     for (const std::int64_t n : {c.nq, c.nq, c.nk, c.nk}) {
         r.values.emplace_back(at(c.groups * n * c.d));
-        r.magnitudes.emplace_back(at(c.groups * n * c.d));
+        r.bounds.emplace_back(at(c.groups * n * c.d));
     }
     auto &out = r.values[0], &dq = r.values[1], &dk = r.values[2], &dv = r.values[3];
-    auto &out_m = r.magnitudes[0], &dq_m = r.magnitudes[1], &dk_m = r.magnitudes[2], &dv_m = r.magnitudes[3];
+    auto &out_b = r.bounds[0], &dq_b = r.bounds[1], &dk_b = r.bounds[2], &dv_b = r.bounds[3];
     for (std::int64_t g = 0; g < c.groups; ++g) {
         const std::int64_t qo = g * c.nq * c.d, ko = g * c.nk * c.d;
         for (std::int64_t i = 0; i < c.nq; ++i) {
@@ -165,18 +174,21 @@ AttentionResult attention_f64(const AttentionCase& c, bool round_maps) {
                 dot_m += p[at(j)] * dp_m[at(j)];
             }
             for (std::int64_t j = 0; j < c.nk; ++j) {
-                const double pr = map_operand(p[at(j)]), ds = map_operand(p[at(j)] * (dp[at(j)] - dot));
-                const double ds_bound = p[at(j)] * (dp_m[at(j)] + dot_m);
+                const double ds_m = p[at(j)] * (dp_m[at(j)] + dot_m);
+                // f32 errors: a score's is at most d·2⁻²⁴·|scale|·Σ|q||k| ≤ 2⁻¹⁷·⁵ here (d 8, |q|, |k| ≤ 2), and
+                // P's relative error about that; dS's is below 2⁻¹⁷ ds_m.
+                const auto [pr, p_step] = map_operand(p[at(j)], std::ldexp(p[at(j)], -17), round_maps);
+                const auto [ds, ds_step] = map_operand(p[at(j)] * (dp[at(j)] - dot), std::ldexp(ds_m, -17), round_maps);
                 for (std::int64_t e = 0; e < c.d; ++e) {
                     const std::size_t qi = at(qo + i * c.d + e), kj = at(ko + j * c.d + e);
                     out[qi] += pr * c.v[kj];
-                    out_m[qi] += std::abs(pr * c.v[kj]);
+                    out_b[qi] += std::ldexp(std::abs(pr * c.v[kj]), -16) + p_step * std::abs(c.v[kj]);
                     dv[kj] += pr * c.dout[qi];
-                    dv_m[kj] += std::abs(pr * c.dout[qi]);
+                    dv_b[kj] += std::ldexp(std::abs(pr * c.dout[qi]), -16) + p_step * std::abs(c.dout[qi]);
                     dq[qi] += c.scale * ds * c.k[kj];
-                    dq_m[qi] += c.scale * ds_bound * std::abs(c.k[kj]);
+                    dq_b[qi] += c.scale * (std::ldexp(ds_m, -16) + ds_step) * std::abs(c.k[kj]);
                     dk[kj] += c.scale * ds * c.q[qi];
-                    dk_m[kj] += c.scale * ds_bound * std::abs(c.q[qi]);
+                    dk_b[kj] += c.scale * (std::ldexp(ds_m, -16) + ds_step) * std::abs(c.q[qi]);
                 }
             }
         }
@@ -184,19 +196,11 @@ AttentionResult attention_f64(const AttentionCase& c, bool round_maps) {
     return r;
 }
 
-/// The fraction of elements with |got − want| > 2⁻¹⁶ · magnitude, the error f32 sums and f32 softmax can make;
-/// every element must be within 2⁻⁷ · magnitude, which covers an f32 map value that rounds to the bf16 neighbour
-/// of its f64 twin's rounding.
-double fraction_beyond_f32_sums(const std::vector<double>& got, const std::vector<double>& want,
-                                const std::vector<double>& magnitude) {
+/// The fraction of elements with |got − want| > bound.
+double fraction_beyond(const std::vector<double>& got, const std::vector<double>& want, const std::vector<double>& bound) {
     REQUIRE(got.size() == want.size());
     std::size_t beyond = 0;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        const double err = std::abs(got[i] - want[i]);
-        if (err > std::ldexp(magnitude[i], -16)) ++beyond;
-        INFO("element " << i << ": " << got[i] << " vs " << want[i]);
-        CHECK(err <= std::ldexp(magnitude[i], -7));
-    }
+    for (std::size_t i = 0; i < got.size(); ++i) beyond += std::abs(got[i] - want[i]) > bound[i];
     return static_cast<double>(beyond) / static_cast<double>(got.size());
 }
 
@@ -369,17 +373,30 @@ TEST_CASE("autocast: attention's products take bf16 operands (q, k, v, dout, and
         };
         CHECK(kept(true) == (groups * nq * d + 2 * groups * nk * d) * 2 + groups * nq * 4);
         CHECK(kept(false) == (groups * nq * d + groups * nk * d) * 2 + groups * nq * 4);
+        const Tensor q64 = q.to(DType::f64), k64 = k.to(DType::f64), v64 = v.to(DType::f64);
+        const Tensor f64_under_guard = attention(q64, k64, v64, scale);
+        const AutocastGuard off(std::nullopt);
+        CHECK(max_abs_diff(f64_under_guard, attention(q64, k64, v64, scale)) == 0.0);  // f64 is never rounded
     }
     backward(sum(mul(out, dy)));
+    for (const Tensor& t : {q, k, v}) CHECK(t.grad().dtype() == DType::f32);
     const AttentionCase c{rounded(q), rounded(k), rounded(v), rounded(dy), groups, nq, nk, d, scale};
     const AttentionResult want = attention_f64(c, true), unrounded_maps = attention_f64(c, false);
     const std::vector<std::pair<std::string, std::vector<double>>> got = {
         {"out", out.to_vector()}, {"dq", q.grad().to_vector()}, {"dk", k.grad().to_vector()}, {"dv", v.grad().to_vector()}};
+    // With q and k detached (SBP's query mode), the op keeps no v and dv is the same.
+    const Tensor dv = v.grad().clone();
+    Tensor(v).zero_grad();
+    {
+        const AutocastGuard guard(DType::bf16);
+        backward(sum(mul(attention(q.detach(), k.detach(), v, scale), dy)));
+    }
+    CHECK(max_abs_diff(v.grad(), dv) == 0.0);
     for (std::size_t i = 0; i < got.size(); ++i) {
         INFO(got[i].first);
-        CHECK(fraction_beyond_f32_sums(got[i].second, want.values[i], want.magnitudes[i]) <= 0.02);
-        // and P and dS must be rounded for that: most values differ beyond f32 sums' error without
-        CHECK(fraction_beyond_f32_sums(unrounded_maps.values[i], want.values[i], want.magnitudes[i]) >= 0.5);
+        CHECK(fraction_beyond(got[i].second, want.values[i], want.bounds[i]) == 0.0);
+        // and P and dS must be rounded for that: most values land beyond those bounds without
+        CHECK(fraction_beyond(unrounded_maps.values[i], want.values[i], want.bounds[i]) >= 0.5);
     }
 }
 
