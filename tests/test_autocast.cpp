@@ -117,6 +117,21 @@ std::int64_t require_conv_of_rounded(const Fn& conv, const Tensor& x, const Tens
     return kept;
 }
 
+/// Under autocast, a convolution with no bias, or one that needs no gradient, gives the dx and dw of one with a bias.
+void require_conv_without_bias(const Fn& conv, const Tensor& x, const Tensor& w, const Tensor& b) {
+    const AutocastGuard guard(DType::bf16);
+    const auto grads = [&](const Tensor& bias) {
+        for (const Tensor& t : {x, w}) Tensor(t).zero_grad();
+        backward(sum(conv({x, w, bias})));
+        return std::vector<Tensor>{x.grad().clone(), w.grad().clone()};
+    };
+    const auto with_bias = grads(b), without = grads(Tensor()), frozen = grads(b.detach());
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(max_abs_diff(without[i], with_bias[i]) == 0.0);
+        CHECK(max_abs_diff(frozen[i], with_bias[i]) == 0.0);
+    }
+}
+
 /// Attention in f64 on values already rounded to bf16: q (G, Nq, D), k and v (G, Nk, D), dout (G, Nq, D).
 struct AttentionCase {
     std::vector<double> q, k, v, dout;
@@ -342,6 +357,7 @@ TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded 
     const Tensor x = param({2, 9, 7, 3}, 80), w = param({5, 3, 3, 2}, 81), b = param({5}, 82);
     const auto conv = [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 0}); };
     CHECK(require_conv_of_rounded(conv, x, w, b) == 2 * 9 * 7 * 3 * 2);
+    require_conv_without_bias(conv, x, w, b);
 }
 
 TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy rounded in backward, keeping x in "
@@ -350,6 +366,7 @@ TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy
     const Tensor x = param({2, 8, 9, 6}, 83), w = param({6, 1, 3, 3}, 84), b = param({6}, 85);
     const auto conv = [](const std::vector<Tensor>& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}); };
     CHECK(require_conv_of_rounded(conv, x, w, b) == 2 * 8 * 9 * 6 * 2);
+    require_conv_without_bias(conv, x, w, b);
 }
 
 TEST_CASE("autocast: attention's products take bf16 operands (q, k, v, dout, and P and dS rounded), sums and "

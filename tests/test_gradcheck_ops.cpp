@@ -58,6 +58,12 @@ TEST_CASE("gradcheck: add, sub, mul, div with full, trailing and scalar broadcas
     check_gradients([](const auto& in) { return scale(in[0], -2.5); }, {param({3, 4}, 11)});
 }
 
+TEST_CASE("binary ops with an empty trailing operand give it an empty gradient", "[gradcheck]") {
+    const Tensor a = param({2, 0, 3}, 14), b = param({0, 3}, 15);
+    backward(sum(add(a, b)));
+    CHECK(b.grad().shape() == Shape{0, 3});
+}
+
 TEST_CASE("binary ops broadcast a per-channel tensor over an empty one, in either order", "[gradcheck]") {
     // An SBP part that keeps no rows is (B, 0, C): fewer elements than a (C) scale, and still the big operand.
     const Tensor empty = param({2, 0, 3}, 12), channel = param({3}, 13);
@@ -159,6 +165,13 @@ TEST_CASE("gradcheck: attention, self and cross (Nq != Nk), several groups", "[g
                     {param({2, 2, 5, 3}, 1, -2, 2), param({2, 2, 5, 3}, 2, -2, 2), param({2, 2, 5, 3}, 3)});
     check_gradients([](const auto& in) { return attention(in[0], in[1], in[2], 1.0); },
                     {param({1, 3, 4}, 4, -2, 2), param({1, 6, 4}, 5, -2, 2), param({1, 6, 4}, 6)});
+}
+
+TEST_CASE("attention with no keys gives zeros (an empty sum of values) and zero gradients", "[gradcheck]") {
+    const auto fn = [](const auto& in) { return attention(in[0], in[1], in[2], 0.5); };
+    const std::vector<Tensor> in{param({2, 3, 4}, 7), param({2, 0, 4}, 8), param({2, 0, 4}, 9)};
+    for (double v : fn(in).to_vector()) CHECK(v == 0.0);
+    check_gradients(fn, in);
 }
 
 TEST_CASE("gradcheck: permute, permute_unbind, concat and scale_rows", "[gradcheck]") {

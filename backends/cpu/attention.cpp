@@ -2,6 +2,7 @@
 // The forward keeps only the log-sum-exp of each score row; the backward recomputes the probabilities. Under
 // autocast (bf16 q, k, v, dout) every product reads bf16 operands: P and dS are rounded before theirs.
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
@@ -46,7 +47,11 @@ void dispatch_operands(const char* op, DType dtype, F&& f) {
 void CpuBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                    double scale) {
     const std::int64_t nq = q.size(-2), nk = k.size(-2), d = q.size(-1);
-    if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute
+    if (q.numel() == 0 || k.numel() == 0) {  // no rows, or no keys: out is an empty sum of values, lse log 0
+        fill(out, 0.0);
+        fill(lse, -std::numeric_limits<double>::infinity());
+        return;
+    }
     const std::int64_t groups = q.numel() / (nq * d);
     dispatch_operands("attention_forward", q.dtype(), [&](auto tag) {
         using O = decltype(tag);

@@ -1,6 +1,8 @@
 // backends/cuda/attention.cu — softmax(q kᵀ·scale) v with batched cuBLAS GEMMs and a row kernel; saves only
 // the log-sum-exp per query, and the backward recomputes the probabilities. Under autocast (bf16 q, k, v, dout)
 // every GEMM takes bf16 operands on tensor cores, P and dS rounded first. Twin of backends/cpu/attention.cpp.
+#include <limits>
+
 #include "backends/cuda/gemm.cuh"
 #include "backends/cuda/kernels.cuh"
 
@@ -75,7 +77,11 @@ Tensor product_operand(CudaBackend& backend, const Tensor& map, DType operands) 
 
 void CudaBackend::attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
                                     double scale) {
-    if (q.numel() == 0 || k.numel() == 0) return;  // no rows: nothing to compute (as on the CPU)
+    if (q.numel() == 0 || k.numel() == 0) {  // no rows, or no keys: out 0, lse −∞ (as on the CPU)
+        fill(out, 0.0);
+        fill(lse, -std::numeric_limits<double>::infinity());
+        return;
+    }
     const Geometry g = geometry(q, k);
     Tensor s = scratch({g.groups, g.nq, g.nk}, lse.dtype());  // the map lives only inside this call
     dispatch_float("attention", lse.dtype(), [&](auto tag) {  // lse has the sums' type: f32 for bf16 q, k, v

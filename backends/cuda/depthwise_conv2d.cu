@@ -249,7 +249,7 @@ void CudaBackend::depthwise_conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, 
             BPLAB_CUDA_LAUNCHED();
         }
         if (dw.defined()) {
-            if (positions == 0) {
+            if (positions == 0 || dw.numel() == 0) {
                 fill(dw, 0.0);
             } else {
                 Tensor partial, per_tap = scratch({taps, g.c}, x.dtype());

@@ -42,8 +42,11 @@ void launch_float(const char* op, DType dtype, std::int64_t n, Kernel&& kernel) 
 /// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements work for any dtype.
 template <class F>
 void dispatch_by_size(DType dtype, F&& f) {
-    if (dtype_size(dtype) == 8) f(std::uint64_t{});
-    else f(std::uint32_t{});
+    switch (dtype_size(dtype)) {
+        case 8: f(std::uint64_t{}); break;
+        case 2: f(std::uint16_t{}); break;  // bf16
+        default: f(std::uint32_t{});
+    }
 }
 
 /// A scratch tensor on the GPU (counted by the allocator like any other).

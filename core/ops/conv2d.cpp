@@ -43,7 +43,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std:
                       Backend& be = backend_for(dy.device());
                       be.conv2d_backward(dx, dw, db_of_products, autocast_values(dy, rounded),
                                          autocast_widened(sx), autocast_values(sw, rounded), stride, padding);
-                      if (rounded && db.numel() > 0) be.sum_axis(db, dy, 1, dy.numel() / sw.size(0), sw.size(0));
+                      if (rounded && db.defined() && db.numel() > 0)
+                          be.sum_axis(db, dy, 1, dy.numel() / sw.size(0), sw.size(0));
                       return {dx, dw, db};
                   });
 }

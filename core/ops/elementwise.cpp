@@ -50,6 +50,7 @@ Tensor reduce_to(const Tensor& g, const Shape& shape) {
     if (g.shape() == shape) return g;
     const std::int64_t inner = shape_numel(shape);
     Tensor out = Tensor::empty(shape, g.dtype(), g.device());
+    if (inner == 0) return out;  // an empty operand's gradient
     backend_for(g.device()).sum_axis(out, g, 1, g.numel() / inner, inner);
     return out;
 }
