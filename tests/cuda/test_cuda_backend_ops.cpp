@@ -205,6 +205,13 @@ TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops, convolutions an
     CHECK(on_gpu.to_vector().size() == values.size());
     const Tensor back = on_cpu.to(Device::cuda()).to(DType::f32).to(Device::cpu());
     REQUIRE(std::memcmp(back.raw_data(), on_cpu.to(DType::f32).raw_data(), back.nbytes()) == 0);
+    // Ops that only move elements move bf16 ones as 2-byte units on both devices.
+    const auto same_bytes = [](const Tensor& a, const Tensor& b) {
+        return a.nbytes() == b.nbytes() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+    };
+    const Tensor moved = random_tensor({2, 6, 4, 3}, 42, DType::f32).to(DType::bf16), rows = Tensor::from_indices({0, 3, 5}, {3});
+    CHECK(same_bytes(gather_rows(moved, rows, 1), gather_rows(moved.to(Device::cuda()), rows, 1).to(Device::cpu())));
+    CHECK(same_bytes(space_to_depth(moved, 2), space_to_depth(moved.to(Device::cuda()), 2).to(Device::cpu())));
 
     // Leaves into linear: both devices round the same values, so only the f32 sums' order differs.
     const auto both = [](const std::string& name, const Fn& fn, const std::vector<Tensor>& in, double tol) {
