@@ -3,9 +3,9 @@
 #include <stdexcept>
 
 #include "backends/backend.h"
-#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/ops/check.h"
+#include "core/ops/convolve.h"
 
 namespace bplab {
 
@@ -28,25 +28,8 @@ Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::
     }
     const auto [ho, wo] = detail::conv_output_hw("depthwise_conv2d", x, w.size(2), w.size(3), stride, padding);
     Tensor y = Tensor::empty({x.size(0), ho, wo, c}, x.dtype(), x.device());  // (B, Ho, Wo, C)
-    // Under autocast x and w are read rounded to bf16 (x kept so, w rounded again), and so is dy for dx and dw; db
-    // sums dy itself, as linear's does; sums and outputs stay f32 (core/autocast.h).
-    const bool rounded = autocast_applies(x);
-    const Tensor sx = autocast_operand(x, rounded).detach(), sw = w.detach();
-    backend_for(x.device())
-        .depthwise_conv2d_forward(y, autocast_widened(sx), autocast_values(sw, rounded), b, stride, padding);
-    return record(y, "depthwise_conv2d", {x, w, b},
-                  [sx, sw, stride, padding, rounded](const Tensor& dy, const NeedsGrad& needs) -> std::vector<Tensor> {
-                      Tensor dx = needs[0] ? Tensor::empty(sx.shape(), dy.dtype(), dy.device()) : Tensor();
-                      Tensor dw = needs[1] ? Tensor::empty_like(sw) : Tensor();
-                      Tensor db = needs[2] ? Tensor::empty({sw.size(0)}, sw.dtype(), sw.device()) : Tensor();
-                      Tensor db_of_products = rounded ? Tensor() : db;
-                      Backend& be = backend_for(dy.device());
-                      be.depthwise_conv2d_backward(dx, dw, db_of_products, autocast_values(dy, rounded),
-                                                   autocast_widened(sx), autocast_values(sw, rounded), stride, padding);
-                      if (rounded && db.defined() && db.numel() > 0)
-                          be.sum_axis(db, dy, 1, dy.numel() / sw.size(0), sw.size(0));
-                      return {dx, dw, db};
-                  });
+    return detail::convolve("depthwise_conv2d", y, x, w, b, stride, padding, &Backend::depthwise_conv2d_forward,
+                            &Backend::depthwise_conv2d_backward);
 }
 
 }  // namespace bplab
