@@ -33,7 +33,7 @@ bool autocast_applies(const Tensor& x);
 Tensor autocast_operand(const Tensor& t, bool rounded);
 
 /// The f32 values of t as an operand: rounded to the autocast dtype and widened again (no history) when `rounded`,
-/// else t. For the ops whose kernels take f32 only (convolutions, GELU).
+/// else t. For the convolutions, whose kernels take f32 only, and their weights and dy.
 Tensor autocast_values(const Tensor& t, bool rounded);
 
 /// The f32 values of a tensor an op kept under autocast: a bf16 copy widened (exactly), any other tensor as it is.

@@ -17,7 +17,7 @@ std::size_t dtype_size(DType t);
 /// Short name as used in messages and in safetensors headers ("F32", "F64", "I32", "I64", "BF16").
 const char* dtype_name(DType t);
 /// True for f32 and f64: the types that kernels compute in and that gradients flow through. bf16 is a storage
-/// type, which casts write and read and the linear layer's products under autocast read.
+/// type, which casts write and read and the bf16 products of autocast (linear layers, attention) read.
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
 template <class T> constexpr DType dtype_of();

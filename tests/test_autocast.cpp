@@ -352,7 +352,7 @@ TEST_CASE("autocast: --recompute's gelu_linear equals scaled_linear(gelu(a)) bit
     CHECK(memory_stats().current_bytes - before - static_cast<std::int64_t>(y.nbytes()) == 3 * 11 * 40 * 2);
 }
 
-TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded in backward, and keeps x in bf16",
+TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded for dx and dw, db of dy, x kept in bf16",
           "[autocast]") {
     const Tensor x = param({2, 9, 7, 3}, 80), w = param({5, 3, 3, 2}, 81), b = param({5}, 82);
     const auto conv = [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 0}); };
@@ -360,8 +360,8 @@ TEST_CASE("autocast: conv2d is the f32 conv of bf16-rounded x and w, dy rounded 
     require_conv_without_bias(conv, x, w, b);
 }
 
-TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy rounded in backward, keeping x in "
-          "bf16",
+TEST_CASE("autocast: depthwise_conv2d is the f32 one of bf16-rounded x and w, dy rounded for dx and dw, db of dy, "
+          "x kept in bf16",
           "[autocast]") {
     const Tensor x = param({2, 8, 9, 6}, 83), w = param({6, 1, 3, 3}, 84), b = param({6}, 85);
     const auto conv = [](const std::vector<Tensor>& in) { return depthwise_conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}); };
