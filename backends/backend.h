@@ -11,6 +11,12 @@ namespace bplab {
 
 enum class BinaryOp { add, sub, mul, div };
 
+/// R of x seen as (R, C), C its last dim; 0 when C is 0 (such rows hold nothing to compute).
+inline std::int64_t rows_of(const Tensor& x) {
+    if (x.dim() == 0) return 1;
+    return x.size(-1) > 0 ? x.numel() / x.size(-1) : 0;
+}
+
 /// R of a linear, from its y or dy (R, O), or from x (R, I) when O is 0 (x may stand in for its shape only).
 inline std::int64_t linear_rows(const Tensor& y, const Tensor& x) {
     if (y.size(-1) > 0) return y.numel() / y.size(-1);

@@ -23,7 +23,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
         throw std::invalid_argument("max_abs_diff: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
     const auto va = a.to_vector(), vb = b.to_vector();
     double m = 0.0;
-    for (std::size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
+    for (std::size_t i = 0; i < va.size(); ++i) m = nan_max(m, std::abs(va[i] - vb[i]));
     return m;
 }
 
@@ -42,7 +42,7 @@ double worst_relative(const std::vector<Tensor>& a, const std::vector<Tensor>& b
     for (std::size_t i = 0; i < a.size(); ++i) {
         double scale = 1e-30;
         for (double v : a[i].to_vector()) scale = std::max(scale, std::abs(v));
-        worst = std::max(worst, max_abs_diff(a[i], b[i]) / scale);
+        worst = nan_max(worst, max_abs_diff(a[i], b[i]) / scale);
     }
     return worst;
 }
@@ -74,6 +74,7 @@ double check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& 
         Tensor& t = inputs[k];
         if (!t.defined() || !t.requires_grad()) continue;
         REQUIRE(t.grad().defined());
+        CHECK(t.grad().shape() == t.shape());
         const auto analytic = t.grad().to_vector();
         double* p = t.data<double>();
         for (std::int64_t i = 0; i < t.numel(); ++i) {
@@ -85,8 +86,8 @@ double check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& 
             p[i] = saved;
             const double numeric = (up - down) / (2 * options.eps);
             const double err = std::abs(analytic[static_cast<std::size_t>(i)] - numeric) / std::max(1.0, std::abs(numeric));
-            worst = std::max(worst, err);
-            if (err > options.tol) {
+            worst = nan_max(worst, err);
+            if (!(err <= options.tol)) {
                 INFO("input " << k << " element " << i << ": autograd " << analytic[static_cast<std::size_t>(i)]
                               << ", finite differences " << numeric);
                 CHECK(err <= options.tol);

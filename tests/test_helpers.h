@@ -1,6 +1,7 @@
 // tests/test_helpers.h — shared tools for the tests: random tensors, comparisons, finite differences.
 // check_gradients is the one gradient checker: f64 central differences against autograd.
 #pragma once
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,7 +13,10 @@ namespace bplab::test {
 
 /// Uniform values in [lo, hi) from a fixed seed (deterministic across runs).
 Tensor random_tensor(const Shape& shape, std::uint64_t seed, DType dtype = DType::f64, double lo = -1.0, double hi = 1.0);
-/// max |a − b| over all elements (shapes must agree).
+/// max(a, b), but a NaN on either side is the result: std::max(m, NaN) is m, which would let a comparison pass
+/// over a NaN (an element never written, under BPLAB_POISON) unseen.
+inline double nan_max(double a, double b) { return std::isnan(a) || b <= a ? a : b; }
+/// max |a − b| over all elements (shapes must agree); NaN if any difference is NaN.
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
 /// The output and every input's gradient of sum(fn(inputs) ⊙ g), for a fixed random g (the inputs' gradients

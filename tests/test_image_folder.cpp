@@ -21,6 +21,7 @@
 
 using namespace bplab;
 using Catch::Matchers::Contains;
+using bplab::test::nan_max;
 
 namespace {
 
@@ -39,7 +40,7 @@ Image constant_image(std::int64_t h, std::int64_t w, std::uint8_t value) {
 
 int max_pixel_diff(const Image& a, const Image& b) {
     int worst = 0;
-    for (std::size_t i = 0; i < a.pixels.size(); ++i) worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
+    for (std::size_t i = 0; i < a.pixels.size(); ++i) worst = nan_max(worst, std::abs(a.pixels[i] - b.pixels[i]));
     return worst;
 }
 
@@ -85,7 +86,7 @@ TEST_CASE("image files: a smooth JPEG survives a quality-100 round trip, grey co
     for (std::int64_t p = 0; p < 9 * 12; ++p) {
         CHECK(g.pixels[static_cast<std::size_t>(3 * p)] == g.pixels[static_cast<std::size_t>(3 * p + 1)]);
         CHECK(g.pixels[static_cast<std::size_t>(3 * p)] == g.pixels[static_cast<std::size_t>(3 * p + 2)]);
-        worst = std::max(worst, std::abs(g.pixels[static_cast<std::size_t>(3 * p)] - grey.pixels[static_cast<std::size_t>(p)]));
+        worst = nan_max(worst, std::abs(g.pixels[static_cast<std::size_t>(3 * p)] - grey.pixels[static_cast<std::size_t>(p)]));
     }
     CHECK(worst <= 2);
 }
@@ -169,12 +170,12 @@ TEST_CASE("resize: antialiased bilinear and bicubic equal torch's interpolate(an
             std::vector<float> out(expected.size());
             resize_crop(src, plan, out.data(), filter);
             double worst = 0.0;
-            for (std::size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - expected[i]));
+            for (std::size_t i = 0; i < out.size(); ++i) worst = nan_max(worst, std::abs(out[i] - expected[i]));
             CHECK(worst < 2e-4);  // of 0..255: float32 sums against torch's float64
             if (filter == Filter::bicubic) {  // PIL rounds each pass to 8 bits; we keep floats
                 const auto pil = g.get(name + ".pil").to_vector();
                 double off = 0.0;
-                for (std::size_t i = 0; i < out.size(); ++i) off = std::max(off, std::abs(out[i] - pil[i]));
+                for (std::size_t i = 0; i < out.size(); ++i) off = nan_max(off, std::abs(out[i] - pil[i]));
                 CHECK(off <= 1.0);
             }
         }
@@ -385,7 +386,7 @@ TEST_CASE("image folder: RandAugment runs on the crop rounded to 8 bits, after t
         rand_augment(img, policy, Filter::bicubic, rng);
         double worst = 0.0;
         for (std::size_t p = 0; p < crop.size(); ++p)
-            worst = std::max(worst, std::abs(got[p] - (img.pixels[p] / 255.0 - kImagenetMean[p % 3]) / kImagenetStd[p % 3]));
+            worst = nan_max(worst, std::abs(got[p] - (img.pixels[p] / 255.0 - kImagenetMean[p % 3]) / kImagenetStd[p % 3]));
         CHECK(worst < 1e-5);
     }
 }

@@ -14,6 +14,7 @@
 
 using namespace bplab;
 using bplab::test::max_abs_diff;
+using bplab::test::nan_max;
 using bplab::test::random_tensor;
 
 namespace {
@@ -44,7 +45,7 @@ double row_abs_max(const Tensor& g, std::int64_t n) {
     const std::int64_t b = g.size(0), rows = g.size(1), c = g.size(2);
     double m = 0;
     for (std::int64_t i = 0; i < b; ++i)
-        for (std::int64_t j = 0; j < c; ++j) m = std::max(m, std::abs(v[static_cast<std::size_t>((i * rows + n) * c + j)]));
+        for (std::int64_t j = 0; j < c; ++j) m = nan_max(m, std::abs(v[static_cast<std::size_t>((i * rows + n) * c + j)]));
     return m;
 }
 
@@ -78,7 +79,7 @@ TEST_CASE("Eq5: linear weight gradient uses kept rows only, dropped inputs get n
                 for (std::int64_t i = 0; i < I; ++i) {
                     double e = 0;
                     for (std::int64_t o = 0; o < O; ++o) e += gv[static_cast<std::size_t>((bi * N + n) * O + o)] * wv[static_cast<std::size_t>(o * I + i)];
-                    err = std::max(err, std::abs(e - x.grad().to_vector()[static_cast<std::size_t>((bi * N + n) * I + i)]));
+                    err = nan_max(err, std::abs(e - x.grad().to_vector()[static_cast<std::size_t>((bi * N + n) * I + i)]));
                 }
             CHECK(err <= 1e-12);
         } else {
@@ -144,7 +145,7 @@ TEST_CASE("Eq6/12: a k×k conv gives dropped positions non-zero, non-exact gradi
     const Tensor dx3 = sbp_dx.reshape({1, 36, 2}), ex3 = exact_dx.reshape({1, 36, 2});
     const auto drop = ids(rows.drop);
     double dropped_max = 0;
-    for (std::int64_t n : drop) dropped_max = std::max(dropped_max, row_abs_max(dx3, n));
+    for (std::int64_t n : drop) dropped_max = nan_max(dropped_max, row_abs_max(dx3, n));
     CHECK(dropped_max > 1e-3);                      // (a) neighbours reach dropped positions
     CHECK(max_abs_diff(sbp_dx, exact_dx) > 1e-3);   // (b) and the gradient is not exact
 

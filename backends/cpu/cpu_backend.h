@@ -91,8 +91,5 @@ void dispatch_float(const char* op, DType dtype, F&& f) {
 /// Below this many elements a loop runs on one thread (thread start-up costs more than it saves).
 constexpr std::int64_t kParallelGrain = 1 << 15;
 
-/// Number of rows of x seen as (R, C), C = last dim.
-inline std::int64_t rows_of(const Tensor& x) { return x.dim() == 0 ? 1 : x.numel() / x.size(-1); }
-
 }  // namespace cpu
 }  // namespace bplab

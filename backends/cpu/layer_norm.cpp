@@ -10,7 +10,7 @@ namespace bplab {
 
 void CpuBackend::layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w,
                                     const Tensor& b, double eps) {
-    const std::int64_t rows = cpu::rows_of(x), c = x.size(-1);
+    const std::int64_t rows = rows_of(x), c = x.size(-1);
     cpu::dispatch_float("layer_norm_forward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *px = x.data<T>(), *pw = w.defined() ? w.data<T>() : nullptr, *pb = b.defined() ? b.data<T>() : nullptr;
@@ -39,7 +39,7 @@ void CpuBackend::layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const
 
 void CpuBackend::layer_norm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
                                      const Tensor& w, const Tensor& mean, const Tensor& rstd) {
-    const std::int64_t rows = cpu::rows_of(x), c = x.size(-1);
+    const std::int64_t rows = rows_of(x), c = x.size(-1);
     cpu::dispatch_float("layer_norm_backward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *px = x.data<T>(), *pdy = dy.data<T>(), *pw = w.defined() ? w.data<T>() : nullptr;

@@ -59,7 +59,7 @@ void CpuBackend::sum_squares(Tensor& out, const Tensor& x) {
 }
 
 void CpuBackend::argmax_rows(Tensor& out, const Tensor& x) {
-    const std::int64_t rows = cpu::rows_of(x), cols = x.size(-1);
+    const std::int64_t rows = rows_of(x), cols = x.size(-1);
     cpu::dispatch_float("argmax_rows", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();

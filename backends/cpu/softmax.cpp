@@ -22,7 +22,7 @@ void log_softmax_row(T* y, const T* x, std::int64_t c) {
 }  // namespace
 
 void CpuBackend::softmax_forward(Tensor& y, const Tensor& x) {
-    const std::int64_t rows = cpu::rows_of(x), c = x.size(-1);
+    const std::int64_t rows = rows_of(x), c = x.size(-1);
     cpu::dispatch_float("softmax_forward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();
@@ -41,7 +41,7 @@ void CpuBackend::softmax_forward(Tensor& y, const Tensor& x) {
 }
 
 void CpuBackend::softmax_backward(Tensor& dx, const Tensor& dy, const Tensor& y) {
-    const std::int64_t rows = cpu::rows_of(y), c = y.size(-1);
+    const std::int64_t rows = rows_of(y), c = y.size(-1);
     cpu::dispatch_float("softmax_backward", y.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *pdy = dy.data<T>(), *py = y.data<T>();
@@ -56,7 +56,7 @@ void CpuBackend::softmax_backward(Tensor& dx, const Tensor& dy, const Tensor& y)
 }
 
 void CpuBackend::log_softmax_forward(Tensor& y, const Tensor& x) {
-    const std::int64_t rows = cpu::rows_of(x), c = x.size(-1);
+    const std::int64_t rows = rows_of(x), c = x.size(-1);
     cpu::dispatch_float("log_softmax_forward", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();
@@ -67,7 +67,7 @@ void CpuBackend::log_softmax_forward(Tensor& y, const Tensor& x) {
 }
 
 void CpuBackend::log_softmax_backward(Tensor& dx, const Tensor& dy, const Tensor& y) {
-    const std::int64_t rows = cpu::rows_of(y), c = y.size(-1);
+    const std::int64_t rows = rows_of(y), c = y.size(-1);
     cpu::dispatch_float("log_softmax_backward", y.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *pdy = dy.data<T>(), *py = y.data<T>();

@@ -39,12 +39,23 @@ inline ColumnMajorGemm column_major(std::int64_t m, std::int64_t n, std::int64_t
             static_cast<int>(batch)};
 }
 
+/// C = beta C for an inner dimension K of 0, which cuBLAS leaves undocumented (BLAS scales C; some GPU libraries
+/// return first): written here, for beta 0 (zeros) or 1 (C as it is), the only ones bplab passes. True when K is 0.
+template <class T>
+bool empty_inner_product(T* c, std::int64_t count, std::int64_t k, T beta) {
+    if (k > 0) return false;
+    if (beta != T(0) && beta != T(1)) throw std::invalid_argument("cuda gemm: an inner dimension of 0 with beta not 0 or 1");
+    if (beta == T(0) && count > 0) BPLAB_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<std::size_t>(count) * sizeof(T)));
+    return true;
+}
+
 /// C (batch, M, N) = alpha op(A) op(B) + beta C, row-major; A (M, K) or, transposed, (K, M); B (K, N) or (N, K).
 /// A stride of 0 shares one matrix across the batch.
 template <class T>
 void gemm(cublasHandle_t h, T* c, const T* a, const T* b, std::int64_t m, std::int64_t n, std::int64_t k, bool trans_a,
           bool trans_b, std::int64_t batch, std::int64_t stride_a, std::int64_t stride_b, T alpha, T beta) {
     const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, batch);
+    if (empty_inner_product(c, batch * m * n, k, beta)) return;
     if constexpr (std::is_same_v<T, float>)
         BPLAB_CUBLAS_CHECK(cublasSgemmStridedBatched(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, g.ldb, stride_b, a,
                                                      g.lda, stride_a, &beta, c, g.ldc, m * n, g.batch));
@@ -59,6 +70,7 @@ inline void gemm_bf16(cublasHandle_t h, float* c, const BFloat16* a, const BFloa
                       std::int64_t k, bool trans_a, bool trans_b, std::int64_t batch, std::int64_t stride_a,
                       std::int64_t stride_b, float alpha, float beta) {
     const ColumnMajorGemm g = column_major(m, n, k, trans_a, trans_b, batch);
+    if (empty_inner_product(c, batch * m * n, k, beta)) return;
     BPLAB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, g.op_b, g.op_a, g.n, g.m, g.k, &alpha, b, CUDA_R_16BF, g.ldb,
                                                   stride_b, a, CUDA_R_16BF, g.lda, stride_a, &beta, c, CUDA_R_32F,
                                                   g.ldc, m * n, g.batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));

@@ -81,7 +81,7 @@ __global__ void layer_norm_dwdb_kernel(T* pw, T* pb, const T* dy, const T* x, co
 
 void CudaBackend::layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w,
                                      const Tensor& b, double eps) {
-    const std::int64_t cols = x.size(-1), rows = x.numel() / cols;
+    const std::int64_t cols = x.size(-1), rows = rows_of(x);
     if (rows == 0) return;
     dispatch_float("layer_norm", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -94,7 +94,7 @@ void CudaBackend::layer_norm_forward(Tensor& y, Tensor& mean, Tensor& rstd, cons
 
 void CudaBackend::layer_norm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
                                       const Tensor& w, const Tensor& mean, const Tensor& rstd) {
-    const std::int64_t cols = x.size(-1), rows = x.numel() / cols;
+    const std::int64_t cols = x.size(-1), rows = rows_of(x);
     if (rows == 0) {
         if (dw.defined()) fill(dw, 0.0);
         if (db.defined()) fill(db, 0.0);

@@ -125,7 +125,7 @@ void CudaBackend::sum_squares(Tensor& out, const Tensor& x) {
 }
 
 void CudaBackend::argmax_rows(Tensor& out, const Tensor& x) {
-    const std::int64_t cols = x.size(-1), rows = x.numel() / cols;
+    const std::int64_t cols = x.size(-1), rows = rows_of(x);
     if (rows == 0) return;
     dispatch_float("argmax_rows", x.dtype(), [&](auto tag) {
         using T = decltype(tag);

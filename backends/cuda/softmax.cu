@@ -53,7 +53,7 @@ __global__ void cross_entropy_backward_kernel(T* dlogits, const T* dloss, const 
 
 template <bool Log>
 void softmax_forward_rows(Tensor& y, const Tensor& x) {
-    const std::int64_t cols = x.size(-1), rows = x.numel() / cols;
+    const std::int64_t cols = x.size(-1), rows = rows_of(x);
     if (x.numel() == 0) return;
     dispatch_float("softmax", x.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -64,7 +64,7 @@ void softmax_forward_rows(Tensor& y, const Tensor& x) {
 
 template <bool Log>
 void softmax_backward_rows(Tensor& dx, const Tensor& dy, const Tensor& y) {
-    const std::int64_t cols = y.size(-1), rows = y.numel() / cols;
+    const std::int64_t cols = y.size(-1), rows = rows_of(y);
     if (y.numel() == 0) return;
     dispatch_float("softmax backward", y.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -82,7 +82,7 @@ void CudaBackend::log_softmax_backward(Tensor& dx, const Tensor& dy, const Tenso
 
 void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor& logits, const Tensor& labels,
                                         double smoothing) {
-    const std::int64_t cols = logits.size(-1), rows = logits.numel() / cols;
+    const std::int64_t cols = logits.size(-1), rows = rows_of(logits);
     log_softmax_forward(logp, logits);
     if (rows == 0) return fill(loss, 0.0);
     Tensor row_loss = scratch({rows}, logits.dtype());
@@ -98,7 +98,7 @@ void CudaBackend::cross_entropy_forward(Tensor& loss, Tensor& logp, const Tensor
 
 void CudaBackend::cross_entropy_backward(Tensor& dlogits, const Tensor& dloss, const Tensor& logp, const Tensor& labels,
                                          double smoothing) {
-    const std::int64_t cols = logp.size(-1), rows = logp.numel() / cols;
+    const std::int64_t cols = logp.size(-1), rows = rows_of(logp);
     if (rows == 0) return;
     dispatch_float("cross_entropy backward", logp.dtype(), [&](auto tag) {
         using T = decltype(tag);

@@ -47,14 +47,14 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) 
 }
 
 // Gradient of a shared (2-D) b when a is batched: Σ over batches of the per-batch gradients.
-Tensor shared_b_grad(const Tensor& a, const Tensor& dy, bool trans_a, bool trans_b, const Shape& b_shape) {
+Tensor shared_b_grad(const Tensor& a, const Tensor& dy, bool trans_a, bool trans_b) {
     if (!trans_a) {
         // Stack the batches as rows: one GEMM over (B·M) rows.
-        const Tensor a2 = a.detach().reshape({-1, a.size(-1)}), dy2 = dy.detach().reshape({-1, dy.size(-1)});
+        const Tensor a2 = flatten_leading(a.detach()), dy2 = flatten_leading(dy.detach());
         return trans_b ? matmul_raw(dy2, a2, true, false) : matmul_raw(a2, dy2, true, false);
     }
     Tensor per_batch = trans_b ? matmul_raw(dy, a, true, true) : matmul_raw(a, dy, false, false);
-    return sum(per_batch.reshape({-1, b_shape[0], b_shape[1]}), 0);
+    return sum(flatten_leading(per_batch, 2), 0);
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
                           if (trans_a) da = transpose(da);
                       }
                       if (needs[1]) {
-                          if (sb.dim() == 2 && sa.dim() > 2) db = shared_b_grad(sa, dy, trans_a, trans_b, sb.shape());
+                          if (sb.dim() == 2 && sa.dim() > 2) db = shared_b_grad(sa, dy, trans_a, trans_b);
                           else db = trans_b ? matmul_raw(dy, sa, true, trans_a) : matmul_raw(sa, dy, !trans_a, false);
                       }
                       return {da, db};

@@ -97,7 +97,7 @@ std::vector<Tensor> scaled_linear_backward(const Tensor& dy, Tensor x, const Ten
     }
     x = Tensor();
     if (needs[1]) dw = scale_rows(g, gamma);
-    const Tensor dy_sums = (needs[2] || needs[3]) ? sum(dy.reshape({-1, w.size(0)}), 0) : Tensor();
+    const Tensor dy_sums = (needs[2] || needs[3]) ? sum(flatten_leading(dy), 0) : Tensor();
     if (needs[2]) db = mul(dy_sums, gamma);
     if (needs[3]) {
         dgamma = sum(mul(g, w), 1);

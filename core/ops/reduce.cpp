@@ -1,6 +1,7 @@
 // core/ops/reduce.cpp — sums and means over one axis or all elements, argmax and the L2 norm.
 // The gradient of a sum repeats dy along the reduced axis.
 #include <cmath>
+#include <stdexcept>
 
 #include "backends/backend.h"
 #include "core/ops.h"
@@ -38,7 +39,11 @@ Tensor mean(const Tensor& x) { return scale(sum(x), 1.0 / static_cast<double>(x.
 Tensor argmax(const Tensor& x) {
     detail::require_float("argmax", x);
     detail::require_dims_at_least("argmax", x, 1);
-    Tensor out = Tensor::empty({x.numel() / x.size(-1)}, DType::i64, x.device());
+    const Shape& shape = x.shape();
+    const std::int64_t rows = shape_numel(Shape(shape.begin(), shape.end() - 1));
+    if (rows > 0 && x.size(-1) == 0)
+        throw std::invalid_argument("argmax: input " + shape_str(shape) + " has rows with no columns (no maximum)");
+    Tensor out = Tensor::empty({rows}, DType::i64, x.device());
     backend_for(x.device()).argmax_rows(out, x);
     return out;
 }

@@ -1,4 +1,4 @@
-// core/ops/shape.cpp — reshape (a view) and transpose (a copy), with their backwards.
+// core/ops/shape.cpp — reshape and flatten_leading (views) and transpose (a copy), with their backwards.
 // Views share storage, so reshape costs no memory and its gradient is a view too.
 #include <stdexcept>
 
@@ -37,6 +37,16 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
         dx.impl().shape = original;
         return {dx};
     });
+}
+
+Tensor flatten_leading(const Tensor& x, std::int64_t trailing) {
+    if (trailing < 0 || trailing >= x.dim())
+        throw std::invalid_argument("flatten_leading: " + std::to_string(trailing) + " trailing dims of " +
+                                    shape_str(x.shape()) + " (expected 0 to " + std::to_string(x.dim() - 1) + ")");
+    const auto split = x.shape().end() - trailing;
+    Shape shape{shape_numel(Shape(x.shape().begin(), split))};
+    shape.insert(shape.end(), split, x.shape().end());
+    return reshape(x, shape);
 }
 
 Tensor transpose(const Tensor& x) {

@@ -71,7 +71,7 @@ void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const s
         const auto a = cpu[i].second.to_vector(), b = gpu[i].second.to_vector();
         double scale = 0, worst = 0;
         for (double v : a) scale = std::max(scale, std::abs(v));
-        for (std::size_t j = 0; j < a.size(); ++j) worst = std::max(worst, std::abs(a[j] - b[j]));
+        for (std::size_t j = 0; j < a.size(); ++j) worst = bplab::test::nan_max(worst, std::abs(a[j] - b[j]));
         INFO(what << " " << cpu[i].first << ": max diff " << worst << ", max magnitude " << scale);
         CHECK(worst <= tol * std::max(scale, 1e-6));
     }

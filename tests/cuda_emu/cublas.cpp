@@ -18,7 +18,8 @@ struct bplab_emu_cublas {
 namespace {
 
 /// cuBLAS's checks of a GEMM's handle, sizes and leading dimensions; then, for a call with work to do, the wait for
-/// earlier work (a faulted context fails the call) and the touch of the workspace.
+/// earlier work (a faulted context fails the call) and the touch of the workspace. The callers return early where
+/// it finds no work.
 cublasStatus_t check(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k, int lda,
                      int ldb, int ldc, int batch) {
     if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
@@ -26,7 +27,9 @@ cublasStatus_t check(cublasHandle_t handle, cublasOperation_t op_a, cublasOperat
     if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, rows_a) || ldb < std::max(1, rows_b) ||
         ldc < std::max(1, m))
         return CUBLAS_STATUS_INVALID_VALUE;
-    if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
+    // cuBLAS does not document C for k = 0 (BLAS scales it by beta; MAGMA once returned early): left untouched
+    // here, the way that breaks a caller who relies on either.
+    if (m == 0 || n == 0 || k == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
     if (cudaDeviceSynchronize() != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;
     bplab_emu::touch_workspace(handle->workspace, handle->workspace_bytes);
     return CUBLAS_STATUS_SUCCESS;
@@ -38,7 +41,7 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperati
                     const T* alpha, const T* a, int lda, long long stride_a, const T* b, int ldb, long long stride_b,
                     const T* beta, T* c, int ldc, long long stride_c, int batch) {
     if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, batch);
-        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || batch == 0)
+        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || k == 0 || batch == 0)
         return status;
     for (int i = 0; i < batch; ++i) {
         if constexpr (std::is_same_v<T, float>)
@@ -114,7 +117,7 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
     if (a_type != CUDA_R_16BF || b_type != CUDA_R_16BF || c_type != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
         return CUBLAS_STATUS_NOT_SUPPORTED;
     if (const cublasStatus_t status = check(handle, op_a, op_b, m, n, k, lda, ldb, ldc, batch);
-        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || batch == 0)
+        status != CUBLAS_STATUS_SUCCESS || m == 0 || n == 0 || k == 0 || batch == 0)
         return status;
     const auto* pa = static_cast<const std::uint16_t*>(a);
     const auto* pb = static_cast<const std::uint16_t*>(b);

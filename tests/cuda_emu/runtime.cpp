@@ -173,6 +173,8 @@ cudaError_t cudaMemset(void* ptr, int value, std::size_t bytes) {
     return cudaSuccess;
 }
 
+cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t) { return cudaMemset(ptr, value, bytes); }
+
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
     *event = new bplab_emu_event;
     return cudaSuccess;
