@@ -27,4 +27,15 @@ template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
 template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<BFloat16>() { return DType::bf16; }
 
+/// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements (transpose, rows,
+/// space-to-depth) then work for every dtype, on every backend.
+template <class F>
+void dispatch_by_size(DType dtype, F&& f) {
+    switch (dtype_size(dtype)) {
+        case 8: f(std::uint64_t{}); break;
+        case 2: f(std::uint16_t{}); break;  // bf16
+        default: f(std::uint32_t{});
+    }
+}
+
 }  // namespace bplab

@@ -169,6 +169,16 @@ TEST_CASE("allocator: the CPU keeps freed blocks for reuse until empty_cache giv
     CHECK(after >= memory_stats().current_bytes);
 }
 
+TEST_CASE("tensor: transpose moves the elements of every dtype, integers and bf16 too", "[tensor]") {
+    const Tensor x = random_tensor({2, 3, 5}, 3, DType::f64, -50.0, 50.0), xt = transpose(x);
+    for (DType dtype : {DType::f32, DType::i32, DType::i64, DType::bf16}) {
+        INFO(dtype_name(dtype));
+        const Tensor t = transpose(x.to(dtype));
+        CHECK(t.dtype() == dtype);
+        CHECK(t.to_vector() == xt.to(dtype).to_vector());
+    }
+}
+
 TEST_CASE("backend: a float kernel given integers names the backend, the op and the dtype", "[tensor]") {
     const Tensor ints = Tensor::from_indices({1, 2, 3}, {3});
     Tensor out = Tensor::empty({3}, DType::i64);

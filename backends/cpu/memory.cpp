@@ -65,10 +65,10 @@ void CpuBackend::cast(Tensor& dst, const Tensor& src) {
 
 void CpuBackend::transpose(Tensor& out, const Tensor& x) {
     const std::int64_t m = x.size(-2), n = x.size(-1), batches = x.numel() / std::max<std::int64_t>(m * n, 1);
-    cpu::dispatch_float("transpose", x.dtype(), [&](auto tag) {
+    dispatch_by_size(x.dtype(), [&](auto tag) {  // moves elements: any dtype
         using T = decltype(tag);
-        const T* src = x.data<T>();
-        T* dst = out.data<T>();
+        const T* src = static_cast<const T*>(x.raw_data());
+        T* dst = static_cast<T*>(out.raw_data());
         constexpr std::int64_t tile = 32;
 #pragma omp parallel for collapse(2) if (x.numel() > cpu::kParallelGrain)
         for (std::int64_t b = 0; b < batches; ++b)

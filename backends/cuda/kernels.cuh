@@ -39,16 +39,6 @@ void launch_float(const char* op, DType dtype, std::int64_t n, Kernel&& kernel) 
     BPLAB_CUDA_LAUNCHED();
 }
 
-/// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements work for any dtype.
-template <class F>
-void dispatch_by_size(DType dtype, F&& f) {
-    switch (dtype_size(dtype)) {
-        case 8: f(std::uint64_t{}); break;
-        case 2: f(std::uint16_t{}); break;  // bf16
-        default: f(std::uint32_t{});
-    }
-}
-
 /// A scratch tensor on the GPU (counted by the allocator like any other).
 inline Tensor scratch(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype, Device::cuda()); }
 

@@ -217,6 +217,7 @@ TEST_CASE("cuda ops: bf16 casts bit for bit, and the linear ops, convolutions an
     const Tensor moved = random_tensor({2, 6, 4, 3}, 42, DType::f32).to(DType::bf16), rows = Tensor::from_indices({0, 3, 5}, {3});
     CHECK(same_bytes(gather_rows(moved, rows, 1), gather_rows(moved.to(Device::cuda()), rows, 1).to(Device::cpu())));
     CHECK(same_bytes(space_to_depth(moved, 2), space_to_depth(moved.to(Device::cuda()), 2).to(Device::cpu())));
+    CHECK(same_bytes(transpose(moved), transpose(moved.to(Device::cuda())).to(Device::cpu())));
 
     // Leaves into linear: both devices round the same values, so only the f32 sums' order differs.
     const auto both = [](const std::string& name, const Fn& fn, const std::vector<Tensor>& in, double tol) {
