@@ -312,6 +312,23 @@ TEST_CASE("cuda ops: a NaN in any float input of an op reaches its output (tests
     bplab::test::check_nan_reaches_output(Device::cuda());
 }
 
+TEST_CASE("cuda ops: attention made in passes of a few groups (BPLAB_CUDA_ATTENTION_MAP_BYTES) equals the CPU's", "[cuda]") {
+    require_gpu();
+    // 7 groups of (5, 6) maps: 240 bytes each in f64 and 120 in f32, the sums' types. Budgets of one byte (one
+    // group per pass) and of three f64 maps (passes of 3, 3 and 1 groups; of 6 and 1 in f32).
+    const auto attend = [](const auto& in) { return attention(in[0], in[1], in[2], 0.4); };
+    for (const char* budget : {"1", "720"}) {
+        INFO("BPLAB_CUDA_ATTENTION_MAP_BYTES=" << budget);
+        REQUIRE(setenv("BPLAB_CUDA_ATTENTION_MAP_BYTES", budget, 1) == 0);
+        const std::vector<Tensor> in{leaf({7, 5, 4}, 130), leaf({7, 6, 4}, 131), leaf({7, 6, 4}, 132)};
+        compare_both("attention", attend, in);
+        compare("attention", attend, in, DType::f32, true, 1e-2);
+        const std::vector<Tensor> no_qk{random_tensor({7, 5, 4}, 133), random_tensor({7, 6, 4}, 134), leaf({7, 6, 4}, 135)};
+        compare_both("attention, q and k need no gradient", attend, no_qk);
+    }
+    REQUIRE(unsetenv("BPLAB_CUDA_ATTENTION_MAP_BYTES") == 0);
+}
+
 TEST_CASE("cuda ops: every op on a dimension of 0 (tests/empty_cases.h) gives the CPU's values and gradients", "[cuda]") {
     require_gpu();
     for (const bplab::test::EmptyCase& c : bplab::test::empty_cases()) compare_both(c.name, c.fn, c.inputs);
