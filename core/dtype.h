@@ -27,8 +27,8 @@ template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
 template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<BFloat16>() { return DType::bf16; }
 
-/// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements (transpose, rows,
-/// space-to-depth) then work for every dtype, on every backend.
+/// Calls f(U{}) with an unsigned type of the dtype's size: kernels that only move elements then work for every
+/// dtype (the CPU's transpose; the CUDA rows and space-to-depth kernels).
 template <class F>
 void dispatch_by_size(DType dtype, F&& f) {
     switch (dtype_size(dtype)) {

@@ -12,8 +12,8 @@ namespace bplab {
 
 /// A view with a new shape (one entry may be -1); the gradient is reshaped back.
 Tensor reshape(const Tensor& x, const Shape& shape);
-/// x viewed with its leading dims as one, its last `trailing` dims kept: (..., C) -> (R, C) by default. Unlike
-/// reshape({-1, C}), it knows R when C is 0.
+/// x viewed with its leading dims as one, its last `trailing` dims kept: (..., C) -> (R, C) by default, and
+/// (C) -> (1, C). Unlike reshape({-1, C}), it knows R when C is 0.
 Tensor flatten_leading(const Tensor& x, std::int64_t trailing = 1);
 /// Swaps the last two dims (an explicit copy): (..., M, N) -> (..., N, M).
 Tensor transpose(const Tensor& x);

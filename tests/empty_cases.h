@@ -1,5 +1,6 @@
 // tests/empty_cases.h — every op on operands with a dimension of 0 (an SBP part that keeps no rows, a layer with
 // no outputs, an empty batch): the result has PyTorch's shape, and backward gives every input a gradient of its shape.
+// One value differs from PyTorch's by design: the cross-entropy of no rows is 0 (PyTorch: the NaN of an empty mean).
 #pragma once
 #include <array>
 #include <functional>

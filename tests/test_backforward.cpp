@@ -119,6 +119,7 @@ void reference_grads(const TwoLayer& m, const Batch& batch, TwoLayer& g) {
 
 double max_diff(const Tensor& t, const std::vector<double>& v) {
     const auto a = t.to_vector();
+    REQUIRE(a.size() == v.size());
     double m = 0;
     for (std::size_t i = 0; i < a.size(); ++i) m = bplab::test::nan_max(m, std::abs(a[i] - v[i]));
     return m;

@@ -75,7 +75,7 @@ TEST_CASE("mix: Mixup blends each image with its mirror by lambda ~ Beta(a, a), 
         for (std::int64_t i = 0; i < 3; ++i)
             for (std::int64_t j = 0; j < 4; ++j)
                 for (std::int64_t c = 0; c < 2; ++c)
-                    CHECK(at(mixed, s, n, i, j, c) == Approx(lambda * at(x, s, n, i, j, c) + (1 - lambda) * at(x, s, 4 - n, i, j, c)).margin(1e-14));
+                    CHECK(at(mixed, s, n, i, j, c) == Approx(lambda * at(x, s, n, i, j, c) + (1 - lambda) * at(x, s, 4 - n, i, j, c)).margin(1e-14).epsilon(0));
 }
 
 TEST_CASE("mix: CutMix pastes the mirror's box, and lambda is the share of pixels left", "[data]") {
@@ -127,7 +127,10 @@ TEST_CASE("mix: cutmix_box follows timm's rand_bbox, with both methods on, batch
         // CutMix copies pixels; Mixup (lambda strictly between 0 and 1) changes every one.
         const auto m = b.x.to_vector();
         std::size_t copied = 0;
-        for (std::size_t p = 0; p < m.size(); ++p) copied += m[p] == x[p] || m[p] == x[(p + m.size() / 2) % m.size()];
+        for (std::size_t p = 0; p < m.size(); ++p) {
+            REQUIRE(std::isfinite(m[p]));  // a NaN is neither copied nor a mix
+            copied += m[p] == x[p] || m[p] == x[(p + m.size() / 2) % m.size()];
+        }
         CHECK(copied == (used_cutmix ? m.size() : 0));
     }
     CHECK(cutmix > 30);
@@ -160,8 +163,8 @@ TEST_CASE("mix: the mixed loss is the cross-entropy against mixed smoothed targe
                              (1 - lambda) * ((y2[static_cast<std::size_t>(r)] == c ? 1 - eps : 0) + smooth);
             const double logp = z[i] - mx - std::log(norm);
             expected -= t * logp / static_cast<double>(b);
-            CHECK(g[i] == Approx((std::exp(logp) - t) / static_cast<double>(b)).margin(1e-14));
+            CHECK(g[i] == Approx((std::exp(logp) - t) / static_cast<double>(b)).margin(1e-14).epsilon(0));
         }
     }
-    CHECK(loss.item() == Approx(expected).margin(1e-13));
+    CHECK(loss.item() == Approx(expected).margin(1e-13).epsilon(0));
 }

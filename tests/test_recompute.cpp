@@ -41,20 +41,24 @@ TEST_CASE("gradcheck: layer_norm_linear, with and without the norm's affine para
                     {param({4, 6}, 6), param({3, 6}, 7)});
 }
 
-TEST_CASE("gradcheck: gelu_linear, with and without layer scale γ and the bias", "[gradcheck]") {
+TEST_CASE("gradcheck: gelu_linear, with and without layer scale γ and the bias, and on one 1-D row", "[gradcheck]") {
     check_gradients([](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },
                     {param({2, 3, 8}, 11, DType::f64, -3, 3), param({5, 8}, 12), param({5}, 13), param({5}, 14)});
     check_gradients([](const auto& in) { return gelu_linear(in[0], in[1], Tensor(), in[2]); },
                     {param({4, 8}, 15, DType::f64, -3, 3), param({5, 8}, 16), param({5}, 17)});
     check_gradients([](const auto& in) { return gelu_linear(in[0], in[1], in[2]); },
                     {param({4, 8}, 18, DType::f64, -3, 3), param({5, 8}, 19), param({5}, 20)});
+    check_gradients([](const auto& in) { return gelu_linear(in[0], in[1], in[2], in[3]); },  // one row, 1-D
+                    {param({8}, 21, DType::f64, -3, 3), param({5, 8}, 22), param({5}, 23), param({5}, 24)});
 }
 
-TEST_CASE("gradcheck: scaled_linear, with and without the bias", "[gradcheck]") {
+TEST_CASE("gradcheck: scaled_linear, with and without the bias, and on one 1-D row", "[gradcheck]") {
     check_gradients([](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },
                     {param({2, 3, 8}, 51), param({5, 8}, 52), param({5}, 53), param({5}, 54)});
     check_gradients([](const auto& in) { return scaled_linear(in[0], in[1], Tensor(), in[2]); },
                     {param({4, 8}, 55), param({5, 8}, 56), param({5}, 57)});
+    check_gradients([](const auto& in) { return scaled_linear(in[0], in[1], in[2], in[3]); },  // one row, 1-D
+                    {param({8}, 58), param({5, 8}, 59), param({5}, 60), param({5}, 61)});
 }
 
 TEST_CASE("recompute: without γ the fused ops give the unfused ops' output and gradients bit for bit (f32)", "[property]") {

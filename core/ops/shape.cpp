@@ -40,9 +40,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 }
 
 Tensor flatten_leading(const Tensor& x, std::int64_t trailing) {
-    if (trailing < 0 || trailing >= x.dim())
+    if (trailing < 0 || trailing > x.dim())
         throw std::invalid_argument("flatten_leading: " + std::to_string(trailing) + " trailing dims of " +
-                                    shape_str(x.shape()) + " (expected 0 to " + std::to_string(x.dim() - 1) + ")");
+                                    shape_str(x.shape()) + " (expected 0 to " + std::to_string(x.dim()) + ")");
     const auto split = x.shape().end() - trailing;
     Shape shape{shape_numel(Shape(x.shape().begin(), split))};
     shape.insert(shape.end(), split, x.shape().end());

@@ -68,9 +68,12 @@ Step one_step(const std::string& name, const sbp::SbpConfig& config, bool recomp
 void check_close(const NamedTensorList& cpu, const NamedTensorList& gpu, const std::string& what, double tol = 1e-4) {
     REQUIRE(cpu.size() == gpu.size());
     for (std::size_t i = 0; i < cpu.size(); ++i) {
+        REQUIRE(cpu[i].first == gpu[i].first);
         const auto a = cpu[i].second.to_vector(), b = gpu[i].second.to_vector();
+        REQUIRE(a.size() == b.size());
         double scale = 0, worst = 0;
         for (double v : a) scale = std::max(scale, std::abs(v));
+        REQUIRE(std::isfinite(scale));  // an infinite scale would let any difference pass
         for (std::size_t j = 0; j < a.size(); ++j) worst = bplab::test::nan_max(worst, std::abs(a[j] - b[j]));
         INFO(what << " " << cpu[i].first << ": max diff " << worst << ", max magnitude " << scale);
         CHECK(worst <= tol * std::max(scale, 1e-6));
