@@ -66,8 +66,7 @@ Tensor ConvNeXt::forward_unit(std::int64_t k, const Tensor& x) const {
         }
         return split ? sbp::convnext_block(*b.block, h, **plan) : b.block->forward(h);
     }
-    const std::int64_t batch = x.size(0), c = x.size(3);
-    const Tensor pooled = mean(x.reshape({batch, -1, c}), 1);  // (B, C)
+    const Tensor pooled = mean(x.reshape({x.size(0), x.size(1) * x.size(2), x.size(3)}), 1);  // (B, C)
     return head_fc_.forward(head_norm_.forward(pooled));
 }
 

@@ -41,7 +41,8 @@ Tensor Vit::forward_unit(std::int64_t k, const Tensor& x) const {
                                         std::to_string(config_.image_size) + ", " + std::to_string(config_.image_size) +
                                         ", " + std::to_string(config_.in_channels) + "))");
         const std::int64_t b = x.size(0);
-        const Tensor patches = patch_embed_.forward(x).reshape({b, -1, config_.dim});                    // (B, N−1, C)
+        const Tensor grid = patch_embed_.forward(x);                                                     // (B, H/p, W/p, C)
+        const Tensor patches = grid.reshape({b, grid.size(1) * grid.size(2), config_.dim});              // (B, N−1, C)
         const Tensor cls = add(Tensor::zeros({b, 1, config_.dim}, x.dtype(), x.device()), cls_token_);  // (B, 1, C)
         return add(concat({cls, patches}, 1), pos_embed_);                                             // (B, N, C)
     }

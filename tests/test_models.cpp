@@ -5,6 +5,7 @@
 
 #include "core/ops.h"
 #include "layers/blocks.h"
+#include "layers/sbp/plan.h"
 #include "models/convnext.h"
 #include "models/registry.h"
 #include "models/vit.h"
@@ -54,6 +55,27 @@ TEST_CASE("models: small variants map images to logits, and their units cover ev
         }
     }
     CHECK_THROWS_WITH(make_model("vit-huge", {}), Catch::Contains("unknown") && Catch::Contains("vit-tiny"));
+}
+
+TEST_CASE("models: a batch of 0 images gives (0, classes) logits and zero gradients, exact and with SBP", "[model]") {
+    for (const char* name : {"vit-mini", "convnext-mini"})
+        for (const char* attention : {"", "qkv", "query"}) {
+            const bool vit = std::string(name) == "vit-mini";
+            if (!vit && std::string(attention) == "query") continue;  // attention modes are the ViT's
+            INFO(name << (*attention ? std::string(", SBP 0.5, attention ") + attention : std::string(", exact")));
+            const auto m = make_model(name, {.classes = 10, .in_channels = 1, .seed = 3});
+            if (*attention) m->set_sbp(sbp::make_config(0.5, "grid", "all", "uniform", false, attention, false));
+            m->begin_step();
+            const std::int64_t s = model_image_size(name);
+            const Tensor logits = m->forward(Tensor::zeros({0, s, s, 1}));
+            CHECK(logits.shape() == Shape{0, 10});
+            backward(sum(logits));
+            for (const auto& [n, p] : m->named_parameters()) {
+                INFO(n);
+                REQUIRE(p.grad().defined());
+                CHECK(l2_norm(p.grad()) == 0.0);  // NaN fails too
+            }
+        }
 }
 
 TEST_CASE("gradcheck: a ViT block (layer scale, no drop path) against finite differences", "[gradcheck]") {

@@ -112,7 +112,7 @@ Tensor vit_block(const VitBlock& block, const Tensor& x, const BlockPlan& plan, 
 Tensor convnext_block(const ConvNeXtBlock& block, const Tensor& x, const BlockPlan& plan) {
     const Tensor y = block.depthwise(x);  // (B, H, W, C), in full with graph
     const std::int64_t b = y.size(0), c = y.size(3);
-    const Tensor z = split_apply(y.reshape({b, -1, c}), plan.rows, 1, [&](const Tensor& t) { return block.pointwise(t); });
+    const Tensor z = split_apply(y.reshape({b, y.size(1) * y.size(2), c}), plan.rows, 1, [&](const Tensor& t) { return block.pointwise(t); });
     return add(x, block.branch(z.reshape(y.shape())));
 }
 
@@ -122,7 +122,7 @@ Tensor downsample(const LayerNorm& norm, const Tensor& conv_weight, const Tensor
     // (O, I, 2, 2) -> (O, 2, 2, I) -> (O, 4I): the order of space_to_depth's channels (dy, dx, c).
     const Tensor w = permute(conv_weight, {0, 2, 3, 1}).reshape({out, 4 * c});
     const Tensor s = space_to_depth(x, 2);  // (B, H/2, W/2, 4C)
-    const Tensor rows = s.reshape({b, -1, 4 * c});
+    const Tensor rows = s.reshape({b, s.size(1) * s.size(2), 4 * c});
     const Tensor y = split_apply(rows, plan.rows, 1, [&](const Tensor& t) {
         const Tensor normed = norm.forward(t.reshape({b, t.size(1), 4, c})).reshape({b, t.size(1), 4 * c});
         return linear(normed, w, conv_bias);

@@ -32,7 +32,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, const RowSplit&
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::array<std::int64_t, 2> stride,
               std::array<std::int64_t, 2> padding, const RowSplit& out_rows) {
     const Tensor y = bplab::conv2d(x, w, b, stride, padding);  // (B, Ho, Wo, O)
-    const Tensor rows = y.reshape({y.size(0), -1, y.size(3)});
+    const Tensor rows = y.reshape({y.size(0), y.size(1) * y.size(2), y.size(3)});
     const Tensor kept = gather_rows(rows, out_rows.keep, 1), dropped = gather_rows(rows.detach(), out_rows.drop, 1);
     return merge_rows(kept, dropped, out_rows, 1).reshape(y.shape());
 }
