@@ -319,12 +319,15 @@ TEST_CASE("evaluate: a per-batch transform equals transforming the whole set fir
     CHECK(whole.loss > 0.0);
 }
 
-TEST_CASE("evaluate: top-1 is argmax's prediction, top-5 the label among the five largest logits, ties by index", "[train]") {
+TEST_CASE("evaluate: top-1 is argmax's prediction, top-5 the label among the five largest logits, ties by index, never right with a NaN", "[train]") {
     const std::vector<double> s{1.0, 3.0, 3.0, 0.0};
     CHECK(label_rank(s.data(), 4, 1) == 0);  // the first of the tied maxima is argmax's
     CHECK(label_rank(s.data(), 4, 2) == 1);
     CHECK(label_rank(s.data(), 4, 0) == 2);
     CHECK(label_rank(s.data(), 4, 3) == 3);
+    const double nan = std::nan("");
+    for (const std::vector<double>& broken : {std::vector<double>{nan, nan, nan, nan}, std::vector<double>{3.0, nan, 1.0, 0.0}})
+        for (std::int64_t label = 0; label < 4; ++label) CHECK(label_rank(broken.data(), 4, label) == 4);
     const TrainTest data = tiny_images();
     auto model = make_model("convnext-mini", {.classes = 10, .in_channels = 1, .seed = 9});
     const auto fit = [](const Tensor& x) { return fit_images(x, 32, -1.0); };

@@ -25,6 +25,8 @@ AdamW::AdamW(std::vector<Tensor> params, std::vector<bool> decay, const AdamWOpt
     if (!(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1))
         throw std::invalid_argument("adamw: betas must be in [0, 1)");
     if (!(options.eps > 0)) throw std::invalid_argument("adamw: eps must be > 0");
+    if (!(options.weight_decay >= 0))
+        throw std::invalid_argument("adamw: weight decay " + std::to_string(options.weight_decay) + " (expected >= 0)");
 }
 
 void AdamW::update(const std::vector<Tensor>& subset) {

@@ -14,6 +14,8 @@ Sgd::Sgd(std::vector<Tensor> params, const SgdOptions& options)
     if (!(options.momentum >= 0 && options.momentum < 1))
         throw std::invalid_argument("sgd: momentum " + std::to_string(options.momentum) + " (expected 0 <= momentum < 1)");
     if (options.nesterov && options.momentum == 0) throw std::invalid_argument("sgd: Nesterov needs momentum > 0");
+    if (!(options.weight_decay >= 0))
+        throw std::invalid_argument("sgd: weight decay " + std::to_string(options.weight_decay) + " (expected >= 0)");
 }
 
 void Sgd::update(const std::vector<Tensor>& subset) {

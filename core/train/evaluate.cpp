@@ -2,11 +2,15 @@
 // Batches go to the model's device; the model's train/eval mode is restored afterwards.
 #include "core/train/evaluate.h"
 
+#include <cmath>
+
 #include "core/ops.h"
 
 namespace bplab {
 
 std::int64_t label_rank(const double* scores, std::int64_t classes, std::int64_t label) {
+    for (std::int64_t c = 0; c < classes; ++c)
+        if (std::isnan(scores[c])) return classes;
     std::int64_t rank = 0;
     for (std::int64_t c = 0; c < classes; ++c) rank += scores[c] > scores[label] || (c < label && scores[c] == scores[label]);
     return rank;

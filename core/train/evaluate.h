@@ -21,7 +21,8 @@ using BatchTransform = std::function<Tensor(const Tensor&)>;
 using BatchProgress = std::function<void(std::int64_t, std::int64_t)>;
 
 /// How many classes rank before `label` by score: those scored higher, and those scored equal with a smaller
-/// index (argmax's tie rule). 0: the prediction; below 5: in the top 5.
+/// index (argmax's tie rule). 0: the prediction; below 5: in the top 5. A row with a NaN score ranks the label
+/// last (`classes`): a broken model is never right.
 std::int64_t label_rank(const double* scores, std::int64_t classes, std::int64_t label);
 
 EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000, const BatchTransform& transform = {},

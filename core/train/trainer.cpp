@@ -64,6 +64,19 @@ Trainer::Trainer(Model& model, Optimizer& optimizer, const TrainTest& data, Step
     : model_(model), optimizer_(optimizer), data_(data), step_(std::move(step)), options_(std::move(options)),
       base_lr_(optimizer.lr()), batch_rng_(options_.seed), augment_rng_(options_.seed ^ 0xa06e47ULL) {
     if (options_.ema_decay > 0) ema_ = std::make_unique<Ema>(model_.named_parameters(), options_.ema_decay);
+    // Here rather than in run(): a caller can build the trainer before it touches a run's files.
+    const std::int64_t n = data_.train.size();
+    if (options_.batch_size < 1)
+        throw std::invalid_argument("train: batch size " + std::to_string(options_.batch_size) + " (expected >= 1)");
+    if (steps_per_epoch() == 0 && options_.epochs > 0)
+        throw std::invalid_argument("train: batch size " + std::to_string(options_.batch_size) + " with " + std::to_string(n) +
+                                    " training examples gives no full batch (expected a batch of at most " +
+                                    std::to_string(n) + ")");
+}
+
+std::int64_t Trainer::steps_per_epoch() const {
+    const std::int64_t n = data_.train.size(), b = options_.batch_size;
+    return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 std::future<Batch> Trainer::start_batch(const Tensor& idx) {
@@ -112,13 +125,7 @@ EvalResult Trainer::evaluate_with(const std::vector<std::pair<std::string, Tenso
 std::vector<EpochMetrics> Trainer::run() {
     const AutocastGuard autocast(options_.autocast);  // steps and evaluations run on this thread
     std::vector<EpochMetrics> history;
-    const std::int64_t n = data_.train.size();
-    const std::int64_t steps_per_epoch = options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
-    const std::int64_t total_steps = steps_per_epoch * options_.epochs;
-    if (steps_per_epoch == 0 && epoch_ < options_.epochs)
-        throw std::invalid_argument("train: batch size " + std::to_string(options_.batch_size) + " with " + std::to_string(n) +
-                                    " training examples gives no full batch (expected a batch of at most " +
-                                    std::to_string(n) + ")");
+    const std::int64_t n = data_.train.size(), total_steps = steps_per_epoch() * options_.epochs;
     stopped_ = false;
     if (options_.cosine && global_step_ > 0)  // the rate of the last step taken (a resumed epoch may evaluate first)
         optimizer_.set_lr(cosine_lr(global_step_ - 1, total_steps, options_.warmup_steps, base_lr_, options_.min_lr));
@@ -129,10 +136,7 @@ std::vector<EpochMetrics> Trainer::run() {
         if (epoch_step_ == 0) epoch_batch_rng_ = batch_rng_;  // else restored: the order is drawn again
         batch_rng_ = epoch_batch_rng_;
         const auto batches = epoch_batches(n, options_.batch_size, true, options_.drop_last, batch_rng_);
-        const auto first = static_cast<std::size_t>(epoch_step_);
-        if (first > batches.size())
-            throw std::runtime_error("train: resumed at step " + std::to_string(first) + " of an epoch of " +
-                                     std::to_string(batches.size()) + " (a checkpoint of another dataset or batch size?)");
+        const auto first = static_cast<std::size_t>(epoch_step_);  // at most batches.size(): load_checkpoint checks
         double data_seconds = 0.0;
         std::future<Batch> next;  // batch i, started during step i − 1; a pending one is waited for if a step throws
         resume_augment_rng_ = augment_rng_;
@@ -148,9 +152,9 @@ std::vector<EpochMetrics> Trainer::run() {
             model_.begin_step();  // draws this step's SBP plan, if any
             const double loss = step_(model_, batch, optimizer_);
             if (!std::isfinite(loss))
-                throw std::runtime_error("train: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
+                throw std::runtime_error("train: loss is " + (std::isnan(loss) ? std::string("nan") : std::to_string(loss)) + " at epoch " + std::to_string(epoch) +
                                          ", step " + std::to_string(i + 1) +
-                                         " (stopped; the last checkpoint is kept as it was; try a smaller learning rate)");
+                                         " (stopped; a checkpoint this run wrote before is kept as it was; try a smaller learning rate)");
             ++global_step_;
             if (ema_) ema_->update(model_.named_parameters());
             epoch_loss_sum_ += loss;
@@ -237,9 +241,17 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     const auto progress = c.get("trainer.progress").to_vector();  // (epoch, global step[, step in the epoch])
     if (progress.size() != 2 && progress.size() != 3)
         throw std::runtime_error(path + ": trainer.progress has " + std::to_string(progress.size()) + " values (expected 2 or 3)");
-    epoch_ = static_cast<int>(progress[0]);
-    global_step_ = static_cast<std::int64_t>(progress[1]);
-    epoch_step_ = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0;
+    const std::int64_t epoch = static_cast<std::int64_t>(progress[0]), global_step = static_cast<std::int64_t>(progress[1]),
+                       epoch_step = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0, per_epoch = steps_per_epoch();
+    // The step within the epoch may equal its length: the last step checkpoints before the evaluation.
+    if (epoch < 0 || epoch > 1000000 || epoch_step < 0 || epoch_step > per_epoch || global_step != epoch * per_epoch + epoch_step)
+        throw std::runtime_error(path + ": trainer.progress says epoch " + std::to_string(epoch) + ", step " +
+                                 std::to_string(global_step) + ", step " + std::to_string(epoch_step) +
+                                 " in the epoch, which does not fit epochs of " + std::to_string(per_epoch) +
+                                 " steps (a checkpoint of another dataset or batch size, or a damaged one)");
+    epoch_ = static_cast<int>(epoch);
+    global_step_ = global_step;
+    epoch_step_ = epoch_step;
     epoch_loss_sum_ = c.contains("trainer.epoch_loss_sum") ? c.get("trainer.epoch_loss_sum").to_vector().at(0) : 0.0;
     if (epoch_step_ > 0) epoch_batch_rng_ = batch_rng_;  // the epoch's order, drawn again by run()
     return c.metadata;

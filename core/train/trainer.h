@@ -94,6 +94,8 @@ public:
     std::map<std::string, std::string> load_checkpoint(const std::string& path);
 
 private:
+    /// Batches per epoch (a last partial one counted unless options.drop_last).
+    std::int64_t steps_per_epoch() const;
     EvalResult evaluate_with(const std::vector<std::pair<std::string, Tensor>>* weights);
     /// Starts making the training batch of `idx`; get() gives it on the model's device. In memory: deferred to
     /// get(), where its rows are gathered on the CPU, uploaded at the dataset's size, then augmented (or fitted)

@@ -61,7 +61,10 @@ bool Flags::parse(int argc, char** argv, int first) {
             if (inline_value) throw std::invalid_argument("--" + name + " takes no value");
             value = "true";
         } else if (!inline_value) {
-            if (i + 1 >= argc) throw std::invalid_argument("--" + name + " needs a value");
+            // A value is never a flag: `--out --overwrite` forgot the folder, it does not name one "--overwrite".
+            if (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)
+                throw std::invalid_argument("--" + name + " needs a value" +
+                                            (i + 1 < argc ? " (got the flag " + std::string(argv[i + 1]) + ")" : ""));
             value = argv[++i];
         }
         values_[name] = value;
@@ -75,6 +78,12 @@ std::string Flags::str(const std::string& name) const {
     return values_.at(name);
 }
 
+std::string Flags::path(const std::string& name) const {
+    std::string v = str(name);
+    if (v.empty()) throw std::invalid_argument("--" + name + " is empty: expected a path");
+    return v;
+}
+
 std::int64_t Flags::integer(const std::string& name) const {
     const std::string v = str(name);
     try {
@@ -86,20 +95,10 @@ std::int64_t Flags::integer(const std::string& name) const {
     throw std::invalid_argument("--" + name + " " + v + ": expected an integer");
 }
 
-double Flags::real(const std::string& name) const {
-    const std::string v = str(name);
-    try {
-        std::size_t used = 0;
-        const double x = std::stod(v, &used);
-        if (used == v.size() && std::isfinite(x)) return x;
-    } catch (const std::exception&) {
-    }
-    throw std::invalid_argument("--" + name + " " + v + ": expected a finite number (e.g. 0.1 or 1e-3)");
-}
-
-bool Flags::on(const std::string& name) const { return str(name) == "true"; }
-
 namespace {
+
+/// A decimal number: std::stod also reads hexadecimal ("0x10" is 16), which a typo should not become.
+bool is_decimal(const std::string& v) { return v.find_first_of("xX") == std::string::npos; }
 
 /// getline drops an empty last item, so "100," would read as "100".
 void require_no_trailing_comma(const std::string& name, const std::string& text) {
@@ -109,8 +108,23 @@ void require_no_trailing_comma(const std::string& name, const std::string& text)
 
 }  // namespace
 
+double Flags::real(const std::string& name) const {
+    const std::string v = str(name);
+    try {
+        std::size_t used = 0;
+        const double x = std::stod(v, &used);
+        if (used == v.size() && std::isfinite(x) && is_decimal(v)) return x;
+    } catch (const std::exception&) {
+    }
+    throw std::invalid_argument("--" + name + " " + v + ": expected a finite number (e.g. 0.1 or 1e-3)");
+}
+
+bool Flags::on(const std::string& name) const { return str(name) == "true"; }
+
 std::vector<std::int64_t> Flags::integers(const std::string& name) const {
     require_no_trailing_comma(name, str(name));
+    if (str(name).empty())
+        throw std::invalid_argument("--" + name + " is empty: expected positive integers separated by commas (e.g. 100,100,100)");
     std::vector<std::int64_t> out;
     std::stringstream ss(str(name));
     std::string item;
@@ -136,7 +150,7 @@ std::vector<double> Flags::reals(const std::string& name) const {
         try {
             std::size_t used = 0;
             const double x = std::stod(item, &used);
-            if (used == item.size() && std::isfinite(x)) {
+            if (used == item.size() && std::isfinite(x) && is_decimal(item)) {
                 out.push_back(x);
                 continue;
             }

@@ -24,10 +24,12 @@ public:
     bool parse(int argc, char** argv, int first);
 
     std::string str(const std::string& name) const;
+    /// str, refused when empty (a file or folder to write): "--out is empty: expected a path".
+    std::string path(const std::string& name) const;
     std::int64_t integer(const std::string& name) const;
     double real(const std::string& name) const;
     bool on(const std::string& name) const;
-    /// Comma-separated positive integers ("256" or "100,100,100"); empty text gives none.
+    /// Comma-separated positive integers ("256" or "100,100,100"); empty text is an error.
     std::vector<std::int64_t> integers(const std::string& name) const;
     /// Comma-separated numbers ("0.1,0.05").
     std::vector<double> reals(const std::string& name) const;

@@ -118,6 +118,7 @@ int grads_command(int argc, char** argv) {
     add_model_flags(flags);
     flags.add("out", "grads.safetensors", "file to write");
     if (!flags.parse(argc, argv, 2)) return 0;
+    flags.path("out");  // refused now, not after the steps
     apply_threads(flags);
     Setup s = setup(flags);
     s.model->set_sbp(sbp_config_from(flags));
@@ -153,6 +154,7 @@ int grad_sim_command(int argc, char** argv) {
     flags.add("batches", "8", "number of batches K")
         .add("out", "runs/grad-sim.jsonl", "JSONL output (one line per weight tensor)");
     if (!flags.parse(argc, argv, 2)) return 0;
+    flags.path("out");  // refused now, not after the steps
     apply_threads(flags);
     const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
     if (k < 1) throw std::invalid_argument("--batches " + flags.str("batches") + ": expected >= 1");

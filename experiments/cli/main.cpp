@@ -1,5 +1,6 @@
 // experiments/cli/main.cpp — the `bplab` program: dispatches to a subcommand, turns errors into messages.
 // Every error reaches the user as one line "bplab: ..." and exit code 1; usage errors exit 2.
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -31,6 +32,9 @@ Run `bplab <command> --help` for the flags of a command.
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Line by line into a file or pipe too: a second Ctrl-C ends the program at once, and must not take the lines
+    // already printed (the epochs' rows) with the unflushed buffer.
+    std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         std::cout << kUsage;
         return argc < 2 ? 2 : 0;

@@ -115,7 +115,8 @@ void require_same_run(const std::string& path, const json::Object& now, const js
         if (key == "device" || key == "tf32" || key == "data_dir" || key == "grad_norms_every" || (key == "epochs" && !cosine)) continue;
         const json::Value* was = saved.find(key);
         const std::string before = json::dump(was ? *was : defaults[i].second), after = json::dump(value);
-        if (before != after) changed += (changed.empty() ? "" : ", ") + key + " " + before + " -> " + after;
+        if (before != after)
+            changed += (changed.empty() ? "" : ", ") + key + " " + (was ? before : "absent (so " + before + ")") + " -> " + after;
     }
     if (!changed.empty())
         throw std::invalid_argument("--resume: these settings differ from the run in " + path + ": " + changed +
@@ -281,7 +282,17 @@ RunSpec run_spec_from(const Flags& flags) {
         if (flags.real(name) < 0) throw std::invalid_argument("--" + std::string(name) + " " + flags.str(name) + ": expected >= 0");
     if (s.warmup_epochs > s.epochs)
         throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected at most --epochs (" + std::to_string(s.epochs) + ")");
+    // A flag that would change nothing is refused, not ignored: the run would not be the one asked for.
+    if (s.schedule != "cosine")
+        for (const std::string name : {"warmup", "min-lr"})
+            if (flags.given(name)) throw std::invalid_argument("--" + name + " " + flags.str(name) + ": for --schedule cosine");
+    if (s.optimizer != "sgd")
+        for (const std::string name : {"momentum", "nesterov"})
+            if (flags.given(name))
+                throw std::invalid_argument("--" + name + ": for --optimizer sgd (" + s.optimizer + " keeps its own moments)");
     s.ema = flags.real("ema");
+    if (s.ema < 0 || s.ema >= 1)
+        throw std::invalid_argument("--ema " + flags.str("ema") + ": expected 0 (off) or a decay in (0, 1)");
     s.label_smoothing = flags.real("label-smoothing");
     s.drop_path = flags.real("drop-path");
     if (s.drop_path < 0 || s.drop_path >= 1)
@@ -358,6 +369,11 @@ AugmentOptions in_memory_image_options(const RunSpec& spec, const TrainTest& dat
 }
 
 RunResult run_training(const RunSpec& spec, const TrainTest& data) {
+    if (spec.schedule == "cosine" && spec.min_lr > spec.lr) {
+        char text[96];
+        std::snprintf(text, sizeof text, "--min-lr %g: above the learning rate %g", spec.min_lr, spec.lr);
+        throw std::invalid_argument(std::string(text) + " (the cosine schedule decays from the rate to --min-lr)");
+    }
     const StepFn step = step_method(spec.method);
     const auto model = build_model(spec, data);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
@@ -371,6 +387,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     const std::string checkpoint = spec.out + "/checkpoint.safetensors", metrics_path = spec.out + "/metrics.jsonl",
                       grad_norms_path = spec.out + "/grad_norms.jsonl";
     // Before any file of the folder is touched: a run there is continued only as itself, replaced only if asked.
+    if (std::filesystem::exists(spec.out) && !std::filesystem::is_directory(spec.out))
+        throw std::invalid_argument("--out " + spec.out + ": a file is there (expected a folder for the run, or a new path)");
     const json::Object config = config_json(spec, *model, data);
     if (spec.resume) {
         if (!std::filesystem::exists(checkpoint))
@@ -454,8 +472,9 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
                          metrics_path.c_str(), static_cast<long long>(lines), trainer.epoch());
         trim_jsonl(grad_norms_path, "step", trainer.global_step());
         std::printf("resumed from %s %s\n", checkpoint.c_str(), run_position(trainer.epoch(), trainer.epoch_step()).c_str());
-    } else {
-        std::filesystem::remove(grad_norms_path);  // a replaced run's
+    } else {  // a replaced run's files, together with its config below: a failed replacement leaves no old checkpoint
+        std::filesystem::remove(grad_norms_path);
+        std::filesystem::remove(checkpoint);
     }
     write_text_atomic(spec.out + "/config.json", json::dump(config) + "\n");  // resumed: the epochs and device now
     const auto mode = spec.resume ? std::ios::app : std::ios::trunc;

@@ -1,5 +1,6 @@
 // experiments/cli/step.cpp — `bplab step`: exactly one training step from given weights and batch.
 // Writes the loss before and after, every gradient ("grad.<name>") and the updated weights ("<name>").
+#include <cmath>
 #include <iostream>
 #include <stdexcept>
 
@@ -89,6 +90,12 @@ int step_command(int argc, char** argv) {
     {
         NoGradGuard no_grad;
         after = batch_loss(model, batch).item();
+    }
+    if (!std::isfinite(before) || !std::isfinite(after)) {  // nothing written: a NaN file would pass for a result
+        const auto show = [](double v) { return std::isnan(v) ? std::string("nan") : std::to_string(v); };
+        throw std::runtime_error("the loss is " + show(before) + " before the step and " + show(after) +
+                                 " after (non-finite values in " + flags.str("weights") + " or " + flags.str("batch") +
+                                 ", or a learning rate too large); " + flags.str("out") + " not written");
     }
     out.emplace_back("loss_before", Tensor::from_vector({before}, {1}, model.config().dtype));
     out.emplace_back("loss_after", Tensor::from_vector({after}, {1}, model.config().dtype));

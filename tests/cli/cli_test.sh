@@ -81,6 +81,33 @@ expect_error "step: an empty batch" "x has shape \(0, 784\).*B >= 1" \
   "$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/empty.safetensors" --out "$work/bad.st"
 # Values that would train on garbage are refused before any work.
 expect_error "--batch above the training set" "no full batch" "$bplab" "${common[@]}" --train-size 8 --out "$work/bad"
+NAN_PIXELS=1 make_mlp_batch "$work/nan.safetensors" 3 7
+expect_error "step: NaN pixels" "the loss is nan before the step.* not written" \
+  "$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/nan.safetensors" --out "$work/nan-step.st"
+[ ! -e "$work/nan-step.st" ] || fail "step wrote its output for a NaN loss"
+expect_error "step: --weight-decay -1" "weight decay -1.* \(expected >= 0\)" \
+  "$bplab" step --weights "$work/run/checkpoint.safetensors" --batch "$work/batch.safetensors" --weight-decay -1 --out "$work/bad.st"
+# A replacement that cannot start leaves the run it would replace as it was.
+expect_error "--overwrite with a batch above the training set" "no full batch" \
+  "$bplab" "${common[@]}" --train-size 8 --overwrite --out "$work/run"
+[ -s "$work/run/checkpoint.safetensors" ] && [ "$(lines "$work/run/metrics.jsonl")" = 1 ] ||
+  fail "a refused --overwrite changed the run: $(ls "$work/run")"
+# One that fails on its first step leaves no checkpoint of the run it replaced beside its own config.
+cp -r "$work/run" "$work/replaced"
+expect_error "--overwrite that diverges" "loss is (nan|inf)" \
+  "$bplab" "${common[@]}" --train-size 48 --weight-decay 1e30 --overwrite --out "$work/replaced"
+[ ! -e "$work/replaced/checkpoint.safetensors" ] || fail "a failed --overwrite kept the replaced run's checkpoint"
+expect_error "--min-lr above --lr" "--min-lr 5: above the learning rate 0.1" \
+  "$bplab" "${common[@]}" --schedule cosine --min-lr 5 --out "$work/bad"
+expect_error "--min-lr without cosine" "--min-lr 0.01: for --schedule cosine" "$bplab" "${common[@]}" --min-lr 0.01 --out "$work/bad"
+expect_error "--momentum with AdamW" "--momentum: for --optimizer sgd" \
+  "$bplab" "${common[@]}" --optimizer adamw --momentum 0.9 --out "$work/bad"
+expect_error "--ema negative" "--ema -0.5: expected 0 \(off\) or a decay" "$bplab" "${common[@]}" --ema -0.5 --out "$work/bad"
+expect_error "a flag where a value belongs" "--out needs a value \(got the flag --overwrite\)" "$bplab" "${common[@]}" --out --overwrite
+expect_error "--lr in hexadecimal" "--lr 0x10: expected a finite number" "$bplab" "${common[@]}" --lr 0x10 --out "$work/bad"
+expect_error "--hidden empty" "--hidden is empty" "$bplab" "${common[@]}" --hidden "" --out "$work/bad"
+expect_error "--out on a file" "--out .*: a file is there" "$bplab" "${common[@]}" --out "$work/batch.safetensors"
+expect_error "grads --out empty" "--out is empty" "$bplab" grads --model vit-mini --out ""
 expect_error "--lr inf" "--lr inf: expected a finite number" "$bplab" "${common[@]}" --lr inf --out "$work/bad"
 expect_error "--weight-decay -1" "--weight-decay -1: expected >= 0" "$bplab" "${common[@]}" --weight-decay -1 --out "$work/bad"
 expect_error "--threads past the cores" "--threads 100000: expected 0 \(all\) to" \

@@ -30,12 +30,14 @@ make_tiny_idx() {
   make_idx_split "$1" t10k "$3"
 }
 
-# make_mlp_batch PATH LABEL...: a safetensors file with x (B, 784) F32 zeros and y (B) I64 = the labels.
+# make_mlp_batch PATH LABEL...: a safetensors file with x (B, 784) F32 zeros and y (B) I64 = the labels; with
+# NAN_PIXELS=1, every x byte is 0xff (each pixel a NaN).
 le64() { local v=$1 i; for ((i = 0; i < 8; i++)); do printf '\\x%02x' $((v >> (8 * i) & 255)); done; }  # as printf escapes
 make_mlp_batch() {
   local path=$1; shift
   local b=$# xb=$(($# * 3136))
   local header="{\"x\":{\"dtype\":\"F32\",\"shape\":[$b,784],\"data_offsets\":[0,$xb]},\"y\":{\"dtype\":\"I64\",\"shape\":[$b],\"data_offsets\":[$xb,$((xb + 8 * b))]}}"
-  { printf "$(le64 ${#header})"; printf '%s' "$header"; head -c "$xb" /dev/zero
+  { printf "$(le64 ${#header})"; printf '%s' "$header"
+    if [ "${NAN_PIXELS:-0}" = 1 ]; then head -c "$xb" /dev/zero | tr '\0' '\377'; else head -c "$xb" /dev/zero; fi
     for label in "$@"; do printf "$(le64 "$label")"; done; } > "$path"
 }
