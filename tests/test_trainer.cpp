@@ -243,6 +243,31 @@ TEST_CASE("trainer: image folders with random crops, RandAugment, erasing, Mixup
     require_same_weights(*straight.model, *stopped.model);
 }
 
+TEST_CASE("trainer: a checkpoint whose progress does not fit epochs of this data and batch size is refused", "[train]") {
+    const TrainTest data = tiny_images();  // 48 images in batches of 16: 3 steps an epoch
+    bplab::test::TempDir dir;
+    Run run = make_run(data, 2);
+    run.trainer->save_checkpoint(dir.path("ckpt.safetensors"));
+    const NamedTensors saved = load_safetensors(dir.path("ckpt.safetensors"));
+    const auto with_progress = [&](const std::vector<std::int64_t>& progress) {
+        std::vector<std::pair<std::string, Tensor>> tensors;
+        for (const auto& [name, t] : saved.tensors)
+            tensors.emplace_back(name, name == "trainer.progress" ? Tensor::from_indices(progress, {3}) : t);
+        save_safetensors(dir.path("edited.safetensors"), tensors, saved.metadata);
+        Run resumed = make_run(data, 2);
+        resumed.trainer->load_checkpoint(dir.path("edited.safetensors"));
+        return resumed.trainer->global_step();
+    };
+    CHECK(with_progress({1, 3, 0}) == 3);  // after epoch 1
+    CHECK(with_progress({0, 3, 3}) == 3);  // after epoch 1's last step, before its evaluation
+    CHECK(with_progress({1, 5, 2}) == 5);
+    for (const std::vector<std::int64_t>& damaged : {std::vector<std::int64_t>{1, 4, 0}, {0, 5, 5}, {-1, -3, 0},
+                                                     {1, 2, -1}, {4611686018427387904, 0, 0}}) {
+        INFO(damaged[0] << ", " << damaged[1] << ", " << damaged[2]);
+        CHECK_THROWS_WITH(with_progress(damaged), Catch::Contains("edited.safetensors") && Catch::Contains("does not fit epochs of 3 steps"));
+    }
+}
+
 TEST_CASE("model_weights: a checkpoint's model entries without their prefix, any other file as it is", "[train]") {
     const TrainTest data = tiny_images();
     bplab::test::TempDir dir;
