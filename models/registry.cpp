@@ -92,9 +92,11 @@ std::unique_ptr<Model> make_model(const std::string& name, const ModelOptions& o
     if (options.image_size < 0)
         throw std::invalid_argument("model " + name + ": image size " + std::to_string(options.image_size) +
                                     " (expected > 0, or 0 for the model's own)");
-    if (options.classes < 2 || options.in_channels < 1)
-        throw std::invalid_argument("model " + name + ": " + std::to_string(options.classes) + " classes, " +
-                                    std::to_string(options.in_channels) + " input channels (expected >= 2 and >= 1)");
+    if (options.classes < 2)
+        throw std::invalid_argument("model " + name + ": " + std::to_string(options.classes) + " classes (expected >= 2)");
+    if (options.in_channels < 1)
+        throw std::invalid_argument("model " + name + ": " + std::to_string(options.in_channels) +
+                                    " input channels (expected >= 1)");
     return entry.make(options);
 }
 

@@ -214,6 +214,9 @@ expect_error "eval on another dataset" "a test set of 10 examples, but the run's
   "$bplab" eval --run "$work/straight" --data-dir "$work/other" --no-progress
 expect_error "eval without --run" "--run: give the folder" "$bplab" eval
 expect_error "eval of a folder that holds no run" "config.json cannot be read" "$bplab" eval --run "$work/nothing"
+cp -r "$work/straight" "$work/unknown-model" && sed -i 's/"model": *"[^"]*"/"model": "zzz"/' "$work/unknown-model/config.json"
+expect_error "eval of a run whose config names no model bplab has" "config.json: model: model 'zzz' is unknown \(expected one of" \
+  "$bplab" eval --run "$work/unknown-model" --no-progress
 expect_error "--tf32 on the CPU" "--tf32: for --device cuda" "$bplab" "${common[@]}" --tf32 --out "$work/bad"
 expect_error "--checkpoint-every negative" "--checkpoint-every -1: expected a number of steps >= 0" \
   "$bplab" "${common[@]}" --checkpoint-every -1 --out "$work/bad"
