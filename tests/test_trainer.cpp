@@ -264,7 +264,8 @@ TEST_CASE("trainer: a checkpoint whose progress does not fit epochs of this data
     for (const std::vector<std::int64_t>& damaged : {std::vector<std::int64_t>{1, 4, 0}, {0, 5, 5}, {-1, -3, 0},
                                                      {1, 2, -1}, {4611686018427387904, 0, 0}}) {
         INFO(damaged[0] << ", " << damaged[1] << ", " << damaged[2]);
-        CHECK_THROWS_WITH(with_progress(damaged), Catch::Contains("edited.safetensors") && Catch::Contains("does not fit epochs of 3 steps"));
+        CHECK_THROWS_WITH(with_progress(damaged), Catch::Contains("edited.safetensors: trainer.progress") &&
+                                                      (Catch::Contains("does not fit epochs of 3 steps") || Catch::Contains("expected step counts")));
     }
 }
 

@@ -225,6 +225,21 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     const NamedTensors c = load_safetensors(path);
     if (!c.contains("trainer.progress"))
         throw std::runtime_error(path + ": not a bplab training checkpoint (no trainer.progress)");
+    // Checked before anything is loaded: a refused checkpoint leaves the trainer as it was.
+    const auto progress = c.get("trainer.progress").to_vector();  // (epoch, global step[, step in the epoch])
+    if (progress.size() != 2 && progress.size() != 3)
+        throw std::runtime_error(path + ": trainer.progress has " + std::to_string(progress.size()) + " values (expected 2 or 3)");
+    for (const double v : progress)  // whole numbers in range before any cast (a cast of NaN or 1e300 is undefined)
+        if (!(v >= -1 && v <= 1e15 && v == std::floor(v)))
+            throw std::runtime_error(path + ": trainer.progress holds " + std::to_string(v) + " (expected step counts)");
+    const std::int64_t epoch = static_cast<std::int64_t>(progress[0]), global_step = static_cast<std::int64_t>(progress[1]),
+                       epoch_step = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0, per_epoch = steps_per_epoch();
+    // The step within the epoch may equal its length: the last step checkpoints before the evaluation.
+    if (epoch < 0 || epoch > 1000000 || epoch_step < 0 || epoch_step > per_epoch || global_step != epoch * per_epoch + epoch_step)
+        throw std::runtime_error(path + ": trainer.progress says epoch " + std::to_string(epoch) + ", step " +
+                                 std::to_string(global_step) + ", step " + std::to_string(epoch_step) +
+                                 " in the epoch, which does not fit epochs of " + std::to_string(per_epoch) +
+                                 " steps (a checkpoint of another dataset or batch size, or a damaged one)");
     model_.load_parameters(strip_prefix("model.", c.tensors), path);
     optimizer_.load_state(strip_prefix("optim.", c.tensors), path);
     if (ema_) {
@@ -238,17 +253,6 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     restore_rng(batch_rng_, c.get("rng.batch"), path);
     restore_rng(augment_rng_, c.get("rng.augment"), path);
     if (Rng* noise = model_.noise_rng()) restore_rng(*noise, c.get("rng.noise"), path);
-    const auto progress = c.get("trainer.progress").to_vector();  // (epoch, global step[, step in the epoch])
-    if (progress.size() != 2 && progress.size() != 3)
-        throw std::runtime_error(path + ": trainer.progress has " + std::to_string(progress.size()) + " values (expected 2 or 3)");
-    const std::int64_t epoch = static_cast<std::int64_t>(progress[0]), global_step = static_cast<std::int64_t>(progress[1]),
-                       epoch_step = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0, per_epoch = steps_per_epoch();
-    // The step within the epoch may equal its length: the last step checkpoints before the evaluation.
-    if (epoch < 0 || epoch > 1000000 || epoch_step < 0 || epoch_step > per_epoch || global_step != epoch * per_epoch + epoch_step)
-        throw std::runtime_error(path + ": trainer.progress says epoch " + std::to_string(epoch) + ", step " +
-                                 std::to_string(global_step) + ", step " + std::to_string(epoch_step) +
-                                 " in the epoch, which does not fit epochs of " + std::to_string(per_epoch) +
-                                 " steps (a checkpoint of another dataset or batch size, or a damaged one)");
     epoch_ = static_cast<int>(epoch);
     global_step_ = global_step;
     epoch_step_ = epoch_step;

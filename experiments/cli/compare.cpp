@@ -59,8 +59,11 @@ int compare_command(int argc, char** argv) {
     const auto methods = flags.words("methods");
     for (const auto& m : methods) step_method(m);
     const auto lrs = flags.reals("lrs");
-    for (double lr : lrs)  // all before the first run: a bad one would otherwise stop a long comparison midway
-        if (lr < 0) throw std::invalid_argument("--lrs " + flags.str("lrs") + ": " + json::dump(lr) + " (expected >= 0)");
+    try {  // all before the first run: a bad one would otherwise stop a long comparison midway
+        require_meaningful(base, lrs);
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("--lrs " + flags.str("lrs") + ": " + e.what());
+    }
     const TrainTest data = load_data(flags);
     const std::string out = flags.str("out");
 

@@ -15,7 +15,6 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/progress.h"
 #include "experiments/cli/run.h"
-#include "models/registry.h"
 
 namespace bplab::cli {
 namespace {
@@ -35,7 +34,7 @@ RunSpec spec_from_config(const json::Value& config, const std::string& path) {
     std::string key;
     try {
         s.model = config.at(key = "model").as_string();
-        if (s.model != "mlp") model_image_size(s.model);  // an unknown name throws, listing the known ones
+        require_known_model(s.model, "model");
         s.data = config.at(key = "data").as_string();
         if (const json::Value* d = config.find(key = "data_dir")) s.data_dir = d->as_string();
         s.hidden.clear();

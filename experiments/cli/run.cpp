@@ -237,6 +237,14 @@ sbp::SbpConfig sbp_config_from(const Flags& flags) {
                             flags.on("sbp-independent"), flags.str("sbp-attn"), flags.on("sbp-split-proj"));
 }
 
+void require_known_model(const std::string& name, const std::string& what) {
+    if (const auto& names = model_names(); name != "mlp" && std::find(names.begin(), names.end(), name) == names.end()) {
+        std::string valid = "mlp";
+        for (const auto& n : names) valid += ", " + n;
+        throw std::invalid_argument(what + " " + name + ": expected one of " + valid);
+    }
+}
+
 RunSpec run_spec_from(const Flags& flags) {
     RunSpec s;
     s.device = use_device(flags.str("device"));
@@ -244,11 +252,7 @@ RunSpec run_spec_from(const Flags& flags) {
     use_tf32(s.device, s.tf32);
     s.amp = amp_from(flags);
     s.model = flags.str("model");
-    if (const auto& names = model_names(); s.model != "mlp" && std::find(names.begin(), names.end(), s.model) == names.end()) {
-        std::string valid = "mlp";
-        for (const auto& n : names) valid += ", " + n;
-        throw std::invalid_argument("--model " + s.model + ": expected one of " + valid);
-    }
+    require_known_model(s.model, "--model");
     s.data = flags.str("data");
     const std::string dir = flags.str("data-dir").empty() && s.data != "folder" ? default_data_dir(s.data) : flags.str("data-dir");
     if (!dir.empty()) s.data_dir = std::filesystem::absolute(dir).lexically_normal().string();  // eval finds the data from anywhere
@@ -282,14 +286,6 @@ RunSpec run_spec_from(const Flags& flags) {
         if (flags.real(name) < 0) throw std::invalid_argument("--" + std::string(name) + " " + flags.str(name) + ": expected >= 0");
     if (s.warmup_epochs > s.epochs)
         throw std::invalid_argument("--warmup " + flags.str("warmup") + ": expected at most --epochs (" + std::to_string(s.epochs) + ")");
-    // A flag that would change nothing is refused, not ignored: the run would not be the one asked for.
-    if (s.schedule != "cosine")
-        for (const std::string name : {"warmup", "min-lr"})
-            if (flags.given(name)) throw std::invalid_argument("--" + name + " " + flags.str(name) + ": for --schedule cosine");
-    if (s.optimizer != "sgd")
-        for (const std::string name : {"momentum", "nesterov"})
-            if (flags.given(name))
-                throw std::invalid_argument("--" + name + ": for --optimizer sgd (" + s.optimizer + " keeps its own moments)");
     s.ema = flags.real("ema");
     if (s.ema < 0 || s.ema >= 1)
         throw std::invalid_argument("--ema " + flags.str("ema") + ": expected 0 (off) or a decay in (0, 1)");
@@ -368,12 +364,22 @@ AugmentOptions in_memory_image_options(const RunSpec& spec, const TrainTest& dat
     return {.size = model_image_size(spec.model), .pad = 2, .flip = true, .fill = black};
 }
 
-RunResult run_training(const RunSpec& spec, const TrainTest& data) {
-    if (spec.schedule == "cosine" && spec.min_lr > spec.lr) {
-        char text[96];
-        std::snprintf(text, sizeof text, "--min-lr %g: above the learning rate %g", spec.min_lr, spec.lr);
-        throw std::invalid_argument(std::string(text) + " (the cosine schedule decays from the rate to --min-lr)");
+void require_meaningful(const RunSpec& s, const std::vector<double>& lrs) {
+    if (s.schedule != "cosine")
+        for (const auto& [name, set] : {std::pair<const char*, bool>{"warmup", s.warmup_epochs > 0}, {"min-lr", s.min_lr > 0}})
+            if (set) throw std::invalid_argument("--" + std::string(name) + ": for --schedule cosine (the rate is constant)");
+    if (s.optimizer != "sgd")
+        for (const auto& [name, set] : {std::pair<const char*, bool>{"momentum", s.momentum > 0}, {"nesterov", s.nesterov}})
+            if (set) throw std::invalid_argument("--" + std::string(name) + ": for --optimizer sgd (" + s.optimizer + " keeps its own moments)");
+    for (const double lr : lrs) {
+        if (lr < 0) throw std::invalid_argument("learning rate " + json::dump(lr) + ": expected >= 0");
+        if (s.schedule == "cosine" && s.min_lr > lr)
+            throw std::invalid_argument("--min-lr " + json::dump(s.min_lr) + ": above the learning rate " + json::dump(lr) +
+                                        " (the cosine schedule decays from the rate to --min-lr)");
     }
+}
+
+RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     const StepFn step = step_method(spec.method);
     const auto model = build_model(spec, data);
     model->to(spec.device);  // before the optimiser, whose state follows the parameters
@@ -398,7 +404,6 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
         throw std::invalid_argument(spec.out + " already holds a run (" + checkpoint +
                                     "): pass --resume to continue it, --overwrite to replace it, or another --out");
     }
-    std::filesystem::create_directories(spec.out);
 
     FitOptions options;
     options.epochs = spec.epochs;
@@ -456,8 +461,9 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     options.checkpoint_every = spec.checkpoint_every;
     options.on_checkpoint = [&] { self->save_checkpoint(checkpoint, checkpoint_meta); };
     options.stop_requested = [] { return stop_signal() != 0; };
-    Trainer trainer(*model, *optimizer, data, step, options);
+    Trainer trainer(*model, *optimizer, data, step, options);  // refuses a batch larger than the data: no folder yet
     self = &trainer;
+    std::filesystem::create_directories(spec.out);
     if (spec.resume) {
         require_checkpoint_of(trainer.load_checkpoint(checkpoint), {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}},
                               checkpoint, "--resume");

@@ -54,8 +54,14 @@ sbp::SbpConfig sbp_config_from(const Flags& flags);
 
 /// Declares the flags shared by train and compare (model, data, recipe, seed, threads).
 void add_run_flags(Flags& flags);
+/// Throws "<what> <name>: expected one of mlp, vit-tiny, ..." for a name that is no model of bplab's.
+void require_known_model(const std::string& name, const std::string& what);
 /// Reads them into a spec (method, lr and out are the caller's).
 RunSpec run_spec_from(const Flags& flags);
+/// Refuses a new run's settings that would change nothing (--warmup or --min-lr without the cosine schedule,
+/// --momentum or --nesterov with AdamW) or do harm (a learning rate below 0 or below --min-lr). Not asked of a
+/// resumed run, whose settings are its saved ones.
+void require_meaningful(const RunSpec& spec, const std::vector<double>& lrs);
 /// Loads the dataset named by --data / --data-dir, shaped for the model (flat for the MLP).
 TrainTest load_data(const Flags& flags);
 /// The same from values: `name` mnist, fashion-mnist or folder; `data_dir` empty for an IDX set's default

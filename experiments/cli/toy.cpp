@@ -45,7 +45,6 @@ int toy_command(int argc, char** argv) {
     if (lr < 0) throw std::invalid_argument("--lr " + flags.str("lr") + ": expected >= 0");
     const Device device = use_device(flags.str("device"));
     const TrainTest data = load_mnist(flags.str("data-dir"));
-    if (hidden.empty()) throw std::invalid_argument("--hidden is empty: expected hidden sizes to try (e.g. 256,1024)");
     for (std::int64_t b : batches)
         if (b > data.train.size())
             throw std::invalid_argument("--batches " + flags.str("batches") + ": " + std::to_string(b) + " is more than the " +

@@ -34,6 +34,7 @@ int train_command(int argc, char** argv) {
     if (spec.checkpoint_every < 0)
         throw std::invalid_argument("--checkpoint-every " + flags.str("checkpoint-every") + ": expected a number of steps >= 0");
     if (spec.resume && spec.overwrite) throw std::invalid_argument("--resume and --overwrite: give one or the other");
+    if (!spec.resume) require_meaningful(spec, {spec.lr});
     if (spec.out.empty())
         spec.out = "runs/" + flags.str("data") + "-" + flags.str("model") + "-" + spec.method + "-lr" + flags.str("lr");
     const TrainTest data = load_data(flags);
