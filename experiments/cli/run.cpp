@@ -68,6 +68,7 @@ json::Object config_json(const RunSpec& s, const Model& model, const TrainTest& 
             {"amp", s.amp ? "bf16" : ""},
             {"lr", s.lr},
             {"momentum", s.momentum},
+            {"nesterov", s.nesterov},
             {"weight_decay", s.weight_decay},
             {"schedule", s.schedule},
             {"warmup_epochs", s.warmup_epochs},

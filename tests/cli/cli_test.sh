@@ -45,6 +45,8 @@ expect_error "a second run into the same --out" "already holds a run.*--resume.*
 [ "$(lines "$work/run/grad_norms.jsonl")" = 1 ] || fail "a refused run emptied the earlier run's grad_norms.jsonl"
 expect_error "--resume with another --lr" "differ from the run.*lr 0.1 -> 0.2" \
   "$bplab" "${common[@]}" --train-size 48 --lr 0.2 --resume --out "$work/run"
+expect_error "--resume with Nesterov momentum added" "differ from the run.*nesterov false -> true" \
+  "$bplab" "${common[@]}" --train-size 48 --momentum 0.9 --nesterov --resume --out "$work/run"
 expect_error "--resume of a finished run" "already trained 1 epochs" \
   "$bplab" "${common[@]}" --train-size 48 --resume --out "$work/run"
 # A line logged after the checkpoint (and one cut short by a crash) is dropped and written again on resume.
