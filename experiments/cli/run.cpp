@@ -142,6 +142,17 @@ std::int64_t trim_jsonl(const std::string& path, const char* field, std::int64_t
     return count;
 }
 
+/// `<file of a run>.tmp.<pid>`: what write_text_atomic and save_safetensors leave when killed before their rename.
+bool is_run_temp_file(const std::string& name) {
+    for (const std::string base : {"checkpoint.safetensors", "config.json", "metrics.jsonl", "grad_norms.jsonl"}) {
+        const std::string prefix = base + ".tmp.";
+        if (name.size() > prefix.size() && name.rfind(prefix, 0) == 0 &&
+            name.find_first_not_of("0123456789", prefix.size()) == std::string::npos)
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> build_model(const RunSpec& s, const TrainTest& data) {
@@ -465,6 +476,8 @@ RunResult run_training(const RunSpec& spec, const TrainTest& data) {
     Trainer trainer(*model, *optimizer, data, step, options);  // refuses a batch larger than the data: no folder yet
     self = &trainer;
     std::filesystem::create_directories(spec.out);
+    for (const auto& entry : std::filesystem::directory_iterator(spec.out))  // a killed run's half-written files
+        if (is_run_temp_file(entry.path().filename().string())) std::filesystem::remove(entry.path());
     if (spec.resume) {
         require_checkpoint_of(trainer.load_checkpoint(checkpoint), {{"method", spec.method}, {"model", spec.model}, {"data", spec.data}},
                               checkpoint, "--resume");

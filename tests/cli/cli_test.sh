@@ -49,11 +49,14 @@ expect_error "--resume with Nesterov momentum added" "differ from the run.*neste
   "$bplab" "${common[@]}" --train-size 48 --momentum 0.9 --nesterov --resume --out "$work/run"
 expect_error "--resume of a finished run" "already trained 1 epochs" \
   "$bplab" "${common[@]}" --train-size 48 --resume --out "$work/run"
+touch "$work/run/checkpoint.safetensors.tmp.4242" "$work/run/notes.tmp.txt"  # a killed write's leftover; the user's file
 # A line logged after the checkpoint (and one cut short by a crash) is dropped and written again on resume.
 printf '{"epoch":2,"stale":1}\n{"epoch":' >> "$work/run/metrics.jsonl"
 "$bplab" "${common[@]}" --train-size 48 --epochs 2 --resume --out "$work/run" > /dev/null 2>&1 &&
   [ "$(lines "$work/run/metrics.jsonl")" = 2 ] && ! grep -q stale "$work/run/metrics.jsonl" ||
   fail "--resume to epoch 2: metrics.jsonl is $(cat "$work/run/metrics.jsonl")"
+[ ! -e "$work/run/checkpoint.safetensors.tmp.4242" ] && [ -e "$work/run/notes.tmp.txt" ] ||
+  fail "the resumed run left a killed write's file, or removed another: $(ls "$work/run")"
 "$bplab" "${common[@]}" --train-size 48 --method backforward --out "$work/bf" > /dev/null 2>&1 || fail "a backforward run"
 cp "$work/run/checkpoint.safetensors" "$work/bf/"
 expect_error "--resume from a checkpoint copied from another run" "written by a run with method backprop, not backforward" \
