@@ -152,8 +152,8 @@ std::vector<EpochMetrics> Trainer::run() {
             model_.begin_step();  // draws this step's SBP plan, if any
             const double loss = step_(model_, batch, optimizer_);
             if (!std::isfinite(loss))
-                throw std::runtime_error("train: loss is " + (std::isnan(loss) ? std::string("nan") : std::to_string(loss)) + " at epoch " + std::to_string(epoch) +
-                                         ", step " + std::to_string(i + 1) +
+                throw std::runtime_error("train: loss is " + (std::isnan(loss) ? std::string("nan") : std::to_string(loss)) +
+                                         " at epoch " + std::to_string(epoch) + ", step " + std::to_string(i + 1) +
                                          " (stopped; a checkpoint this run wrote before is kept as it was; try a smaller learning rate)");
             ++global_step_;
             if (ema_) ema_->update(model_.named_parameters());
@@ -230,12 +230,12 @@ std::map<std::string, std::string> Trainer::load_checkpoint(const std::string& p
     if (progress.size() != 2 && progress.size() != 3)
         throw std::runtime_error(path + ": trainer.progress has " + std::to_string(progress.size()) + " values (expected 2 or 3)");
     for (const double v : progress)  // whole numbers in range before any cast (a cast of NaN or 1e300 is undefined)
-        if (!(v >= -1 && v <= 1e15 && v == std::floor(v)))
+        if (!(v >= 0 && v <= 1e15 && v == std::floor(v)))
             throw std::runtime_error(path + ": trainer.progress holds " + std::to_string(v) + " (expected step counts)");
     const std::int64_t epoch = static_cast<std::int64_t>(progress[0]), global_step = static_cast<std::int64_t>(progress[1]),
                        epoch_step = progress.size() == 3 ? static_cast<std::int64_t>(progress[2]) : 0, per_epoch = steps_per_epoch();
     // The step within the epoch may equal its length: the last step checkpoints before the evaluation.
-    if (epoch < 0 || epoch > 1000000 || epoch_step < 0 || epoch_step > per_epoch || global_step != epoch * per_epoch + epoch_step)
+    if (epoch > 1000000 || epoch_step > per_epoch || global_step != epoch * per_epoch + epoch_step)
         throw std::runtime_error(path + ": trainer.progress says epoch " + std::to_string(epoch) + ", step " +
                                  std::to_string(global_step) + ", step " + std::to_string(epoch_step) +
                                  " in the epoch, which does not fit epochs of " + std::to_string(per_epoch) +

@@ -118,7 +118,7 @@ int grads_command(int argc, char** argv) {
     add_model_flags(flags);
     flags.add("out", "grads.safetensors", "file to write");
     if (!flags.parse(argc, argv, 2)) return 0;
-    flags.path("out");  // refused now, not after the steps
+    const std::string path = flags.path("out");  // an empty one refused now, not after the step
     apply_threads(flags);
     Setup s = setup(flags);
     s.model->set_sbp(sbp_config_from(flags));
@@ -139,10 +139,10 @@ int grads_command(int argc, char** argv) {
     if (const sbp::StepPlan* plan = s.model->sbp_plan())
         for (std::size_t i = 0; i < plan->blocks.size(); ++i)
             if (plan->blocks[i]) out.emplace_back("sbp.keep." + std::to_string(i), plan->blocks[i]->rows.keep);
-    save_safetensors(flags.str("out"), out,
+    save_safetensors(path, out,
                      {{"model", flags.str("model")}, {"sbp_keep", flags.str("sbp-keep")}, {"sbp_attn", flags.str("sbp-attn")},
                       {"layout", "inputs channels-last (B, H, W, C); weights in PyTorch layouts"}});
-    std::printf("bplab grads: %s, loss %.6f, wrote %s\n", flags.str("model").c_str(), loss, flags.str("out").c_str());
+    std::printf("bplab grads: %s, loss %.6f, wrote %s\n", flags.str("model").c_str(), loss, path.c_str());
     return 0;
 }
 
@@ -154,7 +154,7 @@ int grad_sim_command(int argc, char** argv) {
     flags.add("batches", "8", "number of batches K")
         .add("out", "runs/grad-sim.jsonl", "JSONL output (one line per weight tensor)");
     if (!flags.parse(argc, argv, 2)) return 0;
-    flags.path("out");  // refused now, not after the steps
+    const std::string out = flags.path("out");  // an empty one refused now, not after the steps
     apply_threads(flags);
     const std::int64_t k = flags.integer("batches"), b = flags.integer("batch");
     if (k < 1) throw std::invalid_argument("--batches " + flags.str("batches") + ": expected >= 1");
@@ -177,7 +177,6 @@ int grad_sim_command(int argc, char** argv) {
         std::fprintf(stderr, "\rgrad-sim: batch %lld/%lld", static_cast<long long>(i + 1), static_cast<long long>(k));
     }
     std::fprintf(stderr, "\n");
-    const std::string out = flags.str("out");
     if (std::filesystem::path(out).has_parent_path()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ostringstream jsonl;
     std::printf("| %-40s | %10s |\n", "weight", "cosine");
