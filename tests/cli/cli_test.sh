@@ -192,6 +192,11 @@ sig=(train --model vit-mini --data-dir "$work/data" --batch 8 --epochs 10 --no-p
 "$bplab" "${sig[@]}" --out "$work/straight" > /dev/null 2>&1 || fail "the run straight for the SIGTERM test"
 "$bplab" "${sig[@]}" --out "$work/stopped" > "$work/stopped.log" 2>&1 &
 pid=$!
+# stdout goes to the log line by line (a second signal, which ends the program at once, keeps what was printed):
+# the table's header is there while epoch 1 (0.2 s here) still runs, not only with its row, whose print flushes.
+for _ in $(seq 500); do snap=$(cat "$work/stopped.log"); grep -q "^epoch  *train_loss" <<< "$snap" && break; sleep 0.01; done
+grep -q "^epoch  *train_loss" <<< "$snap" && ! grep -Eq "^ +1 +[0-9]" <<< "$snap" ||
+  fail "stdout: the header was not in the log before epoch 1's row: $snap"
 # Once epoch 1 is logged (10 steps an epoch), nine epochs are left to stop in.
 for _ in $(seq 200); do [ "$(lines "$work/stopped/metrics.jsonl")" -ge 1 ] && break; sleep 0.05; done
 kill -TERM "$pid"
