@@ -24,7 +24,7 @@ Tensor convolve(const char* name, Tensor y, const Tensor& x, const Tensor& w, co
                       (be.*backward)(dx, dw, db_of_products, autocast_values(dy, rounded), autocast_widened(sx),
                                      autocast_values(sw, rounded), stride, padding);
                       if (rounded && db.defined() && db.numel() > 0)
-                          be.sum_axis(db, dy, 1, dy.numel() / sw.size(0), sw.size(0));
+                          be.sum_axis(db, dy, 1, rows_of(dy), sw.size(0));
                       return {dx, dw, db};
                   });
 }
